@@ -1,0 +1,44 @@
+"""salesinsight: test whether trust makes deals bigger and faster, on your own CRM export.
+
+The pipeline, one plain function per step::
+
+    export = salesinsight.read_export("report1718000000000.csv")   # deals, activities, ledger
+    data = salesinsight.trust_features(export.deals, export.activities)
+    card = salesinsight.evaluate_claims(data)                       # the book's claims, scored
+
+Public names are imported lazily, so ``import salesinsight`` stays quick for the command line.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_PUBLIC = {
+    "read_export": "salesinsight.io",
+    "Export": "salesinsight.io",
+    "trust_features": "salesinsight.features",
+    "association": "salesinsight.stats",
+    "correlations": "salesinsight.stats",
+    "time_to_close": "salesinsight.survival",
+    "pipeline_summary": "salesinsight.kpis",
+    "evaluate_claims": "salesinsight.claims",
+    "Scorecard": "salesinsight.claims",
+}
+
+__all__ = sorted([*_PUBLIC, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'salesinsight' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_PUBLIC])

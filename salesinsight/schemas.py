@@ -1,0 +1,146 @@
+"""The canonical tables: pandera models are the data contract between the steps of the pipeline.
+
+``read_export`` produces frames that validate against :class:`Deals`, :class:`Activities`,
+:class:`Accounts` and :class:`Ledger`; every later step can rely on these columns and types.
+Columns an export carries that the vendor map does not know are kept, snake_cased, which is why the
+models are not strict.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+__all__ = [
+    "ACTIVITY_TYPES",
+    "DEAL_TYPES",
+    "LEAD_SOURCE_GROUPS",
+    "LEDGER_ACTIONS",
+    "LEDGER_COLUMNS",
+    "STATUSES",
+    "Accounts",
+    "Activities",
+    "Deals",
+    "Ledger",
+]
+
+STATUSES = ("won", "lost", "open")
+LEAD_SOURCE_GROUPS = (
+    "referral",
+    "existing_customer",
+    "partner",
+    "inbound",
+    "outbound",
+    "event",
+    "other",
+    "unknown",
+)
+DEAL_TYPES = ("new_business", "existing_business", "unknown")
+ACTIVITY_TYPES = ("call", "email", "meeting", "task", "other")
+LEDGER_ACTIONS = ("dropped", "set_missing", "fixed")
+LEDGER_COLUMNS = ["source_file", "source_row", "deal_id", "column", "value", "action", "reason"]
+
+
+class Deals(pa.DataFrameModel):
+    """One row per opportunity, in the reporting currency, with status decided from the export."""
+
+    deal_id: Series[str] = pa.Field(
+        unique=True,
+        description="Vendor id as text; where the export has none, a stable hash of the row's content.",
+    )
+    account: Series[str] = pa.Field(nullable=True, description="Account (company) name as exported.")
+    account_id: Series[str] = pa.Field(
+        nullable=True, description="Vendor account id, else derived from the normalised account name."
+    )
+    owner: Series[str] = pa.Field(nullable=True, description="Salesperson who owns the deal.")
+    created_at: Series[pd.Timestamp] = pa.Field(
+        nullable=True, description="When the deal was created; missing when the export's date is unusable."
+    )
+    closed_at: Series[pd.Timestamp] = pa.Field(
+        nullable=True, description="When a won or lost deal closed; always missing for open deals."
+    )
+    expected_close_at: Series[pd.Timestamp] = pa.Field(
+        nullable=True, description="An open deal's forecast close date (often already past)."
+    )
+    status: Series[str] = pa.Field(isin=list(STATUSES), description="won, lost or open.")
+    stage: Series[str] = pa.Field(nullable=True, description="Stage name as exported.")
+    amount: Series[float] = pa.Field(
+        ge=0, nullable=True, description="Deal value in the reporting currency."
+    )
+    amount_original: Series[float] = pa.Field(
+        nullable=True, description="Deal value as exported, in the deal's own currency."
+    )
+    currency: Series[str] = pa.Field(nullable=True, description="ISO code of the deal's own currency.")
+    lead_source: Series[str] = pa.Field(nullable=True, description="Lead source as exported.")
+    lead_source_group: Series[str] = pa.Field(
+        isin=list(LEAD_SOURCE_GROUPS), description="Lead source mapped onto a small fixed vocabulary."
+    )
+    deal_type: Series[str] = pa.Field(
+        isin=list(DEAL_TYPES), description="new_business, existing_business or unknown."
+    )
+    crm: Series[str] = pa.Field(description="Vendor the export came from.")
+    source_file: Series[str] = pa.Field(description="File name (not path) the row was read from.")
+    source_row: Series[int] = pa.Field(ge=1, description="1-based data-row number in the source file.")
+    product: Optional[Series[str]] = pa.Field(
+        nullable=True, description="Product or product line sold, where exported."
+    )
+    list_price: Optional[Series[float]] = pa.Field(
+        ge=0, nullable=True, description="List price in the reporting currency, where exported."
+    )
+    industry: Optional[Series[str]] = pa.Field(nullable=True, description="Account's industry.")
+    employees: Optional[Series[float]] = pa.Field(
+        ge=0, nullable=True, description="Account size in employees."
+    )
+    segment: Optional[Series[str]] = pa.Field(nullable=True, description="Market segment.")
+
+    class Config:
+        strict = False
+        coerce = True
+
+
+class Activities(pa.DataFrameModel):
+    """One row per logged call, email, meeting or task."""
+
+    activity_id: Series[str] = pa.Field(unique=True, description="Vendor id or a stable derived id.")
+    deal_id: Series[str] = pa.Field(nullable=True, description="The deal the activity is linked to.")
+    account: Series[str] = pa.Field(nullable=True, description="Account name, where exported.")
+    type: Series[str] = pa.Field(isin=list(ACTIVITY_TYPES), description="call, email, meeting, task or other.")
+    occurred_at: Series[pd.Timestamp] = pa.Field(nullable=True, description="When it happened.")
+    owner: Series[str] = pa.Field(nullable=True, description="Who logged it.")
+    source_file: Series[str] = pa.Field(description="File name (not path) the row was read from.")
+    source_row: Series[int] = pa.Field(ge=1, description="1-based data-row number in the source file.")
+
+    class Config:
+        strict = False
+        coerce = True
+
+
+class Accounts(pa.DataFrameModel):
+    """One row per account, where an accounts export was given."""
+
+    account_id: Series[str] = pa.Field(unique=True, description="Vendor id or derived from the name.")
+    account: Series[str] = pa.Field(nullable=True, description="Account name.")
+
+    class Config:
+        strict = False
+        coerce = True
+
+
+class Ledger(pa.DataFrameModel):
+    """Every row the cleaner dropped and every value it changed, with a reason a person understands."""
+
+    source_file: Series[str] = pa.Field(description="File name (not path) of the row.")
+    source_row: Series[int] = pa.Field(ge=1, description="1-based data-row number in that file.")
+    deal_id: Series[str] = pa.Field(nullable=True, description="The row's deal id, where known.")
+    column: Series[str] = pa.Field(nullable=True, description="Canonical column concerned; missing for a whole row.")
+    value: Series[str] = pa.Field(nullable=True, description="The value as read, as text.")
+    action: Series[str] = pa.Field(isin=list(LEDGER_ACTIONS), description="dropped, set_missing or fixed.")
+    reason: Series[str] = pa.Field(description="Why, in a sentence.")
+
+    class Config:
+        strict = True
+        coerce = True
+        ordered = True
