@@ -30,7 +30,7 @@ $(VENV)/.dev-installed: pyproject.toml $(PIN) | $(BIN)/python
 	@touch $@ $(VENV)/.run-installed
 
 report: $(VENV)/.run-installed
-	$(BIN)/salesinsight report --out reports/sample --force
+	$(BIN)/salesinsight report
 
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
@@ -43,7 +43,7 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff format .
 
 notebooks: $(VENV)/.dev-installed
-	$(BIN)/python -m salesinsight.notebooks
+	$(BIN)/python -m salesinsight.report --in-place
 
 lab: $(VENV)/.dev-installed
 	$(BIN)/jupyter lab notebooks
