@@ -8,8 +8,6 @@ models are not strict.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -51,13 +49,17 @@ class Deals(pa.DataFrameModel):
         unique=True,
         description="Vendor id as text; where the export has none, a stable hash of the row's content.",
     )
-    account: Series[str] = pa.Field(nullable=True, description="Account (company) name as exported.")
+    account: Series[str] = pa.Field(
+        nullable=True, description="Account (company) name as exported."
+    )
     account_id: Series[str] = pa.Field(
-        nullable=True, description="Vendor account id, else derived from the normalised account name."
+        nullable=True,
+        description="Vendor account id, else derived from the normalised account name.",
     )
     owner: Series[str] = pa.Field(nullable=True, description="Salesperson who owns the deal.")
     created_at: Series[pd.Timestamp] = pa.Field(
-        nullable=True, description="When the deal was created; missing when the export's date is unusable."
+        nullable=True,
+        description="When the deal was created; missing when the export's date is unusable.",
     )
     closed_at: Series[pd.Timestamp] = pa.Field(
         nullable=True, description="When a won or lost deal closed; always missing for open deals."
@@ -73,28 +75,33 @@ class Deals(pa.DataFrameModel):
     amount_original: Series[float] = pa.Field(
         nullable=True, description="Deal value as exported, in the deal's own currency."
     )
-    currency: Series[str] = pa.Field(nullable=True, description="ISO code of the deal's own currency.")
+    currency: Series[str] = pa.Field(
+        nullable=True, description="ISO code of the deal's own currency."
+    )
     lead_source: Series[str] = pa.Field(nullable=True, description="Lead source as exported.")
     lead_source_group: Series[str] = pa.Field(
-        isin=list(LEAD_SOURCE_GROUPS), description="Lead source mapped onto a small fixed vocabulary."
+        isin=list(LEAD_SOURCE_GROUPS),
+        description="Lead source mapped onto a small fixed vocabulary.",
     )
     deal_type: Series[str] = pa.Field(
         isin=list(DEAL_TYPES), description="new_business, existing_business or unknown."
     )
     crm: Series[str] = pa.Field(description="Vendor the export came from.")
     source_file: Series[str] = pa.Field(description="File name (not path) the row was read from.")
-    source_row: Series[int] = pa.Field(ge=1, description="1-based data-row number in the source file.")
-    product: Optional[Series[str]] = pa.Field(
+    source_row: Series[int] = pa.Field(
+        ge=1, description="1-based data-row number in the source file."
+    )
+    product: Series[str] | None = pa.Field(
         nullable=True, description="Product or product line sold, where exported."
     )
-    list_price: Optional[Series[float]] = pa.Field(
+    list_price: Series[float] | None = pa.Field(
         ge=0, nullable=True, description="List price in the reporting currency, where exported."
     )
-    industry: Optional[Series[str]] = pa.Field(nullable=True, description="Account's industry.")
-    employees: Optional[Series[float]] = pa.Field(
+    industry: Series[str] | None = pa.Field(nullable=True, description="Account's industry.")
+    employees: Series[float] | None = pa.Field(
         ge=0, nullable=True, description="Account size in employees."
     )
-    segment: Optional[Series[str]] = pa.Field(nullable=True, description="Market segment.")
+    segment: Series[str] | None = pa.Field(nullable=True, description="Market segment.")
 
     class Config:
         strict = False
@@ -104,14 +111,22 @@ class Deals(pa.DataFrameModel):
 class Activities(pa.DataFrameModel):
     """One row per logged call, email, meeting or task."""
 
-    activity_id: Series[str] = pa.Field(unique=True, description="Vendor id or a stable derived id.")
-    deal_id: Series[str] = pa.Field(nullable=True, description="The deal the activity is linked to.")
+    activity_id: Series[str] = pa.Field(
+        unique=True, description="Vendor id or a stable derived id."
+    )
+    deal_id: Series[str] = pa.Field(
+        nullable=True, description="The deal the activity is linked to."
+    )
     account: Series[str] = pa.Field(nullable=True, description="Account name, where exported.")
-    type: Series[str] = pa.Field(isin=list(ACTIVITY_TYPES), description="call, email, meeting, task or other.")
+    type: Series[str] = pa.Field(
+        isin=list(ACTIVITY_TYPES), description="call, email, meeting, task or other."
+    )
     occurred_at: Series[pd.Timestamp] = pa.Field(nullable=True, description="When it happened.")
     owner: Series[str] = pa.Field(nullable=True, description="Who logged it.")
     source_file: Series[str] = pa.Field(description="File name (not path) the row was read from.")
-    source_row: Series[int] = pa.Field(ge=1, description="1-based data-row number in the source file.")
+    source_row: Series[int] = pa.Field(
+        ge=1, description="1-based data-row number in the source file."
+    )
 
     class Config:
         strict = False
@@ -121,7 +136,9 @@ class Activities(pa.DataFrameModel):
 class Accounts(pa.DataFrameModel):
     """One row per account, where an accounts export was given."""
 
-    account_id: Series[str] = pa.Field(unique=True, description="Vendor id or derived from the name.")
+    account_id: Series[str] = pa.Field(
+        unique=True, description="Vendor id or derived from the name."
+    )
     account: Series[str] = pa.Field(nullable=True, description="Account name.")
 
     class Config:
@@ -135,9 +152,13 @@ class Ledger(pa.DataFrameModel):
     source_file: Series[str] = pa.Field(description="File name (not path) of the row.")
     source_row: Series[int] = pa.Field(ge=1, description="1-based data-row number in that file.")
     deal_id: Series[str] = pa.Field(nullable=True, description="The row's deal id, where known.")
-    column: Series[str] = pa.Field(nullable=True, description="Canonical column concerned; missing for a whole row.")
+    column: Series[str] = pa.Field(
+        nullable=True, description="Canonical column concerned; missing for a whole row."
+    )
     value: Series[str] = pa.Field(nullable=True, description="The value as read, as text.")
-    action: Series[str] = pa.Field(isin=list(LEDGER_ACTIONS), description="dropped, set_missing or fixed.")
+    action: Series[str] = pa.Field(
+        isin=list(LEDGER_ACTIONS), description="dropped, set_missing or fixed."
+    )
     reason: Series[str] = pa.Field(description="Why, in a sentence.")
 
     class Config:

@@ -22,8 +22,9 @@ def _pyproject() -> dict:
 
 
 def _conda_runtime() -> list[str]:
+    text = (ROOT / "environment.yml").read_text()
     deps = []
-    for line in (ROOT / "environment.yml").read_text().splitlines():
+    for line in text.split("dependencies:", 1)[1].splitlines():
         m = re.match(r"^  - ([A-Za-z0-9_.\-]+.*)$", line)
         if m and not m.group(1).startswith(("python", "pip")):
             deps.append(m.group(1).strip())
