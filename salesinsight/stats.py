@@ -1,0 +1,716 @@
+"""How a trust proxy relates to an outcome: regression with controls, and rank correlations.
+
+:func:`association` picks the model from the outcome (log-scale OLS for deal size, logit for
+winning, Poisson or negative binomial for counts, OLS for other numbers), clusters the standard
+errors by account and returns a tidy table of effects. :func:`correlations` gives Spearman or
+Kendall correlations with bootstrap intervals that resample whole accounts.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from matplotlib.axes import Axes
+from scipy import stats as sps
+
+from salesinsight.exceptions import (
+    AnalysisError,
+    ColumnNotFoundError,
+    ConvergenceWarning,
+    InvalidValueError,
+    SeparationWarning,
+    SmallSampleWarning,
+)
+from salesinsight.models import Caveats, build_design, require_columns, tidy_coefficients
+from salesinsight.plots import forest
+
+__all__ = ["Association", "association", "correlations"]
+
+MIN_ROWS = 10
+MIN_EVENTS = 5
+MIN_CLUSTERS = 20
+EVENTS_PER_TERM = 10
+# Pearson dispersion of a Poisson fit above which the negative binomial is used instead.
+OVERDISPERSION = 1.5
+
+
+@dataclass(frozen=True, eq=False)
+class Association:
+    """The fitted relation between one predictor and one outcome.
+
+    Attributes
+    ----------
+    summary : DataFrame
+        One row per term, the predictor's first and the intercept last: ``term, estimate,
+        std_err, ci_low, ci_high, p_value, n, ratio, ratio_ci_low, ratio_ci_high``. The ratio
+        columns are ``exp`` of the estimate and its limits for log, logit and count models and
+        missing for OLS on a raw outcome.
+    model : statsmodels results
+        The fitted statsmodels model, for anything the summary does not show.
+    note : str
+        The model in words, rows left out and why, and every statistical caveat.
+    n, n_clusters : int
+        Rows used and distinct clusters among them (``n_clusters`` is None without clustering).
+    outcome, predictor, controls
+        As passed.
+    family : str
+        ``"log_ols"``, ``"logit"``, ``"poisson"``, ``"negative_binomial"`` or ``"ols"``.
+    effect : str
+        What the ratio (or, for OLS, the estimate) means, e.g. ``"deal size ratio"``.
+    """
+
+    summary: pd.DataFrame
+    model: Any
+    note: str
+    n: int
+    n_clusters: int | None
+    outcome: str
+    predictor: str
+    controls: tuple[str, ...]
+    family: str
+    effect: str
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Forest plot of every term's ratio (or estimate) with its confidence interval."""
+        ax = forest(self.summary, ax if ax is not None else plt.gca(), xlabel=self.effect)
+        ax.set_title(f"{self.predictor} and {self.outcome}")
+        return ax
+
+    def _repr_html_(self) -> str:
+        head = (
+            f"<p><b>{html.escape(self.effect.capitalize())}</b> of "
+            f"<code>{html.escape(self.predictor)}</code> on "
+            f"<code>{html.escape(self.outcome)}</code> ({self.n} rows)</p>"
+        )
+        table = self.summary.to_html(index=False, float_format=lambda v: f"{v:.4g}")
+        return f"{head}{table}<p>{html.escape(self.note)}</p>"
+
+
+def _as_names(value: str | Sequence[str] | None, argument: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    names = tuple(value)
+    bad = [v for v in names if not isinstance(v, str)]
+    if bad:
+        raise InvalidValueError(
+            f"`{argument}` must be column names, got {bad!r}. Pass a list of strings."
+        )
+    return names
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    y: pd.Series
+    family: str
+    effect: str
+    population: str
+    label: str
+
+
+def _binary(values: pd.Series) -> bool:
+    present = values.dropna()
+    if pd.api.types.is_bool_dtype(present.dtype):
+        return True
+    return bool(present.isin([0, 1]).all())
+
+
+def _select_outcome(data: pd.DataFrame, outcome: str, caveats: Caveats) -> _Outcome:
+    """The outcome values over the rows the model is about (won deals, closed deals, ...)."""
+    if outcome == "amount":
+        require_columns(data, ["amount"], argument="outcome")
+        if "status" in data.columns:
+            rows = data["status"].astype(str) == "won"
+        elif "won" in data.columns:
+            rows = data["won"] == 1
+        else:
+            rows = pd.Series(True, index=data.index)
+            caveats.add("No `status` or `won` column: every row is taken to be a won deal.")
+        amount = pd.to_numeric(data.loc[rows, "amount"], errors="coerce").astype(float)
+        zero = int((amount <= 0).sum())
+        if zero:
+            caveats.add(f"{zero} won deal(s) with amount 0 left out: the model is on log(amount).")
+        amount = amount[~(amount <= 0)]
+        return _Outcome(
+            np.log(amount),
+            "log_ols",
+            "deal size ratio",
+            "won deals with amount > 0",
+            "log(amount)",
+        )
+    if outcome == "log_amount":
+        require_columns(data, ["log_amount"], argument="outcome")
+        y = pd.to_numeric(data["log_amount"], errors="coerce").astype(float).dropna()
+        return _Outcome(y, "log_ols", "deal size ratio", "won deals with amount > 0", outcome)
+    if outcome == "won" and "won" not in data.columns and "status" in data.columns:
+        status = data["status"].astype(str)
+        y = status[status.isin(["won", "lost"])].eq("won").astype(float)
+        return _Outcome(y, "logit", "odds ratio of winning", "closed deals", "won")
+    require_columns(data, [outcome], argument="outcome")
+    values = data[outcome]
+    if not (pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values)):
+        raise InvalidValueError(
+            f"Outcome `{outcome}` holds {values.dtype} values; a number, a 0/1 flag or a count "
+            "is needed. Encode it as numbers first, or use `amount` or `won`."
+        )
+    if outcome == "won" or _binary(values):
+        y = values.dropna().astype(float)
+        if not y.isin([0.0, 1.0]).all():
+            raise InvalidValueError(
+                f"Outcome `{outcome}` must be 1 (won) or 0 (lost); it holds "
+                f"{sorted(set(y.unique()) - {0.0, 1.0})[:5]}. Rebuild it with `trust_features`."
+            )
+        population = "closed deals" if outcome == "won" else f"rows with `{outcome}`"
+        effect = "odds ratio of winning" if outcome == "won" else f"odds ratio of {outcome}"
+        return _Outcome(y, "logit", effect, population, outcome)
+    y = values.astype(float)
+    present = y.dropna()
+    if len(present) and (present >= 0).all() and (present == np.round(present)).all():
+        return _Outcome(y, "poisson", "rate ratio", "rows", outcome)
+    return _Outcome(y, "ols", f"difference in {outcome}", "rows", outcome)
+
+
+def _drop_missing(frame: pd.DataFrame, caveats: Caveats, population: str) -> pd.DataFrame:
+    missing = frame.isna()
+    rows = missing.any(axis=1)
+    if rows.any():
+        per_column = missing.sum()
+        detail = ", ".join(f"{c}: {int(k)}" for c, k in per_column.items() if k)
+        caveats.add(
+            f"{int(rows.sum())} of {len(frame)} {population} left out for missing values "
+            f"({detail})."
+        )
+    return frame.loc[~rows]
+
+
+def _check_separation(
+    y: pd.Series, exog: pd.DataFrame, fitted: np.ndarray, caveats: Caveats
+) -> None:
+    separated = []
+    for term in exog.columns:
+        column = exog[term]
+        if term == "Intercept" or not column.isin([0.0, 1.0]).all():
+            continue
+        for level in (0.0, 1.0):
+            outcomes = y[column == level]
+            if len(outcomes) and outcomes.nunique() == 1:
+                separated.append(
+                    f"`{term}` = {int(level)} only with outcome {int(outcomes.iloc[0])}"
+                )
+                break
+    extreme = int(((fitted < 1e-8) | (fitted > 1 - 1e-8)).sum())
+    if separated or extreme:
+        detail = "; ".join(separated) if separated else f"{extreme} rows predicted with certainty"
+        caveats.warn(
+            SeparationWarning,
+            f"(Quasi-)complete separation in the logit ({detail}): the affected odds ratios "
+            "run towards 0 or infinity and their intervals are unreliable. Pool rare groups or "
+            "drop the separating control.",
+        )
+
+
+def _fit(
+    kind: str,
+    y: pd.Series,
+    exog: pd.DataFrame,
+    *,
+    offset: np.ndarray | None,
+    cov: dict[str, Any],
+    caveats: Caveats,
+) -> tuple[Any, str]:
+    if kind == "log_ols" or kind == "ols":
+        return sm.OLS(y, exog).fit(use_t=True, **cov), kind
+    if kind == "logit":
+        with caveats.translating_fit_warnings("logistic regression"):
+            result = sm.Logit(y, exog).fit(disp=0, maxiter=100, **cov)
+            fitted = np.asarray(result.predict())
+        _check_separation(y, exog, fitted, caveats)
+        return result, kind
+    with caveats.translating_fit_warnings("Poisson regression"):
+        result = sm.Poisson(y, exog, offset=offset).fit(disp=0, maxiter=100, **cov)
+    mu = np.asarray(result.predict())
+    dispersion = float(((y - mu) ** 2 / mu).sum() / result.df_resid)
+    if dispersion <= OVERDISPERSION:
+        caveats.add(f"Poisson dispersion {dispersion:.2f} (no overdispersion).")
+        return result, "poisson"
+    with caveats.translating_fit_warnings("negative binomial regression"):
+        nb = sm.NegativeBinomial(y, exog, offset=offset).fit(disp=0, maxiter=200, **cov)
+    caveats.add(
+        f"Poisson dispersion {dispersion:.2f} > {OVERDISPERSION}: negative binomial used "
+        f"(alpha = {float(nb.params['alpha']):.3g})."
+    )
+    return nb, "negative_binomial"
+
+
+def _converged(result: Any) -> bool:
+    retvals = getattr(result, "mle_retvals", None)
+    return bool(retvals.get("converged", True)) if retvals else True
+
+
+def association(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    predictor: str,
+    controls: str | Sequence[str] = (),
+    cluster: str | None = "account_id",
+    exposure: str | None = None,
+    alpha: float = 0.05,
+) -> Association:
+    """Estimate how `predictor` relates to `outcome`, with controls and account-clustered errors.
+
+    The model follows from the outcome:
+
+    - ``"amount"``: OLS of log(amount) over won deals with amount > 0 (``"log_amount"`` likewise);
+      the ratio is the deal size ratio, ``exp(coefficient)``.
+    - ``"won"`` or any 0/1 column: logit over the rows where it is known (closed deals for
+      ``won``); the ratio is the odds ratio.
+    - a column of non-negative whole numbers: Poisson, or negative binomial when the Poisson
+      dispersion exceeds 1.5; the ratio is the rate ratio. ``exposure`` adds log(exposure) as an
+      offset, so the ratio compares rates per unit of exposure.
+    - any other numeric column (e.g. ``price_realisation``): OLS on the raw values; no ratio.
+
+    Booleans enter as 0/1; text and categorical columns as dummies against their most common
+    level, levels with fewer than 10 rows pooled. Rows missing any value the model uses are left
+    out and counted in the note.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per deal, e.g. the output of ``trust_features``.
+    outcome : str
+        ``"amount"``, ``"won"`` or a numeric column.
+    predictor : str
+        The trust proxy whose effect is wanted; its terms come first in the summary.
+    controls : str or sequence of str, default ()
+        Columns adjusted for (account size, product, segment, period, ...).
+    cluster : str or None, default "account_id"
+        Column whose groups share errors (deals of one account); None gives
+        heteroskedasticity-robust (HC1) errors instead.
+    exposure : str, optional
+        Positive column of exposure (e.g. account-years) for count outcomes.
+    alpha : float, default 0.05
+        Confidence intervals are at level ``1 - alpha``.
+
+    Returns
+    -------
+    Association
+        ``summary`` (term, estimate, std_err, ci_low, ci_high, p_value, n, ratio, ratio_ci_low,
+        ratio_ci_high), ``model``, ``note``, ``effect``, ``plot()``.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        A named column is absent (the message names the closest columns).
+    AnalysisError
+        The predictor takes one value, or there are too few rows, events or clusters.
+
+    Warns
+    -----
+    SmallSampleWarning
+        Fewer than 20 clusters, or fewer than 10 events per term of a logit.
+    SeparationWarning
+        A term (nearly) perfectly separates won from lost deals.
+    ConvergenceWarning
+        The fit did not converge.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> deals = pd.DataFrame({
+    ...     "account_id": np.repeat([f"A{i}" for i in range(40)], 5),
+    ...     "status": "won",
+    ...     "is_repeat_customer": rng.random(200) < 0.5,
+    ... })
+    >>> deals["amount"] = np.exp(9 + 0.3 * deals["is_repeat_customer"] + rng.normal(0, 0.5, 200))
+    >>> result = association(deals, outcome="amount", predictor="is_repeat_customer")
+    >>> result.effect
+    'deal size ratio'
+    >>> result.summary[["term", "ratio", "ratio_ci_low", "ratio_ci_high", "n"]].round(2)
+                     term    ratio  ratio_ci_low  ratio_ci_high    n
+    0  is_repeat_customer     1.39          1.19           1.62  200
+    1           Intercept  7645.46       6918.50        8448.79  200
+    """
+    controls_t = _as_names(controls, "controls")
+    if not isinstance(predictor, str) or not isinstance(outcome, str):
+        raise InvalidValueError(
+            f"`outcome` and `predictor` must be column names, got {outcome!r} and {predictor!r}."
+        )
+    if predictor == outcome or predictor in controls_t:
+        raise InvalidValueError(
+            f"`predictor` {predictor!r} also appears as the outcome or a control; "
+            "pass it once, as the predictor."
+        )
+    if not 0 < alpha < 1:
+        raise InvalidValueError(f"`alpha` must lie between 0 and 1, got {alpha!r}.")
+    extra = (
+        [predictor, *controls_t] + ([cluster] if cluster else []) + ([exposure] if exposure else [])
+    )
+    require_columns(data, [predictor], argument="predictor")
+    require_columns(data, controls_t, argument="controls")
+    if cluster is not None:
+        try:
+            require_columns(data, [cluster], argument="cluster")
+        except ColumnNotFoundError as error:
+            raise ColumnNotFoundError(f"{error} Or pass `cluster=None`.") from None
+    if exposure is not None:
+        require_columns(data, [exposure], argument="exposure")
+
+    caveats = Caveats()
+    chosen = _select_outcome(data, outcome, caveats)
+    if exposure is not None and chosen.family != "poisson":
+        raise InvalidValueError(
+            f"`exposure` applies to count outcomes; `{outcome}` is modelled by {chosen.family}. "
+            "Drop `exposure=` or pass a count column."
+        )
+    frame = data.loc[chosen.y.index, list(dict.fromkeys(extra))].copy()
+    frame["__y__"] = chosen.y
+    frame = _drop_missing(frame, caveats, chosen.population)
+    offset = None
+    if exposure is not None:
+        positive = pd.to_numeric(frame[exposure], errors="coerce") > 0
+        if not positive.all():
+            caveats.add(f"{int((~positive).sum())} row(s) with `{exposure}` <= 0 left out.")
+            frame = frame.loc[positive]
+        offset = np.log(frame[exposure].to_numpy(dtype=float))
+
+    y = frame["__y__"]
+    design = build_design(
+        frame, predictor=predictor, controls=controls_t, caveats=caveats, intercept=True
+    )
+    n, n_terms = len(frame), design.exog.shape[1]
+    needed = max(MIN_ROWS, n_terms + 3)
+    if n < needed:
+        raise AnalysisError(
+            f"Only {n} {chosen.population} with complete values; at least {needed} are needed for "
+            f"{n_terms} terms. Use fewer controls or more data."
+        )
+    if chosen.family == "logit":
+        events = int(y.sum())
+        minority = min(events, n - events)
+        if minority < MIN_EVENTS:
+            raise AnalysisError(
+                f"Too few events: {events} of {n} {chosen.population} have `{outcome}` = 1 and "
+                f"{n - events} have 0; at least {MIN_EVENTS} of each are needed."
+            )
+        if minority < EVENTS_PER_TERM * max(n_terms - 1, 1):
+            caveats.warn(
+                SmallSampleWarning,
+                f"Only {minority} of the rarer outcome for {n_terms - 1} term(s) "
+                f"(fewer than {EVENTS_PER_TERM} per term): odds ratios may be biased away from 1.",
+            )
+    if chosen.family == "poisson" and y.sum() < MIN_EVENTS:
+        raise AnalysisError(
+            f"Too few events: the counts in `{outcome}` add up to {int(y.sum())} over {n} rows; "
+            f"at least {MIN_EVENTS} are needed."
+        )
+
+    n_clusters: int | None = None
+    if cluster is not None:
+        codes = pd.factorize(frame[cluster])[0]
+        n_clusters = int(codes.max()) + 1
+        if n_clusters < 2:
+            raise AnalysisError(
+                f"All {n} rows belong to one `{cluster}` group, so clustered errors cannot be "
+                "computed. Pass `cluster=None` for row-level robust errors."
+            )
+        if n_clusters < MIN_CLUSTERS:
+            caveats.warn(
+                SmallSampleWarning,
+                f"Only {n_clusters} clusters of `{cluster}`: cluster-robust errors are unreliable "
+                f"below about {MIN_CLUSTERS}; read the intervals as approximate.",
+            )
+        cov: dict[str, Any] = {"cov_type": "cluster", "cov_kwds": {"groups": codes}}
+    else:
+        cov = {"cov_type": "HC1"}
+
+    result, family = _fit(chosen.family, y, design.exog, offset=offset, cov=cov, caveats=caveats)
+    if not _converged(result) and ConvergenceWarning not in caveats.issued:
+        caveats.warn(
+            ConvergenceWarning,
+            f"The {family} fit stopped before converging; its estimates are unreliable.",
+        )
+    terms = list(design.exog.columns)
+    params = np.asarray(result.params)[: len(terms)]
+    table = tidy_coefficients(
+        params,
+        np.asarray(result.bse)[: len(terms)],
+        np.asarray(result.conf_int(alpha=alpha))[: len(terms)],
+        np.asarray(result.pvalues)[: len(terms)],
+        terms=terms,
+        order=[*design.predictor_terms, *design.control_terms, "Intercept"],
+        n=n,
+        ratio=family != "ols",
+    )
+    effect = "rate ratio" if family == "negative_binomial" else chosen.effect
+    described = {
+        "log_ols": f"OLS of {chosen.label}",
+        "ols": f"OLS of {chosen.label}",
+        "logit": f"Logit of {chosen.label}",
+        "poisson": f"Poisson regression of {chosen.label}",
+        "negative_binomial": f"Negative binomial regression of {chosen.label}",
+    }[family]
+    errors = (
+        f"standard errors clustered by `{cluster}` ({n_clusters} clusters)"
+        if cluster is not None
+        else "heteroskedasticity-robust (HC1) standard errors"
+    )
+    lines = [
+        f"{described} on `{predictor}` over {n} {chosen.population}"
+        + (f", controlling for {', '.join(controls_t)}" if controls_t else ", no controls")
+        + (f", exposure `{exposure}`" if exposure else "")
+        + f"; {errors}; {int(round(100 * (1 - alpha)))}% intervals."
+    ]
+    if family != "ols":
+        lines.append(f"`ratio` is exp(estimate), the {effect}.")
+    note = " ".join([*lines, caveats.note]).strip()
+    return Association(
+        summary=table,
+        model=result,
+        note=note,
+        n=n,
+        n_clusters=n_clusters,
+        outcome=outcome,
+        predictor=predictor,
+        controls=controls_t,
+        family=family,
+        effect=effect,
+    )
+
+
+CORRELATION_COLUMNS = [
+    "proxy",
+    "outcome",
+    "method",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "n",
+    "n_clusters",
+    "note",
+]
+# Bootstrap replicates are processed in blocks of about this many (replicate x row) cells.
+_BLOCK_CELLS = 1_000_000
+
+
+def _weighted_ranks(
+    weights: np.ndarray, inverse: np.ndarray, starts: np.ndarray, order: np.ndarray
+) -> np.ndarray:
+    """Average ranks each row would have in the data replicated by `weights` (one row each)."""
+    totals = np.add.reduceat(weights[:, order], starts, axis=1)
+    below = np.cumsum(totals, axis=1) - totals
+    return (below + (totals + 1.0) / 2.0)[:, inverse]
+
+
+def _weighted_pearson(weights: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    total = weights.sum(axis=1, keepdims=True)
+    da = a - (weights * a).sum(axis=1, keepdims=True) / total
+    db = b - (weights * b).sum(axis=1, keepdims=True) / total
+    cov = (weights * da * db).sum(axis=1)
+    var = (weights * da * da).sum(axis=1) * (weights * db * db).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(var > 0, cov / np.sqrt(var), np.nan)
+
+
+def _rank_layout(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    inverse = np.unique(values, return_inverse=True)[1].ravel()
+    order = np.argsort(inverse, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(inverse[order]) != 0])
+    return inverse, starts, order
+
+
+def _bootstrap(
+    x: np.ndarray,
+    y: np.ndarray,
+    codes: np.ndarray,
+    *,
+    method: str,
+    n_boot: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Correlations in `n_boot` resamples of whole clusters (drawn with replacement)."""
+    n_clusters = int(codes.max()) + 1
+    probabilities = np.full(n_clusters, 1.0 / n_clusters)
+    out = np.empty(n_boot)
+    if method == "kendall":
+        rows = np.arange(len(x))
+        for i in range(n_boot):
+            counts = rng.multinomial(n_clusters, probabilities)
+            index = np.repeat(rows, counts[codes])
+            out[i] = sps.kendalltau(x[index], y[index]).statistic
+        return out
+    layout_x, layout_y = _rank_layout(x), _rank_layout(y)
+    block = max(1, _BLOCK_CELLS // len(x))
+    for start in range(0, n_boot, block):
+        size = min(block, n_boot - start)
+        counts = rng.multinomial(n_clusters, probabilities, size=size)
+        weights = counts[:, codes].astype(float)
+        rank_x = _weighted_ranks(weights, *layout_x)
+        rank_y = _weighted_ranks(weights, *layout_y)
+        out[start : start + size] = _weighted_pearson(weights, rank_x, rank_y)
+    return out
+
+
+def _numeric(values: pd.Series, name: str) -> pd.Series:
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype(float)
+    if values.dtype == object and values.dropna().map(lambda v: isinstance(v, bool)).all():
+        return values.astype(float)
+    if not pd.api.types.is_numeric_dtype(values.dtype):
+        raise InvalidValueError(
+            f"Column `{name}` holds {values.dtype} values; correlations need numbers or booleans. "
+            "Encode it as numbers first."
+        )
+    return values.astype(float)
+
+
+def _one_correlation(
+    x: pd.Series,
+    y: pd.Series,
+    groups: pd.Series | None,
+    *,
+    method: str,
+    n_boot: int,
+    seed: int,
+    alpha: float,
+) -> dict[str, Any]:
+    keep = x.notna() & y.notna() & (groups.notna() if groups is not None else True)
+    xv, yv = x[keep].to_numpy(), y[keep].to_numpy()
+    codes = pd.factorize(groups[keep])[0] if groups is not None else np.arange(len(xv))
+    n = len(xv)
+    n_clusters = int(codes.max()) + 1 if n else 0
+    row: dict[str, Any] = {
+        "estimate": np.nan,
+        "ci_low": np.nan,
+        "ci_high": np.nan,
+        "p_value": np.nan,
+        "n": n,
+        "n_clusters": n_clusters,
+        "note": "",
+    }
+    if n < 3 or n_clusters < 2:
+        row["note"] = f"Not computed: {n} complete rows in {n_clusters} cluster(s)."
+        return row
+    constant = [name for name, v in ((x.name, xv), (y.name, yv)) if np.ptp(v) == 0]
+    if constant:
+        row["note"] = f"Not computed: `{constant[0]}` takes a single value in these rows."
+        return row
+    if method == "spearman":
+        row["estimate"] = float(sps.spearmanr(xv, yv).statistic)
+    else:
+        row["estimate"] = float(sps.kendalltau(xv, yv).statistic)
+    boot = _bootstrap(xv, yv, codes, method=method, n_boot=n_boot, rng=np.random.default_rng(seed))
+    valid = boot[~np.isnan(boot)]
+    notes = []
+    if len(valid) < n_boot:
+        notes.append(f"{n_boot - len(valid)} resamples without variation skipped.")
+    if len(valid):
+        row["ci_low"], row["ci_high"] = np.quantile(valid, [alpha / 2, 1 - alpha / 2])
+        below = (1 + np.sum(valid <= 0)) / (len(valid) + 1)
+        above = (1 + np.sum(valid >= 0)) / (len(valid) + 1)
+        row["p_value"] = float(min(1.0, 2 * min(below, above)))
+    if n_clusters < MIN_CLUSTERS:
+        notes.append(f"Only {n_clusters} clusters: the bootstrap interval is rough.")
+    row["note"] = " ".join(notes)
+    return row
+
+
+def correlations(
+    data: pd.DataFrame,
+    *,
+    proxies: str | Sequence[str],
+    outcomes: str | Sequence[str],
+    method: str = "spearman",
+    n_boot: int = 2000,
+    seed: int = 0,
+    cluster: str | None = "account_id",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Rank correlation of each proxy with each outcome, with account-resampling bootstrap CIs.
+
+    Each pair uses the rows where both values (and the cluster) are known. The interval is the
+    percentile interval of ``n_boot`` resamples of whole clusters, so deals of one account stay
+    together; the p-value inverts that interval (twice the share of resamples on the far side of
+    0), so ``p_value < alpha`` exactly when the interval excludes 0.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per deal, e.g. the output of ``trust_features``.
+    proxies, outcomes : str or sequence of str
+        Numeric or boolean columns.
+    method : {"spearman", "kendall"}, default "spearman"
+        Kendall's tau-b is slower (one pass per resample); Spearman is vectorised.
+    n_boot : int, default 2000
+        Bootstrap resamples.
+    seed : int, default 0
+        Seed of the resampling; every pair uses the same seed, so a pair's interval does not
+        depend on which other pairs are asked for.
+    cluster : str or None, default "account_id"
+        Column whose groups are resampled together; None resamples rows.
+    alpha : float, default 0.05
+        Intervals are at level ``1 - alpha``.
+
+    Returns
+    -------
+    DataFrame
+        One row per proxy and outcome: ``proxy, outcome, method, estimate, ci_low, ci_high,
+        p_value, n, n_clusters, note`` (``note`` says why a value could not be computed, or
+        what deserves caution).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> deals = pd.DataFrame({"account_id": np.repeat(np.arange(50), 4),
+    ...                       "prior_won_deals": rng.poisson(2, 200)})
+    >>> deals["log_amount"] = 9 + 0.2 * deals["prior_won_deals"] + rng.normal(0, 1, 200)
+    >>> table = correlations(deals, proxies="prior_won_deals", outcomes="log_amount", n_boot=500)
+    >>> table[["proxy", "outcome", "estimate", "ci_low", "ci_high", "n_clusters"]].round(2)
+                 proxy     outcome  estimate  ci_low  ci_high  n_clusters
+    0  prior_won_deals  log_amount       0.2    0.07     0.32          50
+    """
+    proxies_t = _as_names(proxies, "proxies")
+    outcomes_t = _as_names(outcomes, "outcomes")
+    if method not in {"spearman", "kendall"}:
+        raise InvalidValueError(f"`method` must be 'spearman' or 'kendall', got {method!r}.")
+    if not isinstance(n_boot, int | np.integer) or n_boot < 100:
+        raise InvalidValueError(
+            f"`n_boot` must be a whole number of at least 100, got {n_boot!r}; 2000 is usual."
+        )
+    if not 0 < alpha < 1:
+        raise InvalidValueError(f"`alpha` must lie between 0 and 1, got {alpha!r}.")
+    require_columns(data, proxies_t, argument="proxies")
+    require_columns(data, outcomes_t, argument="outcomes")
+    if cluster is not None:
+        try:
+            require_columns(data, [cluster], argument="cluster")
+        except ColumnNotFoundError as error:
+            raise ColumnNotFoundError(f"{error} Or pass `cluster=None`.") from None
+    groups = data[cluster] if cluster is not None else None
+    rows = []
+    for proxy in proxies_t:
+        x = _numeric(data[proxy], proxy)
+        for outcome in outcomes_t:
+            y = _numeric(data[outcome], outcome)
+            row = _one_correlation(
+                x, y, groups, method=method, n_boot=int(n_boot), seed=seed, alpha=alpha
+            )
+            rows.append({"proxy": proxy, "outcome": outcome, "method": method, **row})
+    table = pd.DataFrame(rows, columns=CORRELATION_COLUMNS)
+    small = table.loc[table["note"].str.contains("clusters:", regex=False), "proxy"]
+    if len(small):
+        Caveats().warn(
+            SmallSampleWarning,
+            f"Fewer than {MIN_CLUSTERS} clusters for {len(small)} pair(s): bootstrap intervals "
+            "over so few accounts are rough (see the `note` column).",
+        )
+    return table
