@@ -20,6 +20,7 @@ import statsmodels.api as sm
 from matplotlib.axes import Axes
 from scipy import stats as sps
 
+from salesinsight.bootstrap import cluster_bootstrap
 from salesinsight.exceptions import (
     AnalysisError,
     ColumnNotFoundError,
@@ -498,66 +499,6 @@ CORRELATION_COLUMNS = [
     "n_clusters",
     "note",
 ]
-# Bootstrap replicates are processed in blocks of about this many (replicate x row) cells.
-_BLOCK_CELLS = 1_000_000
-
-
-def _weighted_ranks(
-    weights: np.ndarray, inverse: np.ndarray, starts: np.ndarray, order: np.ndarray
-) -> np.ndarray:
-    """Average ranks each row would have in the data replicated by `weights` (one row each)."""
-    totals = np.add.reduceat(weights[:, order], starts, axis=1)
-    below = np.cumsum(totals, axis=1) - totals
-    return (below + (totals + 1.0) / 2.0)[:, inverse]
-
-
-def _weighted_pearson(weights: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    total = weights.sum(axis=1, keepdims=True)
-    da = a - (weights * a).sum(axis=1, keepdims=True) / total
-    db = b - (weights * b).sum(axis=1, keepdims=True) / total
-    cov = (weights * da * db).sum(axis=1)
-    var = (weights * da * da).sum(axis=1) * (weights * db * db).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(var > 0, cov / np.sqrt(var), np.nan)
-
-
-def _rank_layout(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    inverse = np.unique(values, return_inverse=True)[1].ravel()
-    order = np.argsort(inverse, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(inverse[order]) != 0])
-    return inverse, starts, order
-
-
-def _bootstrap(
-    x: np.ndarray,
-    y: np.ndarray,
-    codes: np.ndarray,
-    *,
-    method: str,
-    n_boot: int,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """Correlations in `n_boot` resamples of whole clusters (drawn with replacement)."""
-    n_clusters = int(codes.max()) + 1
-    probabilities = np.full(n_clusters, 1.0 / n_clusters)
-    out = np.empty(n_boot)
-    if method == "kendall":
-        rows = np.arange(len(x))
-        for i in range(n_boot):
-            counts = rng.multinomial(n_clusters, probabilities)
-            index = np.repeat(rows, counts[codes])
-            out[i] = sps.kendalltau(x[index], y[index]).statistic
-        return out
-    layout_x, layout_y = _rank_layout(x), _rank_layout(y)
-    block = max(1, _BLOCK_CELLS // len(x))
-    for start in range(0, n_boot, block):
-        size = min(block, n_boot - start)
-        counts = rng.multinomial(n_clusters, probabilities, size=size)
-        weights = counts[:, codes].astype(float)
-        rank_x = _weighted_ranks(weights, *layout_x)
-        rank_y = _weighted_ranks(weights, *layout_y)
-        out[start : start + size] = _weighted_pearson(weights, rank_x, rank_y)
-    return out
 
 
 def _numeric(values: pd.Series, name: str) -> pd.Series:
@@ -608,7 +549,9 @@ def _one_correlation(
         row["estimate"] = float(sps.spearmanr(xv, yv).statistic)
     else:
         row["estimate"] = float(sps.kendalltau(xv, yv).statistic)
-    boot = _bootstrap(xv, yv, codes, method=method, n_boot=n_boot, rng=np.random.default_rng(seed))
+    boot = cluster_bootstrap(
+        xv, yv, codes, method=method, n_boot=n_boot, rng=np.random.default_rng(seed)
+    )
     valid = boot[~np.isnan(boot)]
     notes = []
     if len(valid) < n_boot:

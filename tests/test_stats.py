@@ -13,6 +13,7 @@ from matplotlib.axes import Axes
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
+from salesinsight.bootstrap import cluster_bootstrap
 from salesinsight.exceptions import (
     AnalysisError,
     ColumnNotFoundError,
@@ -22,7 +23,7 @@ from salesinsight.exceptions import (
     SmallSampleWarning,
 )
 from salesinsight.models import OTHER_LEVEL, bh_adjust
-from salesinsight.stats import _bootstrap, association, correlations
+from salesinsight.stats import association, correlations
 
 TIDY = [
     "term",
@@ -399,7 +400,9 @@ class TestCorrelations:
         frame = clustered_pairs(rng, n_accounts=30, per_account=5, rho=0.5)
         x, y = frame["x"].to_numpy(), frame["y"].to_numpy()
         codes = frame["account_id"].to_numpy()
-        fast = _bootstrap(x, y, codes, method="spearman", n_boot=25, rng=np.random.default_rng(7))
+        fast = cluster_bootstrap(
+            x, y, codes, method="spearman", n_boot=25, rng=np.random.default_rng(7)
+        )
         draw = np.random.default_rng(7)
         slow = []
         for _ in range(25):
