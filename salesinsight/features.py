@@ -31,7 +31,10 @@ __all__ = [
     "CONTROL_COLUMNS",
     "DEAL_REQUIRED",
     "OUTCOME_COLUMNS",
+    "OUTCOME_REQUIRED",
     "PROXY_COLUMNS",
+    "calendar_columns",
+    "deal_outcomes",
     "engagement_columns",
     "feature_columns",
     "trust_features",
@@ -68,6 +71,7 @@ OUTCOME_COLUMNS = [
     "closed",
     "price_realisation",
 ]
+OUTCOME_REQUIRED = ("status", "created_at", "closed_at", "amount")
 _STATUSES = ("won", "lost", "open")
 
 
@@ -192,7 +196,7 @@ def trust_features(
     1                True                  1  1.0           29.0
     2               False                  0  NaN            0.0
     """
-    frame = _checked_deals(deals)
+    frame = _checked_deals(deals, DEAL_REQUIRED, purpose="trust_features")
     replaced = feature_columns(activities=True, employees=True, window_days=window_days)
     deal_part = deals.drop(columns=[c for c in replaced if c in deals.columns])
     created = as_datetime64(frame["created_at"], column="created_at", table="deals")
@@ -219,27 +223,64 @@ def trust_features(
         employees = pd.to_numeric(frame["employees"], errors="coerce").to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             parts["log_employees"] = np.where(employees > 0, np.log(employees), np.nan)
-    parts.update(_calendar(created))
+    parts.update(calendar_columns(created))
     parts.update(_outcomes(frame, created, closed_at, stamp))
     features = pd.DataFrame(parts, index=deals.index)
     return pd.concat([deal_part, features], axis=1)
 
 
-def _checked_deals(deals: pd.DataFrame) -> pd.DataFrame:
+def deal_outcomes(deals: pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
+    """The outcome columns of :func:`trust_features` alone, from status, dates and amounts.
+
+    Parameters
+    ----------
+    deals : DataFrame
+        Needs ``status``, ``created_at``, ``closed_at`` and ``amount`` (``list_price`` is used
+        when present). Not modified.
+    as_of : date-like, optional
+        Censoring date of open deals; default the latest ``created_at`` or ``closed_at``.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`OUTCOME_COLUMNS`, the index of `deals`; defined as in :func:`trust_features`.
+
+    Examples
+    --------
+    >>> deals = pd.DataFrame({
+    ...     "status": ["lost", "open"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-05"]),
+    ...     "closed_at": pd.to_datetime(["2024-01-03", None]),
+    ...     "amount": [10.0, 20.0],
+    ... })
+    >>> deal_outcomes(deals, as_of="2024-01-15")[["won", "duration_days", "closed"]]
+       won  duration_days  closed
+    0  0.0            2.0    True
+    1  NaN           10.0   False
+    """
+    frame = _checked_deals(deals, OUTCOME_REQUIRED, purpose="the outcomes")
+    created = as_datetime64(frame["created_at"], column="created_at", table="deals")
+    closed_at = as_datetime64(frame["closed_at"], column="closed_at", table="deals")
+    stamp = _as_of(as_of, created, closed_at)
+    return pd.DataFrame(_outcomes(frame, created, closed_at, stamp), index=deals.index)
+
+
+def _checked_deals(deals: pd.DataFrame, required: tuple[str, ...], *, purpose: str) -> pd.DataFrame:
     if not isinstance(deals, pd.DataFrame):
         raise InvalidValueError(
             f"`deals` must be a pandas DataFrame; received {type(deals).__name__}. "
             "Pass `export.deals` from `read_export`."
         )
-    missing = [c for c in DEAL_REQUIRED if c not in deals.columns]
+    missing = [c for c in required if c not in deals.columns]
     if missing:
         raise ColumnNotFoundError(
             f"The deals table lacks column(s) {', '.join(f'`{c}`' for c in missing)}; "
-            f"trust_features needs {', '.join(f'`{c}`' for c in DEAL_REQUIRED)}. Pass the "
+            f"{purpose} need(s) {', '.join(f'`{c}`' for c in required)}. Pass the "
             "canonical deals of `read_export`, or rename your columns to these names."
         )
     frame = deals.reset_index(drop=True)
-    duplicated = frame["deal_id"][frame["deal_id"].duplicated()]
+    ids = frame["deal_id"] if "deal_id" in frame.columns else pd.Series([], dtype=object)
+    duplicated = ids[ids.duplicated()]
     if len(duplicated):
         shown = ", ".join(repr(v) for v in duplicated.unique()[:5])
         raise InvalidValueError(
@@ -460,7 +501,17 @@ def _scatter_bool(
     return pd.arrays.BooleanArray(data, mask)
 
 
-def _calendar(created: np.ndarray) -> dict[str, Any]:
+def calendar_columns(created: np.ndarray) -> dict[str, Any]:
+    """The ``created_year`` (Int64) and ``created_quarter`` (str) controls of creation times.
+
+    Examples
+    --------
+    >>> created = np.array(["2023-05-02", "NaT"], dtype="datetime64[ns]")
+    >>> pd.DataFrame(calendar_columns(created))
+       created_year created_quarter
+    0          2023          2023Q2
+    1          <NA>             NaN
+    """
     ok = ~np.isnat(created)
     months = created.astype("datetime64[M]").astype(np.int64)
     # Months since 1970 -> year and quarter, without building a string per row.
