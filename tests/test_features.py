@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -124,14 +126,16 @@ def random_deals(rng: np.random.Generator, n: int = 300) -> pd.DataFrame:
     deals = pd.DataFrame(
         {
             "deal_id": [f"d{i:04d}" for i in rng.permutation(n)],
-            "account_id": rng.choice(["a", "b", "c", "d", None], n, p=[0.3, 0.3, 0.2, 0.1, 0.1]),
-            "owner": rng.choice(["ann", "bob", "cat", None], n, p=[0.4, 0.3, 0.2, 0.1]),
+            "account_id": rng.choice(
+                np.array(["a", "b", "c", "d", None]), n, p=[0.3, 0.3, 0.2, 0.1, 0.1]
+            ),
+            "owner": rng.choice(np.array(["ann", "bob", "cat", None]), n, p=[0.4, 0.3, 0.2, 0.1]),
             "created_at": created.where(rng.random(n) > 0.05),
             "closed_at": pd.Series(closed).where(status != "open"),
             "status": status,
             "amount": rng.lognormal(8, 1, n).round(0),
             "lead_source_group": rng.choice(["referral", "outbound", "inbound"], n),
-            "product": rng.choice(["X", "Y", "Z", None], n),
+            "product": rng.choice(np.array(["X", "Y", "Z", None]), n),
         }
     )
     deals.loc[rng.random(n) < 0.05, "closed_at"] = pd.NaT
@@ -481,3 +485,21 @@ class TestSimulatedWorld:
             data.loc[won_amount, "log_amount"], np.log(data.loc[won_amount, "amount"])
         )
         assert data.loc[~won_amount, "log_amount"].isna().all()
+
+
+class TestBenchmark:
+    def test_benchmark_runs_and_its_naive_baseline_agrees(self):
+        path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_features.py"
+        spec = importlib.util.spec_from_file_location("bench_features", path)
+        assert spec is not None and spec.loader is not None
+        bench = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(bench)
+        # run() checks the vectorised proxies against the naive groupby-apply on its subsample.
+        table = bench.run([3000], naive_sample=600)
+        assert table["method"].tolist() == [
+            "vectorised, with activities",
+            "vectorised, deals only",
+            "naive groupby-apply, deals only",
+        ]
+        assert table["n_activities"].tolist() == [30_000, 0, 0]
+        assert (table["seconds"] > 0).all()
