@@ -1,8 +1,8 @@
 """Trust proxies as of each deal's creation, the controls and the outcomes: one row per deal.
 
-Every proxy of a deal is computed only from history strictly before the deal's ``created_at``: a deal
-that closes, or is created, at the very same instant is not history yet. Nothing later leaks in, so a
-proxy can precede the outcome it is compared with.
+Every proxy of a deal is computed only from history strictly before the deal's ``created_at``: a
+deal that closes, or is created, at the very same instant is not history yet. Nothing later leaks
+in, so a proxy precedes the outcome it is compared with.
 
 The computation is vectorised. Each kind of history (won deals by close time, deals by creation
 time, per account, per owner, per account and product) is an event table sorted by (group, time);
@@ -79,6 +79,20 @@ def feature_columns(
     *, activities: bool = False, employees: bool = False, window_days: int = 30
 ) -> list[str]:
     """The columns :func:`trust_features` appends after the deal columns, in order.
+
+    Parameters
+    ----------
+    activities : bool, default False
+        Whether activities are given (adds the engagement counts after the proxies).
+    employees : bool, default False
+        Whether the deals have an ``employees`` column (adds ``log_employees``).
+    window_days : int, default 30
+        The engagement window, which names the engagement columns.
+
+    Returns
+    -------
+    list of str
+        Proxies, engagement counts, controls, outcomes.
 
     Examples
     --------

@@ -64,9 +64,9 @@ def pipeline_summary(
 
         ``group`` (the value of `by`, or ``"all"``); ``deals``, ``won``, ``lost``, ``open``
         (counts); ``win_rate`` (won / (won + lost)) with ``win_rate_ci_low`` and
-        ``win_rate_ci_high`` (Wilson 95%); ``median_won_amount``; ``median_cycle_days`` (Kaplan-Meier
-        median of days from creation to close, won or lost, open deals censored; SAS convention:
-        the first time the survival curve drops below one half); ``velocity_per_day`` (open deals x
+        ``win_rate_ci_high`` (Wilson 95%); ``median_won_amount``; ``median_cycle_days``
+        (Kaplan-Meier median of days from creation to close, won or lost, open deals censored;
+        SAS convention: the first time the survival curve drops below one half); ``velocity_per_day`` (open deals x
         win rate x mean won amount / median cycle days: the won amount the open pipeline is expected
         to bring per day); ``note`` (why a value is missing, or ``""``).
 

@@ -1,4 +1,4 @@
-"""Tests of the trust proxies: hand-computed values, no leakage, windows, row order, the simulator."""
+"""Tests of the trust proxies: hand-computed values, no leakage, windows, row order, simulator."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def tiny_deals() -> pd.DataFrame:
     created_at) is won in account A before a3 and a4 are created.
     """
     rows = [
-        # deal, account, owner, created, closed, status, amount, lead group, product, employees, list
+        # deal, account, owner, created, closed, status, amount, lead group, product, employees,
+        # list price
         (
             "a1",
             "A",
@@ -427,7 +428,7 @@ class TestEngagement:
         with pytest.raises(InvalidValueError, match="positive"):
             trust_features(tiny_deals(), tiny_activities(), window_days=0)
         with pytest.raises(InvalidValueError, match="whole number"):
-            trust_features(tiny_deals(), tiny_activities(), window_days=7.5)  # type: ignore[arg-type]
+            trust_features(tiny_deals(), tiny_activities(), window_days=7.5)  # type: ignore
 
     def test_count_in_window_alone(self):
         ids = pd.Series(["a", "b"])
