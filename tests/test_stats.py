@@ -480,3 +480,34 @@ class TestCorrelations:
             correlations(deals, proxies="log_employees", outcomes="won", n_boot=10)
         with pytest.raises(InvalidValueError, match="numbers"):
             correlations(deals, proxies="segment", outcomes="won", n_boot=100)
+
+
+class TestNullableColumns:
+    """trust_features returns pandas' nullable dtypes; missing entries are left out, not errors."""
+
+    def test_boolean_int64_and_string_columns(self, deals):
+        deals = deals.assign(
+            is_repeat_customer=pd.array(deals["is_repeat_customer"], dtype="boolean"),
+            won=pd.array(deals["won"], dtype="Float64"),
+            prior_won_deals=pd.array(np.arange(len(deals)) % 4, dtype="Int64"),
+            segment=deals["segment"].astype("str"),
+        )
+        deals.loc[deals.index[0], "is_repeat_customer"] = pd.NA
+        deals.loc[deals.index[1], "prior_won_deals"] = pd.NA
+        plain = deals.dropna(subset=["is_repeat_customer", "prior_won_deals"]).assign(
+            is_repeat_customer=lambda d: d["is_repeat_customer"].astype(bool),
+            won=lambda d: d["won"].astype(float),
+            prior_won_deals=lambda d: d["prior_won_deals"].astype(int),
+        )
+        options = {"predictor": "is_repeat_customer", "controls": ["prior_won_deals", "segment"]}
+        nullable = association(deals, outcome="won", **options)
+        numpy_typed = association(plain, outcome="won", **options)
+        pd.testing.assert_frame_equal(nullable.summary, numpy_typed.summary)
+        table = correlations(
+            deals, proxies=["is_repeat_customer", "prior_won_deals"], outcomes="won", n_boot=100
+        )
+        assert table["estimate"].notna().all()
+        assert table["n"].tolist() == [
+            int((deals["is_repeat_customer"].notna() & deals["won"].notna()).sum()),
+            int((deals["prior_won_deals"].notna() & deals["won"].notna()).sum()),
+        ]
