@@ -1,0 +1,587 @@
+"""Score the book's claims against the data: every claim, proxy and outcome, naive and controlled.
+
+:func:`evaluate_claims` runs the test each claim of :data:`~salesinsight.claims_registry.CLAIMS`
+names (``association`` for deal size, win rate and price, ``time_to_close`` for speed, a
+pseudo-Poisson rate model on :func:`account_years` for what a relationship yields per year), once
+without controls and once with them, adjusts for the number of tests with Benjamini-Hochberg and
+gives each row a verdict. A claim the data cannot test gets a row that says what is missing.
+
+The verdict rule. With ``m`` tested rows, row ``i`` with p-value ``p_i`` and BH-adjusted p-value
+``q_i`` gets the Wald interval at level ``1 - alpha * p_i / q_i`` (``1 - alpha * rank_i / m``
+before BH's monotone step; never narrower than that, never wider than needed), computed with the
+row's own reference distribution (normal, or Student t for least squares). That interval excludes
+no effect exactly when ``q_i < alpha``. A row is *supported* when the interval lies wholly on the
+side the claim predicts, *contradicted* when it lies wholly on the other side, and *inconclusive*
+otherwise. ``ci_low`` and ``ci_high`` in the scorecard are these adjusted intervals.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats as sps
+from statsmodels.stats.multitest import multipletests
+
+from salesinsight.claims_narrative import TABLE_COLUMNS, Scorecard
+from salesinsight.claims_panel import account_years
+from salesinsight.claims_registry import (
+    CLAIMS,
+    CONTROL_WORDS,
+    FIELD_HINTS,
+    OUTCOMES,
+    PROXIES,
+    Claim,
+    Outcome,
+    Proxy,
+)
+from salesinsight.exceptions import (
+    AnalysisError,
+    InvalidValueError,
+    SalesInsightError,
+    SmallSampleWarning,
+    StatisticalWarning,
+)
+from salesinsight.models import Caveats, build_design, require_columns
+from salesinsight.stats import association
+from salesinsight.survival import time_to_close
+
+__all__ = ["AUTO_CONTROLS", "Scorecard", "account_years", "evaluate_claims"]
+
+AUTO_CONTROLS = ("log_employees", "product", "industry", "segment", "created_year")
+REACTIVE_SOURCES = ("inbound", "existing_customer")
+MIN_ROWS = 10
+MIN_EVENTS = 5
+MIN_CLUSTERS = 20
+# Columns each outcome reads, besides the proxy (deal-level) or the panel's own columns.
+OUTCOME_NEEDS = {
+    "amount": ("amount", "status"),
+    "won": ("won",),
+    "time_to_close": ("duration_days", "closed"),
+    "time_to_win": ("duration_days", "closed", "won"),
+    "price_realisation": ("list_price", "amount", "status"),
+    "proactive_deal": ("rep_initiated", "relationship_days"),
+    "proactive_opportunities": (),
+    "opportunities": (),
+    "won_revenue": ("amount",),
+}
+PANEL_OUTCOMES = ("proactive_opportunities", "opportunities", "won_revenue")
+# Panel columns standing for the deal-level proxies, and for the deal-level controls.
+PANEL_PROXIES = {"prior_won_deals": "prior_won_deals", "relationship_days": "relationship_years"}
+PANEL_CONTROLS = {"log_employees": "log_employees", "industry": "industry", "segment": "segment"}
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """One fitted effect on the model's own (log) scale, with what its interval needs."""
+
+    estimate: float
+    std_err: float
+    p_value: float
+    n: int
+    critical: Callable[[float], float]
+    note: str
+
+
+def _critical(model: Any) -> Callable[[float], float]:
+    """The two-sided critical value at level `a` of the distribution the model tests with."""
+    if model is not None and getattr(model, "use_t", False):
+        df = getattr(model, "df_resid_inference", None) or model.df_resid
+        return lambda a: float(sps.t.ppf(1 - a / 2, df))
+    return lambda a: float(sps.norm.ppf(1 - a / 2))
+
+
+def _missing(data: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+    """Columns absent from `data` or without a single value."""
+    return [c for c in columns if c not in data.columns or data[c].notna().sum() == 0]
+
+
+def _is_true(values: pd.Series) -> pd.Series:
+    return values.astype("boolean").fillna(False).astype(bool)
+
+
+def _fit_association(frame: pd.DataFrame, *, outcome: str, proxy: str, **options: Any) -> _Fit:
+    result = association(frame, outcome=outcome, predictor=proxy, **options)
+    row = result.summary.iloc[0]
+    return _Fit(
+        float(row["estimate"]),
+        float(row["std_err"]),
+        float(row["p_value"]),
+        result.n,
+        _critical(result.model),
+        result.note,
+    )
+
+
+def _fit_cox(frame: pd.DataFrame, *, event: str, proxy: str, **options: Any) -> _Fit:
+    options.pop("alpha")
+    result = time_to_close(frame, by=proxy, event=event, **options)
+    if result.hazard_ratios is None:
+        raise AnalysisError("The Cox model was not fitted, so there is no hazard ratio.")
+    row = result.hazard_ratios.iloc[0]
+    return _Fit(
+        float(row["estimate"]),
+        float(row["std_err"]),
+        float(row["p_value"]),
+        result.n,
+        _critical(None),
+        result.note,
+    )
+
+
+def _fit_price(frame: pd.DataFrame, *, proxy: str, **options: Any) -> _Fit:
+    amount = pd.to_numeric(frame["amount"], errors="coerce").astype(float)
+    price = pd.to_numeric(frame["list_price"], errors="coerce").astype(float)
+    realisation = amount / price.where(price > 0)
+    keep = frame["status"].astype(str).eq("won") & (realisation > 0)
+    if realisation[keep].nunique() < 2:
+        raise AnalysisError(
+            f"{int(keep.sum())} won deal(s) with a list price and an amount, with "
+            f"{realisation[keep].nunique()} distinct realisation(s): nothing varies to explain."
+        )
+    won = frame.loc[keep].assign(log_price_realisation=np.log(realisation[keep]))
+    fit = _fit_association(won, outcome="log_price_realisation", proxy=proxy, **options)
+    note = (
+        "Over won deals with a list price; the model is on log(amount / list price), so the "
+        f"ratio compares the share of list price realised. {fit.note}"
+    )
+    return _Fit(fit.estimate, fit.std_err, fit.p_value, fit.n, fit.critical, note)
+
+
+def _fit_rate(
+    panel: pd.DataFrame,
+    *,
+    outcome: str,
+    proxy: str,
+    controls: Sequence[str],
+    cluster: str | None,
+    alpha: float,
+) -> _Fit:
+    """Pseudo-Poisson rate model with exposure: consistent for any non-negative outcome."""
+    caveats = Caveats()
+    columns = list(dict.fromkeys([outcome, proxy, "exposure_years", *controls]))
+    frame = panel[columns + ([cluster] if cluster and cluster not in columns else [])]
+    incomplete = frame.isna().any(axis=1)
+    if incomplete.any():
+        caveats.add(
+            f"{int(incomplete.sum())} of {len(frame)} account-years left out for missing values."
+        )
+        frame = frame.loc[~incomplete]
+    y = frame[outcome].astype(float)
+    n, positive = len(frame), int((y > 0).sum())
+    if n < MIN_ROWS or positive < MIN_EVENTS:
+        raise AnalysisError(
+            f"Only {n} account-years, {positive} of them with `{outcome}` above 0; at least "
+            f"{MIN_ROWS} and {MIN_EVENTS} are needed."
+        )
+    design = build_design(
+        frame, predictor=proxy, controls=controls, caveats=caveats, intercept=True
+    )
+    cov: dict[str, Any] = {"cov_type": "HC1"}
+    if cluster is not None:
+        codes = pd.factorize(frame[cluster])[0]
+        n_clusters = int(codes.max()) + 1
+        if n_clusters < 2:
+            raise AnalysisError(f"All {n} account-years belong to one account.")
+        if n_clusters < MIN_CLUSTERS:
+            caveats.warn(
+                SmallSampleWarning,
+                f"Only {n_clusters} accounts: cluster-robust errors are unreliable below about "
+                f"{MIN_CLUSTERS}; read the intervals as approximate.",
+            )
+        cov = {"cov_type": "cluster", "cov_kwds": {"groups": codes}}
+    with caveats.translating_fit_warnings("rate model"):
+        # Dividing by the mean keeps revenue in a range the fit handles; ratios are unchanged.
+        model = sm.GLM(
+            y / y.mean(),
+            design.exog,
+            family=sm.families.Poisson(),
+            exposure=frame["exposure_years"].to_numpy(dtype=float),
+        ).fit(**cov)
+    term = design.predictor_terms[0]
+    note = (
+        f"Pseudo-Poisson rate model of `{outcome}` per account-year on `{proxy}` over {n} "
+        f"account-years, exposure = years observed"
+        + (f", controlling for {', '.join(controls)}" if controls else ", no controls")
+        + (f"; errors clustered by `{cluster}`" if cluster else "; robust (HC1) errors")
+        + f". {caveats.note}"
+    ).strip()
+    return _Fit(
+        float(model.params[term]),
+        float(model.bse[term]),
+        float(model.pvalues[term]),
+        n,
+        _critical(model),
+        note,
+    )
+
+
+def _resolve_controls(data: pd.DataFrame, controls: Any) -> tuple[tuple[str, ...], list[str]]:
+    if controls is None:
+        return (), []
+    if isinstance(controls, str) and controls == "auto":
+        missing = _missing(data, AUTO_CONTROLS)
+        return tuple(c for c in AUTO_CONTROLS if c not in missing), missing
+    names = (controls,) if isinstance(controls, str) else tuple(controls)
+    bad = [c for c in names if not isinstance(c, str)]
+    if bad:
+        raise InvalidValueError(
+            f'`controls` must be "auto", None or column names; got {bad!r}. Pass e.g. '
+            '`controls=["log_employees", "segment"]`.'
+        )
+    require_columns(data, names, argument="controls")
+    return names, []
+
+
+def _prepared(data: pd.DataFrame) -> pd.DataFrame:
+    """A working copy: proxies rescaled to their units, period as a category."""
+    work = data.copy()
+    if "log_employees" not in work.columns and "employees" in work.columns:
+        employees = pd.to_numeric(work["employees"], errors="coerce")
+        work["log_employees"] = np.log(employees.where(employees > 0))
+    if "created_year" not in work.columns and "created_at" in work.columns:
+        work["created_year"] = pd.to_datetime(work["created_at"]).dt.year.astype("Int64")
+    if "created_year" in work.columns:
+        # Years as categories: trust accumulates with calendar time, so the period is adjusted
+        # for level by level rather than as a straight trend.
+        work["created_year"] = work["created_year"].astype("Int64").astype(str)
+    if "rep_initiated" in work.columns:
+        proactive = work["rep_initiated"].astype("boolean")
+        if not _missing(work, ["is_new_product_for_account"]):
+            proactive = proactive | work["is_new_product_for_account"].astype("boolean")
+        work["proactive_deal"] = proactive.astype("Float64").astype(float)
+    for proxy in PROXIES.values():
+        if proxy.per != 1.0 and proxy.column in work.columns:
+            values = pd.to_numeric(work[proxy.column], errors="coerce").astype(float)
+            work[proxy.scaled] = values / proxy.per
+    return work
+
+
+def _cluster_for(work: pd.DataFrame, claim: Claim) -> tuple[str | None, str]:
+    cluster = "owner" if claim.id == "K6" else "account_id"
+    if _missing(work, [cluster]):
+        return None, f"No `{cluster}` values: errors are not clustered."
+    return cluster, ""
+
+
+def _population(work: pd.DataFrame, claim: Claim) -> tuple[pd.DataFrame, str]:
+    if claim.id == "K3":
+        new = _is_true(work["is_new_product_for_account"])
+        return work.loc[new], (
+            f"Deals of a product new to the account: {int(new.sum())} of {len(work)}."
+        )
+    if claim.id == "K5":
+        proactive = _is_true(work["rep_initiated"])
+        reactive = work["lead_source_group"].astype(str).isin(REACTIVE_SOURCES)
+        rows = proactive | reactive
+        return work.loc[rows], (
+            f"Rep-initiated (outbound) deals against reactive ones (lead source "
+            f"{' or '.join(REACTIVE_SOURCES)}): {int(rows.sum())} of {len(work)} deals; other "
+            "sources left out."
+        )
+    if claim.id == "K4":
+        later = pd.to_numeric(work["relationship_days"], errors="coerce") > 0
+        products = (
+            " Without products, only rep-initiated deals count as proactive."
+            if _missing(work, ["is_new_product_for_account"])
+            else ""
+        )
+        return work.loc[later], (
+            f"Deals of accounts with earlier deals: {int(later.sum())} of {len(work)}.{products}"
+        )
+    return work, ""
+
+
+def _untestable(note: str) -> dict[str, Any]:
+    return {"n": pd.NA, "note": note, "fit": None}
+
+
+def _needs_text(missing: Sequence[str]) -> str:
+    parts = [f"`{c}`" + (f" ({FIELD_HINTS[c]})" if c in FIELD_HINTS else "") for c in missing]
+    return f"Not testable: the data lack {', '.join(parts)}."
+
+
+def _run(fit: Callable[[], _Fit]) -> dict[str, Any]:
+    """Fit once; the library's errors become a not-testable row, its warnings part of the note."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = fit()
+        except SalesInsightError as error:
+            return _untestable(f"Not testable: {error}")
+    note = result.note
+    flagged = False
+    for item in caught:
+        if issubclass(
+            item.category, DeprecationWarning | PendingDeprecationWarning | FutureWarning
+        ):
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+            continue
+        flagged = True
+        text = str(item.message).strip()
+        if text not in note:
+            note = f"{note} {text}".strip()
+    values = (result.estimate, result.std_err, result.p_value)
+    if not np.isfinite(values).all():
+        return _untestable(f"Not testable: the model gave no finite estimate. {note}")
+    return {"n": result.n, "note": note, "fit": result, "caveat": flagged}
+
+
+def _evaluate_test(
+    work: pd.DataFrame,
+    panel: Callable[[], pd.DataFrame],
+    claim: Claim,
+    proxy: Proxy,
+    outcome: Outcome,
+    controls: tuple[str, ...],
+    alpha: float,
+) -> dict[str, Any]:
+    needed = list(claim.needs) + list(OUTCOME_NEEDS[outcome.name])
+    if outcome.name in PANEL_OUTCOMES:
+        if (
+            outcome.name == "proactive_opportunities"
+            and len(_missing(work, ["rep_initiated", "is_new_product_for_account"])) == 2
+        ):
+            needed.append("rep_initiated")
+    else:
+        needed.append(proxy.column)
+    missing = _missing(work, list(dict.fromkeys(needed)))
+    if missing:
+        return _untestable(_needs_text(missing))
+    cluster, cluster_note = _cluster_for(work, claim)
+    options: dict[str, Any] = {"controls": controls, "cluster": cluster, "alpha": alpha}
+    prefix = cluster_note
+    if outcome.name in PANEL_OUTCOMES:
+        table = panel()
+        mapped = tuple(
+            "year" if c == "created_year" else PANEL_CONTROLS.get(c, c)
+            for c in controls
+            if c != "product"
+        )
+        options["controls"] = tuple(c for c in mapped if c in table.columns)
+        if "product" in controls:
+            prefix += " `product` does not apply to account-years and is left out."
+        term = PANEL_PROXIES[proxy.column]
+        row = _run(lambda: _fit_rate(table, outcome=outcome.name, proxy=term, **options))
+    else:
+        frame, population = _population(work, claim)
+        prefix = f"{population} {prefix}"
+        term = proxy.scaled
+        if proxy.per != 1.0:
+            prefix += f" `{proxy.column}` entered per {proxy.unit} as `{term}`."
+        fitters: dict[str, Callable[[], _Fit]] = {
+            "amount": lambda: _fit_association(frame, outcome="amount", proxy=term, **options),
+            "won": lambda: _fit_association(frame, outcome="won", proxy=term, **options),
+            "proactive_deal": lambda: _fit_association(
+                frame, outcome="proactive_deal", proxy=term, **options
+            ),
+            "time_to_close": lambda: _fit_cox(frame, event="closed", proxy=term, **options),
+            "time_to_win": lambda: _fit_cox(frame, event="won", proxy=term, **options),
+            "price_realisation": lambda: _fit_price(frame, proxy=term, **options),
+        }
+        row = _run(fitters[outcome.name])
+    parts = [row["note"], prefix.strip()] if row["fit"] is None else [prefix.strip(), row["note"]]
+    row["note"] = " ".join(p for p in parts if p)
+    return row
+
+
+def _select_claims(claims: Any) -> list[Claim]:
+    if claims is None:
+        return list(CLAIMS)
+    by_id = {c.id: c for c in CLAIMS}
+    chosen = []
+    for item in [claims] if isinstance(claims, str | Claim) else list(claims):
+        if isinstance(item, Claim):
+            chosen.append(item)
+        elif isinstance(item, str) and item.upper() in by_id:
+            chosen.append(by_id[item.upper()])
+        else:
+            raise InvalidValueError(
+                f"Unknown claim {item!r}; expected ids among {', '.join(by_id)} (or Claim "
+                "objects). Pass e.g. `claims=['K1', 'K2']`, or None for all."
+            )
+    return list(dict.fromkeys(chosen))
+
+
+def _adjust(rows: list[dict[str, Any]], alpha: float) -> None:
+    """Add BH-adjusted p-values, adjusted intervals and verdicts to the tested rows, in place."""
+    tested = [r for r in rows if r["fit"] is not None]
+    for r in rows:
+        r.update(estimate=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=np.nan)
+        r.update(p_adjusted=np.nan, verdict="not testable")
+    if not tested:
+        return
+    p = np.array([r["fit"].p_value for r in tested])
+    adjusted = multipletests(p, alpha=alpha, method="fdr_bh")[1]
+    rank = sps.rankdata(p, method="ordinal")
+    for r, p_i, q_i, k in zip(tested, p, adjusted, rank, strict=True):
+        fit: _Fit = r["fit"]
+        level = alpha * p_i / q_i if q_i > 0 else alpha * k / len(p)
+        half = fit.critical(level) * fit.std_err
+        low, high = np.exp(fit.estimate - half), np.exp(fit.estimate + half)
+        direction = r["direction"]
+        if low > 1:
+            verdict = "supported" if direction > 0 else "contradicted"
+        elif high < 1:
+            verdict = "contradicted" if direction > 0 else "supported"
+        else:
+            verdict = "inconclusive"
+        r.update(
+            estimate=float(np.exp(fit.estimate)),
+            ci_low=float(low),
+            ci_high=float(high),
+            p_value=float(p_i),
+            p_adjusted=float(q_i),
+            verdict=verdict,
+        )
+
+
+def _and(words: Sequence[str]) -> str:
+    return " and ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else "".join(words)
+
+
+def _effect(proxy: Proxy, outcome: Outcome) -> str:
+    return outcome.effect if proxy.is_flag else f"{outcome.effect} per {proxy.unit}"
+
+
+def evaluate_claims(
+    data: pd.DataFrame,
+    *,
+    claims: str | Claim | Sequence[str | Claim] | None = None,
+    controls: str | Sequence[str] | None = "auto",
+    alpha: float = 0.05,
+) -> Scorecard:
+    """Test each claim of the book on the data and score it, naive and controlled.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The output of :func:`salesinsight.trust_features` (one row per deal with proxies and
+        outcomes). Any export works: what it lacks makes rows ``not testable``, not errors.
+    claims : str, Claim or sequence of them, optional
+        Claim ids (``"K1"`` ... ``"K8"``) or :class:`~salesinsight.claims_registry.Claim`
+        objects; default all of :data:`~salesinsight.claims_registry.CLAIMS`.
+    controls : "auto", sequence of str or None, default "auto"
+        ``"auto"`` adjusts for whichever of ``log_employees`` (account size), ``product``,
+        ``industry``, ``segment`` and ``created_year`` (as categories) the data have; a sequence
+        names the columns; None scores the naive rows only. Account-year rows use the account's
+        size, industry and segment and the calendar year.
+    alpha : float, default 0.05
+        False discovery rate: rows are judged on Benjamini-Hochberg adjusted intervals at this
+        level (see the module's documentation for the exact rule).
+
+    Returns
+    -------
+    Scorecard
+        ``table`` with one row per claim, proxy, outcome and adjustment; ``verdicts()``,
+        ``narrative()``, ``plot()``, ``to_markdown()``.
+
+    Raises
+    ------
+    InvalidValueError
+        `data` is not a DataFrame, `alpha` is not between 0 and 1, or an unknown claim is asked.
+    ColumnNotFoundError
+        A column named in an explicit `controls` list is absent.
+
+    Warns
+    -----
+    StatisticalWarning
+        Once, when some rows carry caveats (small samples, separation, convergence); the
+        caveats themselves are in those rows' ``note``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> n = 400
+    >>> repeat = rng.random(n) < 0.5
+    >>> data = pd.DataFrame({
+    ...     "account_id": [f"A{i % 80}" for i in range(n)],
+    ...     "status": "won",
+    ...     "amount": np.exp(9 + 0.4 * repeat + rng.normal(0, 0.5, n)),
+    ...     "is_repeat_customer": repeat,
+    ... })
+    >>> card = evaluate_claims(data, claims="K1", controls=None)
+    >>> card.table.loc[0, ["proxy", "effect", "verdict"]].tolist()
+    ['is_repeat_customer', 'deal size ratio', 'supported']
+    >>> card.table.loc[0, ["estimate", "ci_low", "ci_high"]].astype(float).round(2).tolist()
+    [1.56, 1.41, 1.72]
+
+    A proxy the data lack makes a row that says so instead of an error:
+
+    >>> card.table.loc[1, ["proxy", "verdict", "note"]].tolist()
+    ['prior_won_deals', 'not testable', 'Not testable: the data lack `prior_won_deals`.']
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise InvalidValueError(
+            f"Expected a pandas DataFrame, got {type(data).__name__}. Pass the output of "
+            "`trust_features`."
+        )
+    if not isinstance(alpha, float | int) or not 0 < alpha < 1:
+        raise InvalidValueError(f"`alpha` must lie between 0 and 1, got {alpha!r}.")
+    chosen = _select_claims(claims)
+    used, missing_controls = _resolve_controls(data, controls)
+    work = _prepared(data)
+    cache: dict[str, pd.DataFrame] = {}
+
+    def panel() -> pd.DataFrame:
+        if "panel" not in cache:
+            table = account_years(work)
+            table["year"] = table["year"].astype(str)
+            cache["panel"] = table
+        return cache["panel"]
+
+    adjustments: list[tuple[str, tuple[str, ...]]] = [("naive", ())]
+    if controls is not None:
+        adjustments.append(("controlled", used))
+    words = _and([CONTROL_WORDS.get(c, c) for c in used])
+    control_note = f"Controls: {', '.join(used) or 'none available'}" + (
+        f"; missing: {', '.join(missing_controls)}." if missing_controls else "."
+    )
+    rows: list[dict[str, Any]] = []
+    for claim in chosen:
+        for proxy_name in claim.proxies:
+            proxy = PROXIES[proxy_name]
+            for outcome_name in claim.outcomes:
+                outcome = OUTCOMES[outcome_name]
+                for adjustment, names in adjustments:
+                    if adjustment == "controlled" and not names:
+                        row = _untestable(f"Not testable with controls: {control_note}")
+                    else:
+                        row = _evaluate_test(work, panel, claim, proxy, outcome, names, alpha)
+                        if adjustment == "controlled" and row["fit"] is None:
+                            row["note"] = f"{row['note']} {control_note}"
+                        elif adjustment == "controlled":
+                            row["note"] = f"{control_note} {row['note']}"
+                    row.update(
+                        claim_id=claim.id,
+                        claim=claim.claim,
+                        proxy=proxy.column,
+                        outcome=outcome.name,
+                        adjustment=adjustment,
+                        effect=_effect(proxy, outcome),
+                        direction=claim.direction,
+                    )
+                    rows.append(row)
+    _adjust(rows, alpha)
+    flagged = sum(bool(r.get("caveat")) for r in rows)
+    if flagged:
+        warnings.warn(
+            f"{flagged} of {len(rows)} scorecard rows carry statistical caveats (small samples, "
+            "separation or convergence); their `note` says which.",
+            StatisticalWarning,
+            stacklevel=2,
+        )
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    table["n"] = table["n"].astype("Int64")
+    return Scorecard(
+        table=table,
+        alpha=float(alpha),
+        controls=used,
+        missing_controls=tuple(missing_controls),
+        control_words=words,
+    )

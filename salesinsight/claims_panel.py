@@ -1,0 +1,178 @@
+"""Account-years: the panel on which claims about a relationship's yield over time are tested.
+
+Deal-level data cannot say how often an account buys; an account-year panel can. Each account is
+followed from its first deal to the snapshot date, one row per calendar year it was observed, with
+the time observed as exposure so that a partial first or last year counts for what it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from salesinsight.models import require_columns
+
+__all__ = ["PANEL_COLUMNS", "account_years"]
+
+PANEL_COLUMNS = [
+    "account_id",
+    "year",
+    "exposure_years",
+    "relationship_years",
+    "prior_won_deals",
+    "opportunities",
+    "proactive_opportunities",
+    "won_revenue",
+]
+ACCOUNT_LEVEL = ("log_employees", "industry", "segment")
+_YEAR = pd.Timedelta(days=365.25)
+
+
+def _flag(data: pd.DataFrame, column: str) -> pd.Series:
+    if column not in data.columns:
+        return pd.Series(False, index=data.index)
+    return data[column].astype("boolean").fillna(False).astype(bool)
+
+
+def account_years(data: pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
+    """One row per account and calendar year, from the account's first deal to `as_of`.
+
+    The account's first deal opens the relationship and is not counted among its opportunities
+    or revenue, so a young relationship is not credited with the deal that started it.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per deal with ``account_id``, ``created_at``, ``status`` and ``closed_at``;
+        ``amount``, ``rep_initiated``, ``is_new_product_for_account``, ``log_employees``,
+        ``industry`` and ``segment`` are used where present (e.g. ``trust_features`` output).
+    as_of : date-like, optional
+        Snapshot date ending the last year; default the latest created or closed date.
+
+    Returns
+    -------
+    DataFrame
+        ``account_id, year, exposure_years`` (years observed, at most 1),
+        ``relationship_years`` (age of the relationship at the middle of the observed part of
+        the year), ``prior_won_deals`` (won deals closed before the year's start),
+        ``opportunities`` (deals created in the year), ``proactive_opportunities`` (of which
+        rep-initiated or of a product new to the account; missing without either column),
+        ``won_revenue`` (amounts of won deals closed in the year; missing without ``amount``),
+        then the account's latest ``log_employees``, ``industry``, ``segment`` where present.
+
+    Examples
+    --------
+    >>> deals = pd.DataFrame({
+    ...     "account_id": ["A", "A", "A", "B"],
+    ...     "created_at": pd.to_datetime(["2022-07-02", "2023-03-01", "2023-09-01", "2023-01-01"]),
+    ...     "closed_at": pd.to_datetime(["2022-08-01", "2023-04-01", None, "2023-02-01"]),
+    ...     "status": ["won", "won", "open", "lost"],
+    ...     "amount": [100.0, 250.0, 80.0, 40.0],
+    ... })
+    >>> panel = account_years(deals, as_of="2024-01-01")
+    >>> panel[["account_id", "year", "exposure_years", "prior_won_deals", "opportunities",
+    ...        "won_revenue"]].round(2)
+      account_id  year  exposure_years  prior_won_deals  opportunities  won_revenue
+    0          A  2022             0.5                0              0          0.0
+    1          A  2023             1.0                1              2        250.0
+    2          B  2023             1.0                0              0          0.0
+    """
+    require_columns(data, ["account_id", "created_at", "status", "closed_at"], argument="data")
+    created = pd.to_datetime(data["created_at"]).astype("datetime64[ns]")
+    closed = pd.to_datetime(data["closed_at"]).astype("datetime64[ns]")
+    usable = data["account_id"].notna() & created.notna()
+    deals = pd.DataFrame(
+        {
+            "account_id": data["account_id"].astype(str),
+            "created_at": created,
+            "closed_at": closed,
+            "won": data["status"].astype(str).eq("won"),
+            "amount": pd.to_numeric(data["amount"], errors="coerce").astype(float)
+            if "amount" in data.columns
+            else np.nan,
+            "proactive": _flag(data, "rep_initiated") | _flag(data, "is_new_product_for_account"),
+        }
+    ).loc[usable]
+    cutoff = (
+        pd.Timestamp(as_of)
+        if as_of is not None
+        else max(deals["created_at"].max(), deals["closed_at"].max())
+    )
+    deals = deals.loc[deals["created_at"] <= cutoff].sort_values(
+        ["account_id", "created_at"], kind="stable"
+    )
+    first_deal = ~deals["account_id"].duplicated()
+    first = deals.loc[first_deal].set_index("account_id")["created_at"]
+
+    years = [np.arange(start.year, cutoff.year + 1) for start in first]
+    panel = pd.DataFrame(
+        {
+            "account_id": np.repeat(first.index.to_numpy(), [len(y) for y in years]),
+            "year": np.concatenate(years) if years else np.array([], dtype=int),
+        }
+    )
+    opened = panel["account_id"].map(first).astype("datetime64[ns]")
+    year_start = pd.to_datetime({"year": panel["year"], "month": 1, "day": 1}).astype(
+        "datetime64[ns]"
+    )
+    year_end = pd.to_datetime({"year": panel["year"] + 1, "month": 1, "day": 1}).astype(
+        "datetime64[ns]"
+    )
+    start = year_start.where(year_start > opened, opened)
+    end = year_end.where(year_end < cutoff, cutoff)
+    panel["exposure_years"] = (end - start) / _YEAR
+    panel["relationship_years"] = (start + (end - start) / 2 - opened) / _YEAR
+    panel["__start__"] = start
+    panel = panel.loc[panel["exposure_years"] > 0].reset_index(drop=True)
+
+    won = deals.loc[deals["won"] & deals["closed_at"].notna(), ["account_id", "closed_at"]]
+    won = won.sort_values("closed_at", kind="stable")
+    won["prior_won_deals"] = won.groupby("account_id").cumcount() + 1
+    ordered = panel.sort_values("__start__", kind="stable")
+    prior = pd.merge_asof(
+        ordered.reset_index(),
+        won,
+        left_on="__start__",
+        right_on="closed_at",
+        by="account_id",
+        allow_exact_matches=False,
+    ).set_index("index")["prior_won_deals"]
+    panel["prior_won_deals"] = prior.reindex(panel.index).fillna(0).astype(int)
+
+    later = deals.loc[~first_deal]
+    key = ["account_id", "year"]
+    created_in = later.assign(year=later["created_at"].dt.year)
+    counts = created_in.groupby(key).agg(
+        opportunities=("proactive", "size"), proactive_opportunities=("proactive", "sum")
+    )
+    booked = later.loc[later["won"] & (later["closed_at"] <= cutoff)]
+    revenue = (
+        booked.assign(year=booked["closed_at"].dt.year)
+        .groupby(key)["amount"]
+        .sum(min_count=1)
+        .rename("won_revenue")
+    )
+    panel = panel.join(counts, on=key).join(revenue, on=key)
+    panel["opportunities"] = panel["opportunities"].fillna(0).astype(int)
+    has_proactive = "rep_initiated" in data.columns or "is_new_product_for_account" in data.columns
+    panel["proactive_opportunities"] = (
+        panel["proactive_opportunities"].fillna(0).astype(int) if has_proactive else np.nan
+    )
+    has_amount = "amount" in data.columns and deals["amount"].notna().any()
+    panel["won_revenue"] = panel["won_revenue"].fillna(0.0) if has_amount else np.nan
+
+    columns = PANEL_COLUMNS.copy()
+    present = [c for c in ACCOUNT_LEVEL if c in data.columns]
+    if present:
+        order = pd.Index(created.loc[usable].sort_values(kind="stable").index)
+        latest = (
+            data.loc[order, ["account_id", *present]]
+            .assign(account_id=lambda f: f["account_id"].astype(str))
+            .groupby("account_id")[present]
+            .last()
+        )
+        panel = panel.join(latest, on="account_id")
+        columns += present
+    return panel[columns]
