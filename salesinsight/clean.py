@@ -1,0 +1,762 @@
+"""Canonicalisation: a raw export table and its layout become the canonical tables plus a ledger.
+
+Rules, in the order they apply to a deals table (each dropped row and changed value becomes a
+ledger row whose ``reason`` says why):
+
+1. Rows removed while reading (blank rows, report footers, ``Total``/``Subtotal`` rows).
+2. Test records (``TEST`` as a word or ``DO NOT USE`` in the deal or account name) are dropped.
+3. Rows a CRM marks as deleted (Pipedrive's ``deleted`` status) are dropped.
+4. Exact duplicates (every cell equal) are dropped, naming the row they repeat; then later rows
+   repeating a vendor deal id are dropped, naming the first row with that id.
+5. ``deal_id`` is the vendor id; where the export has none it is ``"deal-"`` followed by the 16 hex
+   digits of a 64-bit hash (:func:`pandas.util.hash_pandas_object`, which uses a fixed key) of the
+   row's cells as exported, joined in the file's column order. Reading the same file again gives
+   the same ids.
+6. ``status``: a status column decides where it has a value (Pipedrive, Dynamics); else ``IsWon`` /
+   ``IsClosed``-style flags; else the stage (vendor defaults, ``stages=``, and names containing
+   ``won`` / ``lost``). Stages recognised by none of these count as open, with a warning.
+7. Dates: one day/month order for the whole file (``dayfirst=`` forces it). A won or lost deal's
+   close date becomes ``closed_at``; an open deal's becomes ``expected_close_at`` and never
+   ``closed_at``. A deal created after it closed keeps its row, but ``created_at`` is set missing
+   (the creation date is an import date) with a ledger row.
+8. Money: ``amount_original`` in the deal's currency (currency column, else the symbol or code in
+   the cell, else the reporting currency); ``amount = amount_original * fx[currency]``. A currency
+   without a rate leaves ``amount`` missing with a ledger row; so does a negative amount.
+9. ``account_id``: the vendor's account id, else the account name case-folded with accents,
+   punctuation, spaces and legal suffixes (Inc, LLC, GmbH, ...) removed, so ``GTX Pro`` and
+   ``GTXPro, Inc.`` share an id.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from salesinsight.exceptions import DataQualityWarning, InvalidValueError
+from salesinsight.io.files import RawTable
+from salesinsight.io.formats import header_key, snake_case
+from salesinsight.io.parse import date_order_evidence, parse_dates, parse_flags, parse_money
+from salesinsight.io.tables import (
+    empty_ledger,
+    first_rows,
+    hex_ids,
+    ledger_frame,
+    map_uniques,
+    row_hashes,
+    text_series,
+)
+
+__all__ = [
+    "CleanOptions",
+    "Cleaned",
+    "account_key",
+    "deal_type_of",
+    "lead_source_group_of",
+]
+
+DEAL_COLUMNS = [
+    "deal_id",
+    "account",
+    "account_id",
+    "owner",
+    "created_at",
+    "closed_at",
+    "expected_close_at",
+    "status",
+    "stage",
+    "amount",
+    "amount_original",
+    "currency",
+    "lead_source",
+    "lead_source_group",
+    "deal_type",
+    "crm",
+    "source_file",
+    "source_row",
+]
+OPTIONAL_DEAL_COLUMNS = ["product", "list_price", "industry", "employees", "segment"]
+ACTIVITY_COLUMNS = [
+    "activity_id",
+    "deal_id",
+    "account",
+    "type",
+    "occurred_at",
+    "owner",
+    "source_file",
+    "source_row",
+]
+ACCOUNT_COLUMNS = ["account_id", "account", "source_file", "source_row"]
+_DATE_FIELDS = ("created_at", "close_date", "closed_at", "won_at", "lost_at", "expected_close_at")
+_CONSUMED = {"close_date", "won_at", "lost_at", "is_won", "is_closed", "deal_ref"}
+_TEST_RECORD = r"\btest\b|do not use"
+
+
+@dataclass(frozen=True)
+class CleanOptions:
+    """Options of :func:`salesinsight.io.read_export` that the cleaner needs."""
+
+    currency: str = "USD"
+    fx: Mapping[str, float] = field(default_factory=dict)
+    dayfirst: bool | None = None
+    stages: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Cleaned:
+    """A canonical table from one file, its ledger rows (with a ``code`` column) and facts."""
+
+    frame: pd.DataFrame
+    ledger: pd.DataFrame
+    date_format: str = ""
+    decimal: str = ""
+
+
+_LEGAL = re.compile(
+    r"\b(inc|incorporated|llc|l\.l\.c|ltd|limited|gmbh|ag|corp|corporation|co|company|plc|sa|s\.a"
+    r"|bv|b\.v|nv|oy|ab|as|srl|spa|pty|pte|kg|sro|s\.r\.o)\b\.?",
+)
+
+
+def account_key(name: str | None) -> str | None:
+    """The derived account id of an account name.
+
+    Examples
+    --------
+    >>> account_key("GTX Pro"), account_key("GTXPro, Inc."), account_key("Müller GmbH")
+    ('gtxpro', 'gtxpro', 'muller')
+    """
+    if name is None:
+        return None
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+    text = re.sub(r"[,&+]", " ", text)
+    stripped = _LEGAL.sub(" ", text)
+    key = re.sub(r"[^0-9a-z]+", "", stripped) or re.sub(r"[^0-9a-z]+", "", text)
+    return key or None
+
+
+_LEAD_RULES = (
+    ("referral", r"referr|word of mouth|recommend"),
+    ("existing_customer", r"existing|customer|upsell|renewal|account manag|install"),
+    ("partner", r"partner|reseller|channel|alliance|\bvar\b|distributor"),
+    ("event", r"event|trade ?show|conference|webinar|seminar|expo|meetup|booth"),
+    (
+        "outbound",
+        r"outbound|cold|prospect|sales ?generated|self.?generated|\bsdr\b|\bbdr\b|outreach"
+        r"|purchased list|list import|employee|rep ",
+    ),
+    (
+        "inbound",
+        r"inbound|web|site|organic|search|seo|sem|ppc|ads?\b|advert|direct|social|email marketing"
+        r"|marketing|content|chat|inquir|enquir|contact form|demo request|trial|download",
+    ),
+)
+
+
+def lead_source_group_of(source: str | None) -> str:
+    """Map a lead source label onto the fixed groups of :data:`salesinsight.schemas.LEAD_SOURCE_GROUPS`.
+
+    Examples
+    --------
+    >>> [lead_source_group_of(s) for s in ["Partner Referral", "Web", "Cold Call", "Trade Show",
+    ...                                    "ORGANIC_SEARCH", "Other", None]]
+    ['referral', 'inbound', 'outbound', 'event', 'inbound', 'other', 'unknown']
+    """
+    if source is None or not source.strip():
+        return "unknown"
+    text = source.replace("_", " ").casefold()
+    for group, pattern in _LEAD_RULES:
+        if re.search(pattern, text):
+            return group
+    return "other"
+
+
+def deal_type_of(kind: str | None) -> str:
+    """Map a deal type label onto ``new_business``, ``existing_business`` or ``unknown``.
+
+    Examples
+    --------
+    >>> [deal_type_of(s) for s in ["New Business", "newbusiness", "Upsell", "Renewal", None]]
+    ['new_business', 'new_business', 'existing_business', 'existing_business', 'unknown']
+    """
+    if kind is None:
+        return "unknown"
+    text = kind.replace("_", " ").casefold()
+    if re.search(r"existing|upsell|up-sell|cross|renew|expansion|add-on|addon|upgrade", text):
+        return "existing_business"
+    if re.search(r"\bnew\b|newbusiness|new logo|first", text):
+        return "new_business"
+    return "unknown"
+
+
+def _status_of_stage(stage: str | None, known: Mapping[str, str]) -> str | None:
+    if stage is None:
+        return None
+    key = header_key(stage)
+    if key in known:
+        return known[key]
+    if re.search(r"\bwon\b|closedwon|closed.?won|\bsigned\b", key):
+        return "won"
+    if re.search(r"\blost\b|closedlost|closed.?lost|disqualified|dead", key):
+        return "lost"
+    return None
+
+
+# ---------------------------------------------------------------------------- the deals table
+
+
+def _column_names(raw: RawTable, mapping: Mapping[str, str]) -> dict[str, str]:
+    """Header -> output column name: mapped fields, else snake_case without collisions."""
+    names: dict[str, str] = dict(mapping)
+    taken = set(mapping.values())
+    for h in raw.headers:
+        if h in names:
+            continue
+        name = snake_case(h)
+        base, k = name, 2
+        while name in taken:
+            name, k = f"{base}_{k}", k + 1
+        names[h] = name
+        taken.add(name)
+    return names
+
+
+def _file_dayfirst(raw: RawTable, names: Mapping[str, str], dayfirst: bool | None):
+    """Decide the file's day/month order from every date column together."""
+    if dayfirst is not None:
+        return dayfirst, "forced"
+    day = month = 0
+    for h, f in names.items():
+        if f in (*_DATE_FIELDS, "occurred_at"):
+            d, m = date_order_evidence(raw.table.column(h))
+            day, month = day + d, month + m
+    if day > month:
+        return True, "day first (inferred)"
+    if month > 0:
+        return False, "month first (inferred)"
+    return False, "month first (assumed: no date tells)"
+
+
+def _parse_date_fields(raw, names, dayfirst, ledger, ids):
+    columns: dict[str, np.ndarray] = {}
+    styles = []
+    order_first, order_note = _file_dayfirst(raw, names, dayfirst)
+    for h, f in names.items():
+        if f not in (*_DATE_FIELDS, "occurred_at"):
+            continue
+        col = raw.table.column(h)
+        parsed = parse_dates(col, dayfirst=order_first)
+        columns[f] = parsed.values
+        if parsed.style:
+            styles.append(f"{h}: {parsed.style}")
+        if parsed.failed.any():
+            rows = np.flatnonzero(parsed.failed)
+            ledger.append(
+                ledger_frame(
+                    raw.name,
+                    raw.source_row[rows],
+                    action="set_missing",
+                    reason=f"could not read the value of `{h}` as a date",
+                    code="bad_date",
+                    column=f if f in ("created_at", "occurred_at") else _date_target(f),
+                    value=col.take(pa.array(rows)).to_pylist(),
+                    deal_id=ids[rows] if ids is not None else None,
+                )
+            )
+    ambiguous = "assumed" in order_note and any("/" in s or "D" in s for s in styles)
+    note = "; ".join(styles) + (f" ({order_note})" if styles else "")
+    return columns, note, ambiguous
+
+
+def _date_target(f: str) -> str:
+    return "expected_close_at" if f == "expected_close_at" else "closed_at"
+
+
+def clean_deals(
+    raw: RawTable, mapping: Mapping[str, str], crm: str, fmt_stages, fmt_statuses, opts
+) -> Cleaned:
+    """Canonical deals of one file; see the module docstring for the rules."""
+    names = _column_names(raw, mapping)
+    by_field = {f: h for h, f in names.items()}
+    table = raw.table
+    n = table.num_rows
+    ledger: list[pd.DataFrame] = [_read_drops(raw)]
+
+    def col(f: str):
+        h = by_field.get(f)
+        return table.column(h) if h is not None else None
+
+    drop = np.zeros(n, dtype=bool)
+    reason_rows: list[pd.DataFrame] = []
+
+    for f in ("deal_name", "account"):
+        c = col(f)
+        if c is None:
+            continue
+        hit = np.asarray(
+            pc.fill_null(pc.match_substring_regex(c, _TEST_RECORD, ignore_case=True), False)
+        )
+        hit &= ~drop
+        if hit.any():
+            rows = np.flatnonzero(hit)
+            reason_rows.append(
+                ledger_frame(
+                    raw.name,
+                    raw.source_row[rows],
+                    action="dropped",
+                    reason=f"test record (`{by_field[f]}` says TEST or DO NOT USE)",
+                    code="test_record",
+                    column=f,
+                    value=c.take(pa.array(rows)).to_pylist(),
+                )
+            )
+            drop |= hit
+
+    status_text = col("status")
+    status_map = {**{header_key(k): v for k, v in fmt_statuses.items()}}
+    explicit_status = np.full(n, None, dtype=object)
+    if status_text is not None:
+        explicit_status = map_uniques(
+            status_text, lambda s: status_map.get(header_key(s)) if s else None, n
+        )
+        deleted = (explicit_status == "deleted") & ~drop
+        if deleted.any():
+            rows = np.flatnonzero(deleted)
+            reason_rows.append(
+                ledger_frame(
+                    raw.name,
+                    raw.source_row[rows],
+                    action="dropped",
+                    reason="deal is marked deleted in the CRM",
+                    code="deleted",
+                    column="status",
+                    value="deleted",
+                )
+            )
+            drop |= deleted
+
+    ids, drop, dup_rows = dedupe(raw, col("deal_id"), drop, prefix="deal-", noun="deal")
+    reason_rows.extend(dup_rows)
+    for frame in reason_rows:
+        frame["deal_id"] = _ids_for(frame, raw, ids)
+    ledger.extend(reason_rows)
+
+    dates, date_note, ambiguous = _parse_date_fields(raw, names, opts.dayfirst, ledger, ids)
+    status, unknown_stages = _status(col, explicit_status, fmt_stages, opts, n)
+    if unknown_stages:
+        warnings.warn(
+            f"{raw.name}: stages {sorted(unknown_stages)[:8]} are not known won/lost stages "
+            f"of {crm}; those deals are taken as open. Pass stages={{'<stage>': 'won'}} to "
+            "read_export to say otherwise.",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+    out = {
+        "deal_id": ids,
+        "status": status,
+    }
+    _resolve_dates(out, dates, status, raw, ids, ledger, n)
+    decimal = _money(out, col, status, raw, ids, ledger, opts, n)
+    for f in ("account", "owner", "stage", "lead_source", "deal_name"):
+        c = col(f)
+        out[f] = text_series(c, n) if c is not None else pd.Series(np.full(n, np.nan), dtype="str")
+    lead = col("lead_source")
+    out["lead_source_group"] = (
+        map_uniques(lead, lead_source_group_of, n) if lead is not None else np.full(n, "unknown")
+    )
+    kind = col("deal_type")
+    out["deal_type"] = (
+        map_uniques(kind, deal_type_of, n) if kind is not None else np.full(n, "unknown")
+    )
+    account_ids = col("account_id")
+    if account_ids is not None:
+        out["account_id"] = text_series(account_ids, n)
+    elif col("account") is not None:
+        out["account_id"] = map_uniques(col("account"), account_key, n)
+    else:
+        out["account_id"] = np.full(n, None, dtype=object)
+    out["crm"] = np.full(n, crm, dtype=object)
+    out["source_file"] = np.full(n, raw.name, dtype=object)
+    out["source_row"] = raw.source_row
+    for f in ("product", "industry", "segment"):
+        if col(f) is not None:
+            out[f] = text_series(col(f), n)
+    for f in ("employees", "probability"):
+        if col(f) is not None:
+            out[f] = _number(col(f), f, raw, ids, ledger)
+    extras = [
+        h
+        for h, f in names.items()
+        if f not in out and f not in _CONSUMED and f not in _DATE_FIELDS and f != "actual_amount"
+    ]
+    frame = pd.DataFrame({k: out[k] for k in DEAL_COLUMNS})
+    for f in [*OPTIONAL_DEAL_COLUMNS, "deal_name", "probability", "actual_amount"]:
+        if f in out and f not in frame:
+            frame[f] = out[f]
+    for h in extras:
+        frame[names[h]] = text_series(table.column(h), n)
+    frame = frame.loc[~drop].reset_index(drop=True)
+    ledger.append(_read_fixes(raw, names, ids))
+    result = pd.concat([x for x in ledger if len(x)] or [empty_ledger()], ignore_index=True)
+    if ambiguous:
+        date_note += "; pass dayfirst=True if this export uses D/M/Y"
+    return Cleaned(frame, result, date_note, decimal)
+
+
+def dedupe(
+    raw: RawTable,
+    vendor_ids: pa.ChunkedArray | None,
+    drop: np.ndarray,
+    *,
+    prefix: str,
+    noun: str,
+    derived: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[pd.DataFrame]]:
+    """Ids for every row, and the exact duplicates and repeated ids among rows not yet dropped.
+
+    Rows without a vendor id take ``derived`` (when given) or ``prefix`` + the row hash.
+    """
+    table, n = raw.table, raw.table.num_rows
+    drop = drop.copy()
+    id_text = text_series(vendor_ids, n) if vendor_ids is not None else None
+    ids = np.full(n, None, dtype=object)
+    if id_text is not None:
+        ids[:] = id_text.to_numpy(dtype=object, na_value=None)
+    if derived is not None:
+        ids = np.where(ids == None, derived, ids).astype(object)  # noqa: E711
+    unset = ids == None  # noqa: E711
+    need_hash = unset.copy()
+    if id_text is not None or derived is not None:
+        live = pd.Series(ids).where(~drop)
+        need_hash |= live.duplicated(keep=False).to_numpy() & live.notna().to_numpy()
+    hashes = np.zeros(n, dtype=np.uint64)
+    if need_hash.any():
+        rows = np.flatnonzero(need_hash)
+        sub = table if need_hash.all() else table.take(pa.array(rows))
+        hashes[rows] = row_hashes(sub)
+    frames: list[pd.DataFrame] = []
+    exact, first = first_rows(pd.Series(hashes), need_hash & ~drop)
+    if exact.any():
+        rows = np.flatnonzero(exact)
+        frames.append(
+            ledger_frame(
+                raw.name,
+                raw.source_row[rows],
+                action="dropped",
+                reason=[f"exact duplicate of row {r}" for r in raw.source_row[first]],
+                code="duplicate",
+            )
+        )
+        drop |= exact
+    rows = np.flatnonzero(unset)
+    if len(rows):
+        ids[rows] = hex_ids(hashes[rows], prefix)
+    repeated, first = first_rows(pd.Series(ids), ~drop)
+    if repeated.any():
+        rows = np.flatnonzero(repeated)
+        frames.append(
+            ledger_frame(
+                raw.name,
+                raw.source_row[rows],
+                action="dropped",
+                reason=[
+                    f"{noun} id {ids[r]} repeats row {raw.source_row[f]} (the first is kept)"
+                    for r, f in zip(rows, first, strict=True)
+                ],
+                code="repeated_id",
+                column=f"{noun}_id" if noun in ("deal", "account", "activity") else None,
+                value=ids[rows],
+            )
+        )
+        drop |= repeated
+    return ids, drop, frames
+
+
+def _ids_for(frame: pd.DataFrame, raw: RawTable, ids: np.ndarray) -> np.ndarray:
+    pos = np.searchsorted(raw.source_row, frame["source_row"].to_numpy())
+    pos = np.clip(pos, 0, max(len(ids) - 1, 0))
+    return ids[pos] if len(ids) else np.full(len(frame), None, dtype=object)
+
+
+def _read_drops(raw: RawTable) -> pd.DataFrame:
+    d = raw.dropped
+    if not len(d):
+        return empty_ledger()
+    frames = [
+        ledger_frame(
+            raw.name,
+            g["source_row"].to_numpy(),
+            action="dropped",
+            reason=g["reason"].to_numpy(),
+            code=code,
+            value=g["value"].to_numpy(),
+        )
+        for code, g in d.groupby("code", sort=False)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _read_fixes(raw: RawTable, names: Mapping[str, str], ids: np.ndarray | None) -> pd.DataFrame:
+    fx = raw.fixed
+    if not len(fx):
+        return empty_ledger()
+    kept = np.isin(fx["source_row"].to_numpy(), raw.source_row)
+    fx = fx.loc[kept]
+    frame = pd.DataFrame(
+        {
+            "source_file": raw.name,
+            "source_row": fx["source_row"].to_numpy(dtype=np.int64),
+            "deal_id": None,
+            "column": [names.get(h, snake_case(h)) for h in fx["header"]],
+            "value": fx["value"].to_numpy(dtype=object),
+            "action": "fixed",
+            "reason": [
+                f"{r}: now `{v}`" for r, v in zip(fx["reason"], fx["new_value"], strict=True)
+            ],
+            "code": "repaired_text",
+        }
+    )
+    if ids is not None and len(frame):
+        frame["deal_id"] = _ids_for(frame, raw, ids)
+    return frame
+
+
+def _status(col, explicit: np.ndarray, fmt_stages, opts: CleanOptions, n: int):
+    known = {header_key(k): v for k, v in {**fmt_stages, **opts.stages}.items()}
+    stage = col("stage")
+    from_stage = (
+        map_uniques(stage, lambda s: _status_of_stage(s, known), n)
+        if stage is not None
+        else np.full(n, None, dtype=object)
+    )
+    unknown: set[str] = set()
+    if stage is not None and known:
+        names = text_series(stage, n)
+        unknown = set(names[(from_stage == None) & names.notna().to_numpy()].unique())  # noqa: E711
+    status = np.where(from_stage == None, "open", from_stage).astype(object)  # noqa: E711
+    won_flag = parse_flags(col("is_won")) if col("is_won") is not None else None
+    if won_flag is not None:
+        closed_flag = parse_flags(col("is_closed")) if col("is_closed") is not None else None
+        closed = (
+            closed_flag == 1.0
+            if closed_flag is not None
+            else (won_flag == 1.0) | (from_stage == "lost")
+        )
+        by_flag = np.where(won_flag == 1.0, "won", np.where(closed, "lost", "open"))
+        status = np.where(np.isnan(won_flag), status, by_flag).astype(object)
+        if unknown:
+            flagged = text_series(stage, n)[~np.isnan(won_flag)].unique()
+            unknown -= set(flagged)
+    decided = np.isin(explicit, ["won", "lost", "open"])
+    if decided.any():
+        status = np.where(decided, explicit, status).astype(object)
+        if unknown:
+            unknown -= set(text_series(stage, n)[decided].unique())
+    return status, unknown
+
+
+def _resolve_dates(out, dates, status, raw, ids, ledger, n):
+    nat = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    get = lambda f: dates.get(f, nat)  # noqa: E731
+    won, lost, is_open = status == "won", status == "lost", status == "open"
+    actual = np.where(won, get("won_at"), np.where(lost, get("lost_at"), nat))
+    actual = np.where(np.isnat(get("closed_at")), actual, get("closed_at"))
+    closed_at = np.where(np.isnat(actual), get("close_date"), actual)
+    closed_at = np.where(is_open, nat, closed_at).astype("datetime64[ns]")
+    expected = np.where(
+        np.isnat(get("expected_close_at")), get("close_date"), get("expected_close_at")
+    )
+    expected = np.where(is_open, expected, nat).astype("datetime64[ns]")
+    stray = is_open & ~np.isnat(actual)
+    if stray.any():
+        rows = np.flatnonzero(stray)
+        ledger.append(
+            ledger_frame(
+                raw.name,
+                raw.source_row[rows],
+                action="set_missing",
+                reason="the deal is open, so its recorded close time is not a close",
+                code="open_close_time",
+                column="closed_at",
+                value=pd.Series(actual[rows]).astype(str).to_numpy(),
+                deal_id=ids[rows],
+            )
+        )
+    created = get("created_at").copy()
+    late = ~np.isnat(created) & ~np.isnat(closed_at)
+    late &= created.astype("datetime64[D]") > closed_at.astype("datetime64[D]")
+    if late.any():
+        rows = np.flatnonzero(late)
+        ledger.append(
+            ledger_frame(
+                raw.name,
+                raw.source_row[rows],
+                action="set_missing",
+                reason="created after it closed (an import or migration date, not the real "
+                "creation); created_at set missing, the deal is kept",
+                code="created_after_closed",
+                column="created_at",
+                value=pd.Series(created[rows]).astype(str).to_numpy(),
+                deal_id=ids[rows],
+            )
+        )
+        created[rows] = np.datetime64("NaT")
+    out["created_at"] = created
+    out["closed_at"] = closed_at
+    out["expected_close_at"] = expected
+
+
+def _money(out, col, status, raw, ids, ledger, opts: CleanOptions, n: int) -> str:
+    reporting = opts.currency.upper()
+    amount_col = col("amount")
+    parsed = parse_money(amount_col) if amount_col is not None else None
+    if parsed is None:
+        original = np.full(n, np.nan)
+        symbol = np.full(n, None, dtype=object)
+        decimal = ""
+    else:
+        original, symbol, decimal = parsed.amount.copy(), parsed.currency, parsed.decimal
+        _money_ledger(parsed, amount_col, "amount", raw, ids, ledger)
+    actual_col = col("actual_amount")
+    if actual_col is not None:
+        actual = parse_money(actual_col)
+        use = (status == "won") & ~np.isnan(actual.amount)
+        original = np.where(use, actual.amount, original)
+        symbol = np.where(use & (actual.currency != None), actual.currency, symbol)  # noqa: E711
+        out["actual_amount"] = actual.amount
+    cur_col = col("currency")
+    currency = symbol.astype(object)
+    if cur_col is not None:
+        given = map_uniques(cur_col, _currency_code, n)
+        currency = np.where(given == None, currency, given).astype(object)  # noqa: E711
+        unset = (currency == None) & ~np.isnan(original)  # noqa: E711
+        if unset.any():
+            rows = np.flatnonzero(unset)
+            ledger.append(
+                ledger_frame(
+                    raw.name,
+                    raw.source_row[rows],
+                    action="fixed",
+                    reason=f"currency missing; taken as the reporting currency {reporting}",
+                    code="currency_assumed",
+                    column="currency",
+                    deal_id=ids[rows],
+                )
+            )
+    currency = np.where(currency == None, reporting, currency).astype(object)  # noqa: E711
+    rates = {k.upper(): float(v) for k, v in opts.fx.items()}
+    rates[reporting] = 1.0
+    rate = map_uniques(pa.array(currency, pa.string()), lambda c: rates.get(c, np.nan), n)
+    rate = rate.astype(float)
+    amount = original * rate
+    no_rate = np.isnan(rate) & ~np.isnan(original)
+    if no_rate.any():
+        rows = np.flatnonzero(no_rate)
+        ledger.append(
+            ledger_frame(
+                raw.name,
+                raw.source_row[rows],
+                action="set_missing",
+                reason=[
+                    f"no exchange rate for {c}; pass fx={{'{c}': <{reporting} per {c}>}}"
+                    for c in currency[rows]
+                ],
+                code="no_fx_rate",
+                column="amount",
+                value=original[rows],
+                deal_id=ids[rows],
+            )
+        )
+    negative = amount < 0
+    if negative.any():
+        rows = np.flatnonzero(negative)
+        ledger.append(
+            ledger_frame(
+                raw.name,
+                raw.source_row[rows],
+                action="set_missing",
+                reason="negative amount; a deal's value cannot be below zero",
+                code="negative_amount",
+                column="amount",
+                value=original[rows],
+                deal_id=ids[rows],
+            )
+        )
+        amount = np.where(negative, np.nan, amount)
+    out["amount"] = amount
+    out["amount_original"] = original
+    out["currency"] = currency
+    if col("list_price") is not None:
+        out["list_price"] = _number(col("list_price"), "list_price", raw, ids, ledger) * rate
+    return decimal
+
+
+def _currency_code(text: str | None) -> str | None:
+    if text is None:
+        return None
+    code = text.strip().upper()
+    match = re.search(r"\b([A-Z]{3})\b", code)
+    return match.group(1) if match else None
+
+
+def _money_ledger(parsed, arr, column: str, raw, ids, ledger) -> None:
+    if parsed.failed.any():
+        rows = np.flatnonzero(parsed.failed)
+        ledger.append(
+            ledger_frame(
+                raw.name,
+                raw.source_row[rows],
+                action="set_missing",
+                reason=f"could not read the value as an amount of money ({column})",
+                code="bad_number",
+                column=column,
+                value=arr.take(pa.array(rows)).to_pylist(),
+                deal_id=ids[rows] if ids is not None else None,
+            )
+        )
+    if parsed.abbreviated.any():
+        rows = np.flatnonzero(parsed.abbreviated)
+        ledger.append(
+            ledger_frame(
+                raw.name,
+                raw.source_row[rows],
+                action="fixed",
+                reason=[f"abbreviation expanded to {v:g}" for v in parsed.amount[rows]],
+                code="abbreviation",
+                column=column,
+                value=arr.take(pa.array(rows)).to_pylist(),
+                deal_id=ids[rows] if ids is not None else None,
+            )
+        )
+
+
+def _number(arr, column: str, raw, ids, ledger) -> np.ndarray:
+    parsed = parse_money(arr)
+    _money_ledger(parsed, arr, column, raw, ids, ledger)
+    values = parsed.amount
+    if column in ("employees", "list_price"):
+        values = np.where(values < 0, np.nan, values)
+    return values
+
+
+def validation_error(err: Exception, table: str) -> InvalidValueError:
+    """Turn pandera's lazy ``SchemaErrors`` into one readable error."""
+    cases = getattr(err, "failure_cases", None)
+    if cases is None:
+        return InvalidValueError(f"The cleaned {table} table does not fit its schema: {err}")
+    lines = [
+        f"  - column `{r.get('column')}`: {r.get('check')} failed for value {r.get('failure_case')!r}"
+        for r in cases.head(10).to_dict("records")
+    ]
+    return InvalidValueError(
+        f"The cleaned {table} table does not fit its schema ({len(cases)} problems):\n"
+        + "\n".join(lines)
+        + "\nPass columns={...} to map the offending export columns differently."
+    )

@@ -1,0 +1,186 @@
+"""Which vendor and which kind of table (deals, activities, accounts) a file is, from its headers.
+
+Every known layout is scored by the share of its signature headers present; the best one with at
+least half wins, ties going to the layout that maps more headers. The generic layouts are the last
+resort and are only accepted when every field the table needs is found (with ``columns=`` help).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from salesinsight.exceptions import ColumnNotFoundError, ExportFormatError
+from salesinsight.io import dynamics, generic, hubspot, pipedrive, salesforce, zoho
+from salesinsight.io.formats import REQUIRED, TableFormat, header_key
+
+__all__ = ["CRMS", "FORMATS", "Match", "detect", "resolve_columns"]
+
+FORMATS: tuple[TableFormat, ...] = (
+    *salesforce.FORMATS,
+    *hubspot.FORMATS,
+    *pipedrive.FORMATS,
+    *zoho.FORMATS,
+    *dynamics.FORMATS,
+)
+CRMS = ("salesforce", "hubspot", "pipedrive", "zoho", "dynamics", "generic")
+
+
+@dataclass(frozen=True)
+class Match:
+    """A file's layout and how each of its headers maps onto a field (``header -> field``)."""
+
+    format: TableFormat
+    mapping: dict[str, str]
+    score: float
+
+    @property
+    def crm(self) -> str:
+        return self.format.crm
+
+    @property
+    def role(self) -> str:
+        return self.format.role
+
+
+def resolve_columns(
+    headers: Sequence[str], fmt: TableFormat, columns: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Map headers onto fields: the user's ``columns=`` first, then the layout's own headers.
+
+    Examples
+    --------
+    >>> resolve_columns(["Stage", "Total ACV", "Amount"], salesforce.REPORT_DEALS,
+    ...                 {"Total ACV": "amount"})
+    {'Total ACV': 'amount', 'Stage': 'stage'}
+    """
+    user = {header_key(k): v for k, v in (columns or {}).items()}
+    mapping: dict[str, str] = {}
+    for h in headers:
+        if header_key(h) in user:
+            mapping[h] = user[header_key(h)]
+    taken = set(mapping.values())
+    present = {header_key(h): h for h in headers}
+    for label, field_name in fmt.headers.items():
+        h = present.get(header_key(label))
+        if h is None or h in mapping or field_name in taken:
+            continue
+        mapping[h] = field_name
+        taken.add(field_name)
+    return mapping
+
+
+def _signature_score(headers: Sequence[str], fmt: TableFormat) -> float:
+    keys = {header_key(h) for h in headers}
+    return sum(header_key(s) in keys for s in fmt.signature) / len(fmt.signature)
+
+
+def _missing(mapping: Mapping[str, str], role: str) -> list[tuple[str, ...]]:
+    fields = set(mapping.values())
+    return [alts for alts in REQUIRED[role] if not fields.intersection(alts)]
+
+
+def detect(
+    headers: Sequence[str],
+    *,
+    crm: str = "auto",
+    columns: Mapping[str, str] | None = None,
+    name: str = "the file",
+) -> Match:
+    """Find the layout of a file from its headers.
+
+    Parameters
+    ----------
+    headers : sequence of str
+        The file's header row.
+    crm : str
+        ``"auto"``, or one of :data:`CRMS` to consider only that vendor's layouts.
+    columns : mapping, optional
+        ``{header: field}`` overrides and additions to the layout's own map.
+    name : str
+        File name for error messages.
+
+    Raises
+    ------
+    ExportFormatError
+        No layout fits; the message lists the closest known layouts.
+    ColumnNotFoundError
+        The layout fits but a field the table needs is missing; the message names the closest
+        header present and the ``columns=`` that would map it.
+
+    Examples
+    --------
+    >>> m = detect(["Deal - ID", "Deal - Title", "Deal - Value", "Deal - Status", "Deal - Stage",
+    ...             "Deal - Deal created"])
+    >>> m.crm, m.role, m.mapping["Deal - Status"]
+    ('pipedrive', 'deals', 'status')
+    """
+    if crm not in (*CRMS, "auto"):
+        raise ExportFormatError(
+            f"Unknown crm={crm!r}. Expected 'auto' or one of {', '.join(map(repr, CRMS))}."
+        )
+    pool = [f for f in FORMATS if crm in ("auto", f.crm)]
+    scored = sorted(
+        (
+            (_signature_score(headers, f), len(resolve_columns(headers, f, columns)), f)
+            for f in pool
+        ),
+        key=lambda t: (t[0], t[1]),
+        reverse=True,
+    )
+    fits = [t for t in scored if t[0] >= 0.5] or (
+        scored[:1] if crm not in ("auto", "generic") else []
+    )
+    for score, _, fmt in fits:
+        mapping = resolve_columns(headers, fmt, columns)
+        if not _missing(mapping, fmt.role):
+            return Match(fmt, mapping, score)
+    if fits:
+        _, _, fmt = fits[0]
+        raise _column_error(headers, fmt, resolve_columns(headers, fmt, columns), name)
+    for fmt in generic.FORMATS:
+        mapping = resolve_columns(headers, fmt, columns)
+        if not _missing(mapping, fmt.role) and (fmt.role != "accounts" or crm == "generic"):
+            return Match(fmt, mapping, _signature_score(headers, fmt))
+    if crm == "generic":
+        raise _column_error(
+            headers, generic.DEALS, resolve_columns(headers, generic.DEALS, columns), name
+        )
+    raise ExportFormatError(_format_message(headers, scored, name))
+
+
+def _column_error(
+    headers: Sequence[str], fmt: TableFormat, mapping: Mapping[str, str], name: str
+) -> ColumnNotFoundError:
+    alts = _missing(mapping, fmt.role)[0]
+    wanted = next((fmt.label_of(a) for a in alts if fmt.label_of(a)), alts[0])
+    free = [h for h in headers if h not in mapping]
+    close = difflib.get_close_matches(wanted, free, n=1, cutoff=0.0) if free else []
+    closest = f" Closest: `{close[0]}`." if close else ""
+    hint = close[0] if close else "<your header>"
+    return ColumnNotFoundError(
+        f"Column `{wanted}` ({' or '.join(alts)}) not found in the {fmt.label} `{name}`."
+        f"{closest} Pass `columns={{{hint!r}: {alts[0]!r}}}` to read_export to map it."
+    )
+
+
+def _format_message(headers: Sequence[str], scored: list, name: str) -> str:
+    shown = ", ".join(f"`{h}`" for h in list(headers)[:12])
+    more = f" and {len(headers) - 12} more" if len(headers) > 12 else ""
+    lines = [
+        f"Could not tell which CRM export `{name}` is. Its headers: {shown}{more}.",
+        "Closest known formats:",
+    ]
+    keys = {header_key(h) for h in headers}
+    for score, _, fmt in scored[:3]:
+        missing = [s for s in fmt.signature if header_key(s) not in keys]
+        lines.append(
+            f"  - {fmt.label} ({fmt.crm}, {fmt.role}): {score:.0%} of its key headers; "
+            f"missing {', '.join(f'`{m}`' for m in missing)}"
+        )
+    lines.append(
+        "Pass crm='generic' with columns={'<header>': '<field>'} (fields such as deal_id, "
+        "account, owner, created_at, close_date, stage, status, amount, currency) to read it."
+    )
+    return "\n".join(lines)

@@ -1,0 +1,353 @@
+"""``read_export``: one or several CRM export files to canonical tables plus a ledger."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.errors
+
+from salesinsight.exceptions import DataQualityWarning, ExportFormatError, InvalidValueError
+from salesinsight.io.detect import Match, detect
+from salesinsight.io.files import DEFAULT_MAX_BYTES, RawTable, read_table
+from salesinsight.io.tables import empty_ledger, ledger_frame
+from salesinsight.schemas import LEDGER_COLUMNS, Accounts, Activities, Deals, Ledger
+
+__all__ = ["DROP_CODES", "Export", "check_invariant", "read_export"]
+
+#: Kinds of dropped rows counted by :meth:`Export.summary`, in column order.
+DROP_CODES = (
+    "blank",
+    "footer",
+    "summary",
+    "test_record",
+    "deleted",
+    "duplicate",
+    "repeated_id",
+)
+_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xls", ".htm", ".html"}
+
+
+@dataclass(frozen=True)
+class Export:
+    """The canonical tables read from one or several export files.
+
+    Attributes
+    ----------
+    deals : pandas.DataFrame
+        Validated by :class:`salesinsight.schemas.Deals`.
+    activities, accounts : pandas.DataFrame or None
+        Present when an activities or accounts export was among the files.
+    ledger : pandas.DataFrame
+        Every dropped row and changed value (:class:`salesinsight.schemas.Ledger`).
+    crm : str
+        Vendor of the deals export.
+    files : pandas.DataFrame
+        One row per file: what was detected and how many data rows it has.
+    """
+
+    deals: pd.DataFrame
+    activities: pd.DataFrame | None
+    accounts: pd.DataFrame | None
+    ledger: pd.DataFrame
+    crm: str
+    files: pd.DataFrame
+    ledger_codes: pd.Series = field(repr=False, default_factory=lambda: pd.Series(dtype=object))
+
+    def summary(self) -> pd.DataFrame:
+        """One row per file: detected layout, rows read / kept / dropped (by reason), fixes.
+
+        Columns: ``file, role, crm, format, encoding, delimiter, decimal, date_format,
+        rows_read, rows_kept, rows_dropped``, then ``dropped_<reason>`` for each of
+        :data:`DROP_CODES` (plus ``dropped_other``), ``values_fixed`` and ``values_set_missing``.
+        """
+        ledger = self.ledger.assign(code=self.ledger_codes.to_numpy())
+        rows = []
+        for info in self.files.to_dict("records"):
+            mine = ledger[ledger["source_file"] == info["file"]]
+            dropped = mine[mine["action"] == "dropped"]
+            counts = dropped["code"].value_counts()
+            row = {**info}
+            row["rows_kept"] = info["rows_read"] - len(dropped)
+            row["rows_dropped"] = len(dropped)
+            for code in DROP_CODES:
+                row[f"dropped_{code}"] = int(counts.get(code, 0))
+            row["dropped_other"] = int(len(dropped) - sum(counts.get(c, 0) for c in DROP_CODES))
+            row["values_fixed"] = int((mine["action"] == "fixed").sum())
+            row["values_set_missing"] = int((mine["action"] == "set_missing").sum())
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
+
+def _paths(path_or_paths) -> list[Path]:
+    if isinstance(path_or_paths, str | Path):
+        items = [Path(path_or_paths)]
+    elif isinstance(path_or_paths, Mapping):
+        items = [Path(p) for p in path_or_paths.values()]
+    else:
+        items = [Path(p) for p in path_or_paths]
+    out: list[Path] = []
+    for p in items:
+        if p.is_dir():
+            out.extend(sorted(q for q in p.iterdir() if q.suffix.lower() in _SUFFIXES))
+        else:
+            out.append(p)
+    if not out:
+        raise ExportFormatError(f"No export files found in {path_or_paths!r}.")
+    names = [p.name for p in out]
+    if len(set(names)) != len(names):
+        raise InvalidValueError(
+            f"Two files share a name ({names}); ledger rows name files without directories, "
+            "so rename one of them."
+        )
+    return out
+
+
+def read_export(
+    path_or_paths,
+    crm: str = "auto",
+    *,
+    columns: Mapping[str, str] | None = None,
+    currency: str = "USD",
+    fx: Mapping[str, float] | None = None,
+    dayfirst: bool | None = None,
+    encoding: str | None = None,
+    stages: Mapping[str, str] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Export:
+    """Read CRM export file(s) into canonical deals (+ activities, accounts) and a ledger.
+
+    Parameters
+    ----------
+    path_or_paths : path, sequence of paths, mapping of paths, or a directory
+        Deals, activities and accounts exports; each file's role is detected from its headers.
+    crm : str
+        ``"auto"`` (detect from headers), or ``"salesforce"``, ``"hubspot"``, ``"pipedrive"``,
+        ``"zoho"``, ``"dynamics"``, ``"generic"``.
+    columns : mapping, optional
+        ``{export header: field}``: maps an unknown export's headers (the generic path) and
+        overrides or extends a vendor's map, e.g. ``{"Total ACV": "amount"}``.
+    currency : str
+        Reporting currency (ISO code) of ``amount``.
+    fx : mapping, optional
+        ``{"EUR": 1.10}``: units of the reporting currency per unit of each other currency. A
+        deal in a currency without a rate keeps ``amount`` missing, with a ledger row.
+    dayfirst : bool, optional
+        Force day/month order (otherwise inferred from all the dates of each file).
+    encoding : str, optional
+        Force the text encoding (otherwise sniffed: UTF-8 with or without BOM, UTF-16, cp1252).
+    stages : mapping, optional
+        ``{stage: "won" | "lost" | "open"}`` for renamed or custom stages.
+    max_bytes : int
+        Size guard per file (default 2 GiB).
+
+    Returns
+    -------
+    Export
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "report1718000000000.csv"
+    >>> _ = p.write_text(
+    ...     '"Opportunity Owner","Account Name","Opportunity Name","Stage","Amount",'
+    ...     '"Close Date","Created Date"\\n'
+    ...     '"Ann","Acme","Acme - 10 seats","Closed Won","$22,700.00","6/12/24","5/1/24"\\n'
+    ...     '"Ann","Beta","Beta - pilot","Prospecting","$5,000.00","7/1/24","5/20/24"\\n'
+    ...     '\\n"Grand Totals (2 records)"\\n')
+    >>> export = read_export(p)
+    >>> export.crm, export.deals[["status", "amount"]].values.tolist()
+    ('salesforce', [['won', 22700.0], ['open', 5000.0]])
+    >>> export.deals[["closed_at", "expected_close_at"]].astype(str).values.tolist()
+    [['2024-06-12', nan], [nan, '2024-07-01']]
+    >>> export.summary()[["rows_read", "rows_kept", "dropped_footer"]].values.tolist()
+    [[4, 2, 2]]
+    """
+    if fx is not None:
+        bad = {k: v for k, v in fx.items() if not (isinstance(v, int | float) and v > 0)}
+        if bad:
+            raise InvalidValueError(
+                f"fx rates must be positive numbers (units of {currency} per unit), got {bad}."
+            )
+    if dayfirst not in (None, True, False):
+        raise InvalidValueError(f"dayfirst must be True, False or None, got {dayfirst!r}.")
+    from salesinsight.clean import CleanOptions, clean_deals, validation_error
+    from salesinsight.io.related import clean_accounts, clean_activities, enrich_deals
+
+    opts = CleanOptions(
+        currency=currency.upper(), fx=dict(fx or {}), dayfirst=dayfirst, stages=dict(stages or {})
+    )
+    read: list[tuple[RawTable, Match]] = []
+    for path in _paths(path_or_paths):
+        raw = read_table(path, encoding=encoding, max_bytes=max_bytes)
+        read.append((raw, detect(raw.headers, crm=crm, columns=columns, name=raw.name)))
+    roles = {m.role for _, m in read}
+    if "deals" not in roles:
+        found = ", ".join(f"`{r.name}` ({m.format.label})" for r, m in read)
+        raise ExportFormatError(
+            f"No deals export among the files: {found}. Add the opportunities/deals export."
+        )
+    files, ledgers, deals_parts, activities_parts, accounts_parts = [], [], [], [], []
+    for raw, match in read:
+        if match.role != "deals":
+            continue
+        fmt = match.format
+        done = clean_deals(raw, match.mapping, fmt.crm, fmt.stages, fmt.statuses, opts)
+        deals_parts.append(done.frame)
+        ledgers.append(done.ledger)
+        files.append(_file_row(raw, match, done.date_format, done.decimal))
+    deals, cross = _cross_file_duplicates(pd.concat(deals_parts, ignore_index=True))
+    ledgers.append(cross)
+    for raw, match in read:
+        if match.role == "accounts":
+            done = clean_accounts(raw, match.mapping, opts)
+            accounts_parts.append(done.frame)
+            ledgers.append(done.ledger)
+            files.append(_file_row(raw, match, done.date_format, done.decimal))
+    accounts = pd.concat(accounts_parts, ignore_index=True) if accounts_parts else None
+    deals = enrich_deals(deals, accounts)
+    for raw, match in read:
+        if match.role == "activities":
+            done = clean_activities(raw, match.mapping, match.format, opts, deals)
+            activities_parts.append(done.frame)
+            ledgers.append(done.ledger)
+            files.append(_file_row(raw, match, done.date_format, done.decimal))
+    activities = pd.concat(activities_parts, ignore_index=True) if activities_parts else None
+    ledger = pd.concat([x for x in ledgers if len(x)] or [empty_ledger()], ignore_index=True)
+    ledger = ledger.sort_values(["source_file", "source_row"], kind="stable", ignore_index=True)
+    codes = ledger.pop("code")
+    try:
+        deals = Deals.validate(deals, lazy=True)
+        activities = Activities.validate(activities, lazy=True) if activities is not None else None
+        accounts = Accounts.validate(accounts, lazy=True) if accounts is not None else None
+        ledger = Ledger.validate(ledger[LEDGER_COLUMNS], lazy=True)
+    except pandera.errors.SchemaErrors as err:
+        raise validation_error(err, "export") from err
+    crm_name = next(m.crm for _, m in read if m.role == "deals")
+    return Export(
+        deals=deals,
+        activities=activities,
+        accounts=accounts,
+        ledger=ledger,
+        crm=crm_name,
+        files=pd.DataFrame(files),
+        ledger_codes=codes,
+    )
+
+
+def _file_row(raw: RawTable, match: Match, date_format: str, decimal: str) -> dict:
+    return {
+        "file": raw.name,
+        "role": match.role,
+        "crm": match.crm,
+        "format": match.format.label,
+        "encoding": raw.encoding,
+        "delimiter": raw.delimiter,
+        "decimal": decimal or None,
+        "date_format": date_format or None,
+        "rows_read": raw.n_rows,
+    }
+
+
+def _cross_file_duplicates(deals: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The same deal id in two files: the later file's row is dropped, naming the first."""
+    dup = deals["deal_id"].duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return deals, empty_ledger()
+    first = deals.loc[~dup].set_index("deal_id")
+    later = deals.loc[dup]
+    frames = []
+    for name, group in later.groupby("source_file", sort=False):
+        origin = first.loc[group["deal_id"]]
+        frames.append(
+            ledger_frame(
+                str(name),
+                group["source_row"].to_numpy(),
+                action="dropped",
+                reason=[
+                    f"deal id {d} repeats row {r} of {f} (the first is kept)"
+                    for d, r, f in zip(
+                        group["deal_id"], origin["source_row"], origin["source_file"], strict=True
+                    )
+                ],
+                code="repeated_id",
+                column="deal_id",
+                value=group["deal_id"].to_numpy(),
+                deal_id=group["deal_id"].to_numpy(),
+            )
+        )
+    return deals.loc[~dup].reset_index(drop=True), pd.concat(frames, ignore_index=True)
+
+
+def check_invariant(export: Export, n_rows_by_file: Mapping[str, int] | None = None) -> None:
+    """Check that each data row of each file is kept exactly once or dropped exactly once.
+
+    Parameters
+    ----------
+    export : Export
+    n_rows_by_file : mapping, optional
+        ``{file name: number of data rows}`` counted independently (e.g. by hand in a test);
+        defaults to the counts in ``export.files``.
+
+    Raises
+    ------
+    AssertionError
+        Listing each file whose rows are missing, repeated, or both kept and dropped.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "deals.csv"
+    >>> _ = p.write_text("Deal Name,Stage,Amount,Created Date\\nA,Won,10,2024-01-02\\n"
+    ...                  "A,Won,10,2024-01-02\\n")
+    >>> check_invariant(read_export(p), {"deals.csv": 2})
+    """
+    counts = dict(zip(export.files["file"], export.files["rows_read"], strict=True))
+    counts.update(n_rows_by_file or {})
+    kept = [
+        t[["source_file", "source_row"]]
+        for t in (export.deals, export.activities, export.accounts)
+        if t is not None
+    ]
+    kept_rows = pd.concat(kept, ignore_index=True).assign(kind="kept")
+    dropped = export.ledger.loc[export.ledger["action"] == "dropped", ["source_file", "source_row"]]
+    rows = pd.concat([kept_rows, dropped.assign(kind="dropped")], ignore_index=True)
+    problems = []
+    for name, n in counts.items():
+        mine = rows[rows["source_file"] == name]
+        seen = mine["source_row"].value_counts()
+        expected = np.arange(1, n + 1)
+        missing = np.setdiff1d(expected, seen.index.to_numpy())
+        repeated = seen[seen > 1].index.to_numpy()
+        extra = np.setdiff1d(seen.index.to_numpy(), expected)
+        if len(missing):
+            problems.append(f"{name}: rows neither kept nor dropped: {missing[:10].tolist()}")
+        if len(repeated):
+            problems.append(
+                f"{name}: rows kept or dropped more than once: {repeated[:10].tolist()}"
+            )
+        if len(extra):
+            problems.append(f"{name}: rows beyond the file's {n} data rows: {extra[:10].tolist()}")
+    unknown = set(rows["source_file"]) - set(counts)
+    if unknown:
+        problems.append(f"rows from files not counted: {sorted(unknown)}")
+    if problems:
+        raise AssertionError("Row invariant violated:\n" + "\n".join(problems))
+
+
+def _warn_ambiguous(export: Export) -> None:
+    for row in export.files.to_dict("records"):
+        if row["date_format"] and "assumed" in row["date_format"]:
+            warnings.warn(
+                f"{row['file']}: no date tells day from month; read as month first. "
+                "Pass dayfirst=True if the export uses D/M/Y.",
+                DataQualityWarning,
+                stacklevel=3,
+            )

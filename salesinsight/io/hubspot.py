@@ -1,0 +1,125 @@
+"""HubSpot: UI exports (labels, every field quoted) and API-style property names.
+
+Ids are long numbers kept as text; amounts come without thousands separators. UI exports show
+stage labels, API data internal ids (``closedwon``); custom pipelines use numeric stage ids, which
+the ``Is Closed Won`` flag resolves where exported.
+"""
+
+from __future__ import annotations
+
+from salesinsight.io.formats import TableFormat
+
+__all__ = ["FORMATS", "STAGES"]
+
+STAGES = {
+    "Appointment Scheduled": "open",
+    "Qualified To Buy": "open",
+    "Presentation Scheduled": "open",
+    "Decision Maker Bought-In": "open",
+    "Contract Sent": "open",
+    "Closed Won": "won",
+    "Closed Lost": "lost",
+    "appointmentscheduled": "open",
+    "qualifiedtobuy": "open",
+    "presentationscheduled": "open",
+    "decisionmakerboughtin": "open",
+    "contractsent": "open",
+    "closedwon": "won",
+    "closedlost": "lost",
+}
+
+UI_DEALS = TableFormat(
+    crm="hubspot",
+    role="deals",
+    label="HubSpot deals export",
+    headers={
+        "Record ID": "deal_id",
+        "Deal ID": "deal_id",
+        "Deal Name": "deal_name",
+        "Deal Stage": "stage",
+        "Amount": "amount",
+        "Close Date": "close_date",
+        "Create Date": "created_at",
+        "Deal owner": "owner",
+        "Deal Type": "deal_type",
+        "Associated Company": "account",
+        "Associated Company IDs": "account_id",
+        "Associated Company ID": "account_id",
+        "Original Source": "lead_source",
+        "Original Source Type": "lead_source",
+        "Is Closed Won": "is_won",
+        "Is Closed": "is_closed",
+        "Currency": "currency",
+        "Industry": "industry",
+        "Number of Employees": "employees",
+        "Product": "product",
+    },
+    signature=("Record ID", "Deal Name", "Deal Stage", "Create Date", "Deal owner", "Pipeline"),
+    stages=STAGES,
+)
+
+API_DEALS = TableFormat(
+    crm="hubspot",
+    role="deals",
+    label="HubSpot deals (API properties)",
+    headers={
+        "hs_object_id": "deal_id",
+        "dealId": "deal_id",
+        "dealname": "deal_name",
+        "dealstage": "stage",
+        "amount": "amount",
+        "closedate": "close_date",
+        "createdate": "created_at",
+        "hubspot_owner_id": "owner",
+        "dealtype": "deal_type",
+        "associatedcompanyid": "account_id",
+        "hs_analytics_source": "lead_source",
+        "hs_is_closed_won": "is_won",
+        "hs_is_closed": "is_closed",
+        "deal_currency_code": "currency",
+    },
+    signature=("dealname", "dealstage", "closedate", "createdate"),
+    stages=STAGES,
+)
+
+ACTIVITIES = TableFormat(
+    crm="hubspot",
+    role="activities",
+    label="HubSpot activities (engagements) export",
+    headers={
+        "Record ID": "activity_id",
+        "Activity ID": "activity_id",
+        "Engagement ID": "activity_id",
+        "Activity type": "type",
+        "Engagement type": "type",
+        "Activity date": "occurred_at",
+        "Timestamp": "occurred_at",
+        "Activity assigned to": "owner",
+        "Associated Deal IDs": "deal_ref",
+        "Associated Deal ID": "deal_ref",
+        "Associated Deal": "deal_name",
+        "Associated Company": "account",
+        "Subject": "subject",
+        "engagement.id": "activity_id",
+        "engagement.type": "type",
+        "engagement.timestamp": "occurred_at",
+        "associations.dealIds": "deal_ref",
+    },
+    signature=("Activity type", "Activity date", "Activity assigned to", "Associated Deal"),
+)
+
+COMPANIES = TableFormat(
+    crm="hubspot",
+    role="accounts",
+    label="HubSpot companies export",
+    headers={
+        "Record ID": "account_id",
+        "Company ID": "account_id",
+        "Company name": "account",
+        "Industry": "industry",
+        "Number of Employees": "employees",
+    },
+    signature=("Record ID", "Company name", "Company Domain Name", "Number of Employees"),
+)
+
+FORMATS = (UI_DEALS, API_DEALS, ACTIVITIES, COMPANIES)

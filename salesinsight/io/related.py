@@ -1,0 +1,207 @@
+"""Activities and accounts exports: canonical tables linked to the deals read with them.
+
+An activity is linked to a deal by the vendor's deal id (``WhatId``, ``Associated Deal IDs``,
+``Activity - Deal ID``) where exported, else by the deal's name when exactly one deal has it. A
+reference that matches no deal read keeps the activity with ``deal_id`` missing and a ledger row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from salesinsight.clean import (
+    Cleaned,
+    CleanOptions,
+    _column_names,
+    _number,
+    _parse_date_fields,
+    _read_drops,
+    _read_fixes,
+    account_key,
+    dedupe,
+)
+from salesinsight.io.files import RawTable
+from salesinsight.io.formats import TableFormat
+from salesinsight.io.tables import empty_ledger, ledger_frame, map_uniques, text_series
+
+__all__ = ["activity_type_of", "clean_accounts", "clean_activities"]
+
+_TYPE_RULES = (
+    ("call", r"call|phone|dial"),
+    ("email", r"e-?mail|\bmail\b|inmail"),
+    ("meeting", r"meeting|event|demo|appointment|visit|presentation|lunch|conference"),
+    ("task", r"task|to-?do|follow"),
+)
+
+
+def activity_type_of(kind: str | None) -> str | None:
+    """Map an activity type label onto call, email, meeting, task or other.
+
+    Examples
+    --------
+    >>> [activity_type_of(k) for k in ["Call", "EMAIL", "Meeting", "To-do", "Note", None]]
+    ['call', 'email', 'meeting', 'task', 'other', None]
+    """
+    if kind is None or not kind.strip():
+        return None
+    text = kind.replace("_", " ").casefold()
+    for name, pattern in _TYPE_RULES:
+        if re.search(pattern, text):
+            return name
+    return "other"
+
+
+def _first_ref(ref: str | None) -> str | None:
+    if ref is None:
+        return None
+    token = re.split(r"[;,|]", ref)[0].strip()
+    return token or None
+
+
+def clean_activities(
+    raw: RawTable,
+    mapping: Mapping[str, str],
+    fmt: TableFormat,
+    opts: CleanOptions,
+    deals: pd.DataFrame,
+) -> Cleaned:
+    """Canonical activities of one file, linked to ``deals``."""
+    names = _column_names(raw, mapping)
+    by_field = {f: h for h, f in names.items()}
+    table, n = raw.table, raw.table.num_rows
+
+    def col(f: str):
+        h = by_field.get(f)
+        return table.column(h) if h is not None else None
+
+    ledger = [_read_drops(raw)]
+    ids, drop, frames = dedupe(
+        raw, col("activity_id"), np.zeros(n, bool), prefix="act-", noun="activity"
+    )
+    ledger.extend(frames)
+    dates, note, _ = _parse_date_fields(raw, names, opts.dayfirst, ledger, None)
+    occurred = dates.get("occurred_at", np.full(n, np.datetime64("NaT"), "datetime64[ns]"))
+    kinds = (
+        map_uniques(col("type"), activity_type_of, n)
+        if col("type") is not None
+        else np.full(n, None, dtype=object)
+    )
+    default = fmt.default_type or ("meeting" if "StartDateTime" in by_field.values() else "other")
+    kinds = np.where(kinds == None, default, kinds).astype(object)  # noqa: E711
+    deal_id, link_rows = _link(col, deals, n)
+    if len(link_rows[0]):
+        rows, values = link_rows
+        ledger.append(
+            ledger_frame(
+                raw.name,
+                raw.source_row[rows],
+                action="set_missing",
+                reason="the linked deal is not among the deals read; deal_id left missing",
+                code="unlinked",
+                column="deal_id",
+                value=values,
+            )
+        )
+    out = {
+        "activity_id": ids,
+        "deal_id": deal_id,
+        "account": text_series(col("account"), n),
+        "type": kinds,
+        "occurred_at": occurred,
+        "owner": text_series(col("owner"), n),
+        "source_file": np.full(n, raw.name, dtype=object),
+        "source_row": raw.source_row,
+    }
+    frame = pd.DataFrame(out)
+    if col("subject") is not None:
+        frame["subject"] = text_series(col("subject"), n)
+    used = {"activity_id", "deal_ref", "deal_name", "account", "type", "occurred_at", "owner"}
+    for h, f in names.items():
+        if f not in used and f not in frame:
+            frame[f] = text_series(table.column(h), n)
+    frame = frame.loc[~drop].reset_index(drop=True)
+    ledger.append(_read_fixes(raw, names, None))
+    result = pd.concat([x for x in ledger if len(x)] or [empty_ledger()], ignore_index=True)
+    return Cleaned(frame, result, note)
+
+
+def _link(col, deals: pd.DataFrame, n: int):
+    """Deal id of each activity, and the rows (with their reference) that match no deal."""
+    linked = np.full(n, None, dtype=object)
+    wanted = np.full(n, None, dtype=object)
+    known = set(deals["deal_id"])
+    ref = col("deal_ref")
+    if ref is not None:
+        refs = map_uniques(ref, _first_ref, n)
+        hit = np.array([r in known for r in refs]) if n else np.zeros(0, bool)
+        linked = np.where(hit, refs, None).astype(object)
+        wanted = refs.copy()
+    name = col("deal_name")
+    if name is not None and "deal_name" in deals:
+        names = deals["deal_name"].dropna()
+        unique = names[~names.duplicated(keep=False)]
+        lookup = dict(zip(unique, deals.loc[unique.index, "deal_id"], strict=True))
+        by_name = map_uniques(name, lambda v: lookup.get(v.strip()) if v else None, n)
+        linked = np.where(linked == None, by_name, linked).astype(object)  # noqa: E711
+        text = text_series(name, n).to_numpy(dtype=object, na_value=None)
+        wanted = np.where(wanted == None, text, wanted).astype(object)  # noqa: E711
+    missing = (linked == None) & (wanted != None)  # noqa: E711
+    rows = np.flatnonzero(missing)
+    return linked, (rows, wanted[rows])
+
+
+def clean_accounts(raw: RawTable, mapping: Mapping[str, str], opts: CleanOptions) -> Cleaned:
+    """Canonical accounts of one file: one row per account id."""
+    names = _column_names(raw, mapping)
+    by_field = {f: h for h, f in names.items()}
+    table, n = raw.table, raw.table.num_rows
+
+    def col(f: str):
+        h = by_field.get(f)
+        return table.column(h) if h is not None else None
+
+    ledger = [_read_drops(raw)]
+    derived = map_uniques(col("account"), account_key, n) if col("account") is not None else None
+    ids, drop, frames = dedupe(
+        raw, col("account_id"), np.zeros(n, bool), prefix="acct-", noun="account", derived=derived
+    )
+    ledger.extend(frames)
+    frame = pd.DataFrame(
+        {
+            "account_id": ids,
+            "account": text_series(col("account"), n),
+            "source_file": np.full(n, raw.name, dtype=object),
+            "source_row": raw.source_row,
+        }
+    )
+    for f in ("industry", "segment"):
+        if col(f) is not None:
+            frame[f] = text_series(col(f), n)
+    if col("employees") is not None:
+        frame["employees"] = _number(col("employees"), "employees", raw, ids, ledger)
+    for h, f in names.items():
+        if f not in frame and f not in ("account_id", "account", "employees"):
+            frame[f] = text_series(table.column(h), n)
+    frame = frame.loc[~drop].reset_index(drop=True)
+    ledger.append(_read_fixes(raw, names, None))
+    result = pd.concat([x for x in ledger if len(x)] or [empty_ledger()], ignore_index=True)
+    result["deal_id"] = None
+    return Cleaned(frame, result)
+
+
+def enrich_deals(deals: pd.DataFrame, accounts: pd.DataFrame | None) -> pd.DataFrame:
+    """Fill deals' account name, industry, employees and segment from an accounts export."""
+    if accounts is None or not len(accounts):
+        return deals
+    table = accounts.drop_duplicates("account_id").set_index("account_id")
+    out = deals.copy()
+    for f in ("account", "industry", "employees", "segment"):
+        if f not in table:
+            continue
+        looked_up = out["account_id"].map(table[f])
+        out[f] = looked_up if f not in out else out[f].where(out[f].notna(), looked_up)
+    return out

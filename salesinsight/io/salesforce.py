@@ -1,0 +1,179 @@
+"""Salesforce: report exports (labels as headers) and API / Data Loader exports (API names).
+
+Report exports carry the user's chosen columns under their labels, dates in the user's locale and
+amounts such as ``"$22,700.00"`` or ``USD 1,234.00``; formatted reports end with a footer that
+:mod:`salesinsight.io.files` removes. API exports use field names (``StageName``, ``IsWon``) and
+18-character ids. Stage names are the defaults of a new org; renamed stages such as ``Won`` /
+``Lost`` are recognised by :mod:`salesinsight.clean`, and the ``IsWon`` / ``IsClosed`` flags decide
+over the stage where present.
+"""
+
+from __future__ import annotations
+
+from salesinsight.io.formats import TableFormat
+
+__all__ = ["FORMATS", "STAGES"]
+
+STAGES = {
+    "Prospecting": "open",
+    "Qualification": "open",
+    "Needs Analysis": "open",
+    "Value Proposition": "open",
+    "Id. Decision Makers": "open",
+    "Perception Analysis": "open",
+    "Proposal/Price Quote": "open",
+    "Negotiation/Review": "open",
+    "Closed Won": "won",
+    "Closed Lost": "lost",
+}
+
+_SHARED = {
+    "Industry": "industry",
+    "Employees": "employees",
+    "Segment": "segment",
+    "Product Name": "product",
+    "Product": "product",
+    "List Price": "list_price",
+}
+
+REPORT_DEALS = TableFormat(
+    crm="salesforce",
+    role="deals",
+    label="Salesforce opportunity report",
+    headers={
+        "Opportunity ID": "deal_id",
+        "Opportunity ID (18)": "deal_id",
+        "Opportunity Name": "deal_name",
+        "Account Name": "account",
+        "Account ID": "account_id",
+        "Opportunity Owner": "owner",
+        "Owner Name": "owner",
+        "Owner Full Name": "owner",
+        "Stage": "stage",
+        "Amount": "amount",
+        "Opportunity Currency": "currency",
+        "Currency": "currency",
+        "Close Date": "close_date",
+        "Created Date": "created_at",
+        "Lead Source": "lead_source",
+        "Type": "deal_type",
+        "Opportunity Type": "deal_type",
+        "Probability (%)": "probability",
+        "Won": "is_won",
+        "Closed": "is_closed",
+        **_SHARED,
+    },
+    signature=("Opportunity Name", "Stage", "Close Date", "Opportunity Owner", "Account Name"),
+    stages=STAGES,
+)
+
+API_DEALS = TableFormat(
+    crm="salesforce",
+    role="deals",
+    label="Salesforce Opportunity API / Data Loader export",
+    headers={
+        "Id": "deal_id",
+        "Name": "deal_name",
+        "Account.Name": "account",
+        "AccountId": "account_id",
+        "Owner.Name": "owner",
+        "OwnerId": "owner",
+        "StageName": "stage",
+        "Amount": "amount",
+        "CurrencyIsoCode": "currency",
+        "CloseDate": "close_date",
+        "CreatedDate": "created_at",
+        "LeadSource": "lead_source",
+        "Type": "deal_type",
+        "Probability": "probability",
+        "IsWon": "is_won",
+        "IsClosed": "is_closed",
+        "Account.Industry": "industry",
+        "Account.NumberOfEmployees": "employees",
+    },
+    signature=("StageName", "CloseDate", "IsWon", "IsClosed", "AccountId"),
+    stages=STAGES,
+)
+
+REPORT_ACTIVITIES = TableFormat(
+    crm="salesforce",
+    role="activities",
+    label="Salesforce tasks and events report",
+    headers={
+        "Activity ID": "activity_id",
+        "Subject": "subject",
+        "Activity Type": "type",
+        "Task Subtype": "type",
+        "Event Subtype": "type",
+        "Date": "occurred_at",
+        "Activity Date": "occurred_at",
+        "Due Date": "occurred_at",
+        "Start": "occurred_at",
+        "Assigned": "owner",
+        "Assigned To": "owner",
+        "Company / Account": "account",
+        "Account Name": "account",
+        "Opportunity ID": "deal_ref",
+        "Opportunity": "deal_name",
+        "Opportunity Name": "deal_name",
+        "Related To": "deal_name",
+    },
+    signature=("Subject", "Assigned", "Activity Type", "Company / Account", "Opportunity"),
+)
+
+API_ACTIVITIES = TableFormat(
+    crm="salesforce",
+    role="activities",
+    label="Salesforce Task / Event API export",
+    headers={
+        "Id": "activity_id",
+        "WhatId": "deal_ref",
+        "Subject": "subject",
+        "TaskSubtype": "type",
+        "EventSubtype": "type",
+        "Type": "type",
+        "ActivityDateTime": "occurred_at",
+        "StartDateTime": "occurred_at",
+        "ActivityDate": "occurred_at",
+        "CreatedDate": "occurred_at",
+        "OwnerId": "owner",
+        "AccountId": "account",
+    },
+    signature=("WhatId", "Subject", "OwnerId", "ActivityDate"),
+)
+
+REPORT_ACCOUNTS = TableFormat(
+    crm="salesforce",
+    role="accounts",
+    label="Salesforce account report",
+    headers={
+        "Account ID": "account_id",
+        "Account Name": "account",
+        "Industry": "industry",
+        "Employees": "employees",
+        "Segment": "segment",
+    },
+    signature=("Account Name", "Account ID", "Industry", "Employees", "Billing Country"),
+)
+
+API_ACCOUNTS = TableFormat(
+    crm="salesforce",
+    role="accounts",
+    label="Salesforce Account API export",
+    headers={
+        "Id": "account_id",
+        "Name": "account",
+        "Industry": "industry",
+        "NumberOfEmployees": "employees",
+    },
+    signature=("Id", "Name", "NumberOfEmployees", "BillingCountry"),
+)
+
+FORMATS = (
+    REPORT_DEALS,
+    API_DEALS,
+    REPORT_ACTIVITIES,
+    API_ACTIVITIES,
+    REPORT_ACCOUNTS,
+    API_ACCOUNTS,
+)

@@ -1,0 +1,121 @@
+"""Small vectorised building blocks shared by the cleaners: text columns, ids, ledger rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = [
+    "empty_ledger",
+    "first_rows",
+    "hex_ids",
+    "ledger_frame",
+    "map_uniques",
+    "row_hashes",
+    "text_series",
+]
+
+
+def ledger_frame(
+    source_file: str,
+    source_row: np.ndarray,
+    *,
+    action: str,
+    reason: object,
+    code: str,
+    column: str | None = None,
+    value: object = None,
+    deal_id: object = None,
+) -> pd.DataFrame:
+    """Ledger rows (plus the internal ``code``) for many source rows at once."""
+    n = len(source_row)
+    frame = pd.DataFrame(
+        {
+            "source_file": np.full(n, source_file, dtype=object),
+            "source_row": np.asarray(source_row, dtype=np.int64),
+            "deal_id": _objects(deal_id, n),
+            "column": np.full(n, column, dtype=object),
+            "value": _objects(value, n),
+            "action": np.full(n, action, dtype=object),
+            "reason": _objects(reason, n),
+            "code": np.full(n, code, dtype=object),
+        }
+    )
+    return frame
+
+
+def _objects(value: object, n: int) -> np.ndarray:
+    if value is None or isinstance(value, str):
+        return np.full(n, value, dtype=object)
+    arr = np.asarray(value, dtype=object)
+    return np.array([None if _missing(v) else str(v) for v in arr], dtype=object)
+
+
+def _missing(v: object) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT
+
+
+def empty_ledger() -> pd.DataFrame:
+    return ledger_frame("", np.zeros(0, np.int64), action="dropped", reason="", code="")
+
+
+def text_series(arr: pa.ChunkedArray | pa.Array | None, n: int) -> pd.Series:
+    """A pyarrow string column as a pandas ``str`` Series (NaN for missing)."""
+    if arr is None:
+        return pd.Series(np.full(n, np.nan, dtype=object), dtype="str")
+    if isinstance(arr, pa.ChunkedArray):
+        arr = (
+            pa.chunked_array(arr.chunks, pa.string())
+            if arr.num_chunks
+            else pa.array([], pa.string())
+        )
+    return pd.Series(pd.array(arr, dtype="str"))
+
+
+def map_uniques(arr: pa.ChunkedArray | pa.Array, fn, n: int) -> np.ndarray:
+    """Apply ``fn`` to each distinct value (missing -> fn(None)) and spread the result."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    encoded = pc.dictionary_encode(arr)
+    uniques = encoded.dictionary.to_pylist()
+    mapped = np.array([fn(u) for u in uniques] + [fn(None)], dtype=object)
+    idx = pc.fill_null(encoded.indices, len(uniques)).to_numpy(zero_copy_only=False)
+    return mapped[idx] if n else np.zeros(0, dtype=object)
+
+
+def hex_ids(hashes: np.ndarray, prefix: str) -> np.ndarray:
+    """uint64 hashes -> ``prefix`` + 16 lowercase hex digits, without a Python loop."""
+    raw = hashes.astype(">u8").view(np.uint8).reshape(-1, 8)
+    digits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+    out = np.empty((len(hashes), 16), dtype=np.uint8)
+    out[:, 0::2] = digits[raw >> 4]
+    out[:, 1::2] = digits[raw & 15]
+    hexed = pc.cast(pa.array(out.view("S16").ravel(), pa.binary(16)), pa.string())
+    return pc.binary_join_element_wise(prefix, hexed, "").to_numpy(zero_copy_only=False)
+
+
+def row_hashes(table: pa.Table) -> np.ndarray:
+    """64-bit hash of each row's cells as exported, in column order (see the module doc)."""
+    if table.num_columns == 0:
+        return np.zeros(table.num_rows, dtype=np.uint64)
+    joined = pc.binary_join_element_wise(
+        *table.columns, "\x1f", null_handling="replace", null_replacement=""
+    )
+    return pd.util.hash_pandas_object(text_series(joined, table.num_rows), index=False).to_numpy()
+
+
+def first_rows(keys: pd.Series, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Among ``candidates`` (bool), rows whose key repeats an earlier candidate, and that row."""
+    positions = np.flatnonzero(candidates)
+    sub = keys.iloc[positions].reset_index(drop=True)
+    dup = sub.duplicated(keep="first").to_numpy() & sub.notna().to_numpy()
+    if not dup.any():
+        return np.zeros(len(keys), dtype=bool), np.zeros(0, dtype=np.int64)
+    first = pd.Series(positions[~dup], index=sub[~dup].to_numpy())
+    first = first[~first.index.duplicated()]
+    repeats = positions[dup]
+    mask = np.zeros(len(keys), dtype=bool)
+    mask[repeats] = True
+    return mask, first.reindex(sub[dup].to_numpy()).to_numpy()
