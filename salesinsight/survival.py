@@ -183,18 +183,22 @@ def _durations(
     return frame.loc[~later], cutoff
 
 
-def _group_labels(values: pd.Series, name: str, caveats: Caveats) -> pd.Series:
+def _group_labels(values: pd.Series, name: str, caveats: Caveats) -> tuple[pd.Series, list[str]]:
+    """Each row's group label, and the groups in their natural order (numeric, not by text)."""
     numeric = pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
         values.dtype
     )
     if numeric and values.nunique() > MAX_NUMERIC_GROUPS:
-        bins = pd.qcut(values, 4, duplicates="drop")
+        bins = pd.qcut(values.astype(float), 4, duplicates="drop")
         caveats.add(
             f"`{name}` has {values.nunique()} distinct values: curves are drawn for its quartile "
             "groups, the Cox model uses it as a number (hazard ratio per unit)."
         )
-        return bins.astype(str)
-    return values.astype(str)
+        present = set(bins.astype(str))
+        order = [str(c) for c in bins.cat.categories if str(c) in present]
+        return bins.astype(str), order
+    order = [str(v) for v in sorted(values.unique())]
+    return values.astype(str), order
 
 
 def _median_from_incidence(curve: CumIncidenceRight, z: float) -> tuple[float, float, float]:
@@ -439,15 +443,15 @@ def time_to_close(
             f"deals and {MIN_EVENTS} events are needed."
         )
     z = float(sps.norm.ppf(1 - alpha / 2))
-    labels = (
+    labels, order = (
         _group_labels(frame[by], by, caveats)
         if by is not None
-        else pd.Series("all", index=frame.index)
+        else (pd.Series("all", index=frame.index), ["all"])
     )
     days = frame["days"].to_numpy(dtype=float)
     rows, curves, censored_times, incidence = [], {}, {}, []
     open_ended_ci = False
-    for label in sorted(labels.unique()):
+    for label in order:
         mask = (labels == label).to_numpy()
         t, s = days[mask], status[mask]
         row: dict[str, Any] = {

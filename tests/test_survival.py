@@ -212,6 +212,8 @@ class TestTimeToClose:
     def test_numeric_by_is_drawn_in_quartiles_and_modelled_as_a_number(self, deals):
         result = time_to_close(deals, by="log_employees")
         assert len(result.summary) == 4
+        lower_edges = [float(g.split(",")[0].strip("([")) for g in result.summary["group"]]
+        assert lower_edges == sorted(lower_edges)
         assert list(result.hazard_ratios["term"]) == ["log_employees"]
         assert "quartile" in result.note
 
