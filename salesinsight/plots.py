@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import LogFormatter
 
 from salesinsight.exceptions import ColumnNotFoundError
 
@@ -63,6 +64,13 @@ def theme() -> None:
     False
     """
     plt.style.use(STYLE)
+
+
+class _PlainLogFormatter(LogFormatter):
+    """Log-axis labels as plain numbers (0.6, 1, 2, 10), chosen as matplotlib would."""
+
+    def _num_to_string(self, x: float, vmin: float, vmax: float) -> str:
+        return f"{x:g}"
 
 
 def _pick_scale(summary: pd.DataFrame, scale: str) -> tuple[str, str, str, bool]:
@@ -149,6 +157,9 @@ def forest(
     ax.axvline(1.0 if log else 0.0, color="#555555", linewidth=0.9, linestyle="--")
     if log:
         ax.set_xscale("log")
+        # Ratios read best as plain numbers (0.8, 1, 2), not powers of ten.
+        ax.xaxis.set_major_formatter(_PlainLogFormatter())
+        ax.xaxis.set_minor_formatter(_PlainLogFormatter(minor_thresholds=(2, 0.5)))
     ax.set_yticks(range(len(labels)), labels)
     ax.set_ylim(len(labels) - 0.5, -0.5)
     ax.set_xlabel(xlabel if xlabel is not None else point.replace("_", " "))

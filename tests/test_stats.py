@@ -23,6 +23,7 @@ from salesinsight.exceptions import (
     SmallSampleWarning,
 )
 from salesinsight.models import OTHER_LEVEL, bh_adjust
+from salesinsight.plots import forest
 from salesinsight.stats import association, correlations
 
 TIDY = [
@@ -511,3 +512,42 @@ class TestNullableColumns:
             int((deals["is_repeat_customer"].notna() & deals["won"].notna()).sum()),
             int((deals["prior_won_deals"].notna() & deals["won"].notna()).sum()),
         ]
+
+
+class TestForest:
+    def test_ratio_scale_groups_and_plain_labels(self):
+        table = pd.DataFrame(
+            {
+                "term": ["a", "b", "a", "b"],
+                "fit": ["naive", "naive", "controlled", "controlled"],
+                "ratio": [1.5, 0.8, 1.2, 0.9],
+                "ratio_ci_low": [1.2, 0.6, 1.0, 0.7],
+                "ratio_ci_high": [1.9, 1.1, 1.4, 1.2],
+            }
+        )
+        ax = forest(table, group="fit")
+        assert ax.get_xscale() == "log"
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["naive", "controlled"]
+        assert ax.lines[-1].get_xdata()[0] == 1.0  # the no-effect line
+        ax.figure.canvas.draw()
+        labels = [t.get_text() for t in ax.get_xticklabels(minor=False) if t.get_text()]
+        assert "1" in labels and not any("e" in label or "^" in label for label in labels)
+
+    def test_estimate_scale_without_ratios(self):
+        table = pd.DataFrame(
+            {
+                "term": ["x", "Intercept"],
+                "estimate": [0.05, 0.9],
+                "ci_low": [0.01, 0.8],
+                "ci_high": [0.09, 1.0],
+                "ratio": [np.nan, np.nan],
+            }
+        )
+        ax = forest(table)
+        assert ax.get_xscale() == "linear"
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["x"]
+        assert ax.lines[-1].get_xdata()[0] == 0.0
+
+    def test_missing_columns_are_named(self):
+        with pytest.raises(ColumnNotFoundError, match="ratio_ci_low"):
+            forest(pd.DataFrame({"term": ["x"], "ratio": [1.2]}))
