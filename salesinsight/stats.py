@@ -228,7 +228,7 @@ def _fit(
     caveats: Caveats,
 ) -> tuple[Any, str]:
     if kind == "log_ols" or kind == "ols":
-        return sm.OLS(y, exog).fit(use_t=True, **cov), kind
+        return sm.OLS(y, exog).fit(**cov), kind
     if kind == "logit":
         with caveats.translating_fit_warnings("logistic regression"):
             result = sm.Logit(y, exog).fit(disp=0, maxiter=100, **cov)
@@ -294,7 +294,8 @@ def association(
     controls : str or sequence of str, default ()
         Columns adjusted for (account size, product, segment, period, ...).
     cluster : str or None, default "account_id"
-        Column whose groups share errors (deals of one account); None gives
+        Column whose groups share errors (deals of one account); intervals and p-values use a
+        t distribution with (clusters - 1) degrees of freedom. None gives
         heteroskedasticity-robust (HC1) errors instead.
     exposure : str, optional
         Positive column of exposure (e.g. account-years) for count outcomes.
@@ -429,9 +430,15 @@ def association(
                 f"Only {n_clusters} clusters of `{cluster}`: cluster-robust errors are unreliable "
                 f"below about {MIN_CLUSTERS}; read the intervals as approximate.",
             )
-        cov: dict[str, Any] = {"cov_type": "cluster", "cov_kwds": {"groups": codes}}
+        # t with (clusters - 1) degrees of freedom: z intervals from a few dozen clusters are
+        # too narrow (Cameron and Miller 2015).
+        cov: dict[str, Any] = {
+            "cov_type": "cluster",
+            "cov_kwds": {"groups": codes},
+            "use_t": True,
+        }
     else:
-        cov = {"cov_type": "HC1"}
+        cov = {"cov_type": "HC1", "use_t": True}
 
     result, family = _fit(chosen.family, y, design.exog, offset=offset, cov=cov, caveats=caveats)
     if not _converged(result) and ConvergenceWarning not in caveats.issued:
@@ -460,9 +467,10 @@ def association(
         "negative_binomial": f"Negative binomial regression of {chosen.label}",
     }[family]
     errors = (
-        f"standard errors clustered by `{cluster}` ({n_clusters} clusters)"
+        f"standard errors clustered by `{cluster}` ({n_clusters} clusters, t intervals with "
+        f"{(n_clusters or 0) - 1} df)"
         if cluster is not None
-        else "heteroskedasticity-robust (HC1) standard errors"
+        else "heteroskedasticity-robust (HC1) standard errors, t intervals"
     )
     lines = [
         f"{described} on `{predictor}` over {n} {chosen.population}"

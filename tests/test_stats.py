@@ -139,6 +139,7 @@ class TestAssociation:
             disp=0,
             cov_type="cluster",
             cov_kwds={"groups": pd.factorize(closed["account_id"])[0]},
+            use_t=True,
         )
         assert_same_fit(
             result.summary,
@@ -229,13 +230,14 @@ class TestAssociation:
         result = association(frame, outcome="new_opps", predictor="trusted", exposure="years")
         direct = sm.Poisson(
             counts, sm.add_constant(trusted.astype(float)), offset=np.log(years)
-        ).fit(disp=0, cov_type="cluster", cov_kwds={"groups": accounts})
+        ).fit(disp=0, cov_type="cluster", cov_kwds={"groups": accounts}, use_t=True)
         row = result.summary.iloc[0]
         assert result.family == "poisson"
         assert result.effect == "rate ratio"
         assert row["ratio_ci_low"] < 1.5 < row["ratio_ci_high"]
         np.testing.assert_allclose(row["estimate"], direct.params[1], rtol=1e-8)
         np.testing.assert_allclose(row["std_err"], direct.bse[1], rtol=1e-6)
+        np.testing.assert_allclose([row["ci_low"], row["ci_high"]], direct.conf_int()[1], rtol=1e-6)
 
     def test_overdispersed_counts_use_negative_binomial(self, rng):
         n = 800
@@ -248,7 +250,7 @@ class TestAssociation:
         result = association(frame, outcome="ideas", predictor="trusted")
         direct = sm.NegativeBinomial(
             frame["ideas"].to_numpy(), sm.add_constant(trusted.astype(float))
-        ).fit(disp=0, maxiter=200, cov_type="cluster", cov_kwds={"groups": accounts})
+        ).fit(disp=0, maxiter=200, cov_type="cluster", cov_kwds={"groups": accounts}, use_t=True)
         assert result.family == "negative_binomial"
         assert "negative binomial" in result.note
         assert list(result.summary["term"]) == ["trusted", "Intercept"]
