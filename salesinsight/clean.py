@@ -9,9 +9,9 @@ ledger row whose ``reason`` says why):
 4. Exact duplicates (every cell equal) are dropped, naming the row they repeat; then later rows
    repeating a vendor deal id are dropped, naming the first row with that id.
 5. ``deal_id`` is the vendor id; where the export has none it is ``"deal-"`` followed by the 16 hex
-   digits of a 64-bit hash (:func:`pandas.util.hash_pandas_object`, which uses a fixed key) of the
-   row's cells as exported, joined in the file's column order. Reading the same file again gives
-   the same ids.
+   digits of a 64-bit hash of the row's cells as exported: the cells joined in the file's column
+   order with U+001F between them, hashed with SipHash-2-4 under pandas' fixed key
+   (:func:`pandas.util.hash_array`). Reading the same file again gives the same ids.
 6. ``status``: a status column decides where it has a value (Pipedrive, Dynamics); else ``IsWon`` /
    ``IsClosed``-style flags; else the stage (vendor defaults, ``stages=``, and names containing
    ``won`` / ``lost``). Stages recognised by none of these count as open, with a warning.
@@ -45,6 +45,7 @@ from salesinsight.io.files import RawTable
 from salesinsight.io.formats import header_key, snake_case
 from salesinsight.io.parse import date_order_evidence, parse_dates, parse_flags, parse_money
 from salesinsight.io.tables import (
+    TEXT,
     empty_ledger,
     first_rows,
     hex_ids,
@@ -270,8 +271,9 @@ def _parse_date_fields(raw, names, dayfirst, ledger, ids):
                     deal_id=ids[rows] if ids is not None else None,
                 )
             )
-    ambiguous = "assumed" in order_note and any("/" in s or "D" in s for s in styles)
-    note = "; ".join(styles) + (f" ({order_note})" if styles else "")
+    numeric = any(s.endswith(("M/D/Y", "D/M/Y")) for s in styles)
+    ambiguous = numeric and "assumed" in order_note
+    note = "; ".join(styles) + (f" ({order_note})" if numeric else "")
     return columns, note, ambiguous
 
 
@@ -358,56 +360,95 @@ def clean_deals(
             DataQualityWarning,
             stacklevel=3,
         )
-    out = {
-        "deal_id": ids,
-        "status": status,
-    }
+    out: dict[str, object] = {"deal_id": ids.arrow, "status": status}
     _resolve_dates(out, dates, status, raw, ids, ledger, n)
     decimal = _money(out, col, status, raw, ids, ledger, opts, n)
     for f in ("account", "owner", "stage", "lead_source", "deal_name"):
-        c = col(f)
-        out[f] = text_series(c, n) if c is not None else pd.Series(np.full(n, np.nan), dtype="str")
+        out[f] = col(f) if col(f) is not None else pa.nulls(n, TEXT)
     lead = col("lead_source")
     out["lead_source_group"] = (
-        map_uniques(lead, lead_source_group_of, n) if lead is not None else np.full(n, "unknown")
+        map_uniques(lead, lead_source_group_of, n, arrow=True)
+        if lead is not None
+        else pa.repeat(pa.scalar("unknown", TEXT), n)
     )
     kind = col("deal_type")
     out["deal_type"] = (
-        map_uniques(kind, deal_type_of, n) if kind is not None else np.full(n, "unknown")
+        map_uniques(kind, deal_type_of, n, arrow=True)
+        if kind is not None
+        else pa.repeat(pa.scalar("unknown", TEXT), n)
     )
-    account_ids = col("account_id")
-    if account_ids is not None:
-        out["account_id"] = text_series(account_ids, n)
+    if col("account_id") is not None:
+        out["account_id"] = col("account_id")
     elif col("account") is not None:
-        out["account_id"] = map_uniques(col("account"), account_key, n)
+        out["account_id"] = map_uniques(col("account"), account_key, n, arrow=True)
     else:
-        out["account_id"] = np.full(n, None, dtype=object)
-    out["crm"] = np.full(n, crm, dtype=object)
-    out["source_file"] = np.full(n, raw.name, dtype=object)
+        out["account_id"] = pa.nulls(n, TEXT)
+    out["crm"] = pa.repeat(pa.scalar(crm, TEXT), n)
+    out["source_file"] = pa.repeat(pa.scalar(raw.name, TEXT), n)
     out["source_row"] = raw.source_row
     for f in ("product", "industry", "segment"):
         if col(f) is not None:
-            out[f] = text_series(col(f), n)
+            out[f] = col(f)
     for f in ("employees", "probability"):
         if col(f) is not None:
             out[f] = _number(col(f), f, raw, ids, ledger)
-    extras = [
-        h
-        for h, f in names.items()
-        if f not in out and f not in _CONSUMED and f not in _DATE_FIELDS and f != "actual_amount"
+    order = [*DEAL_COLUMNS]
+    order += [
+        f for f in (*OPTIONAL_DEAL_COLUMNS, "deal_name", "probability", "actual_amount") if f in out
     ]
-    frame = pd.DataFrame({k: out[k] for k in DEAL_COLUMNS})
-    for f in [*OPTIONAL_DEAL_COLUMNS, "deal_name", "probability", "actual_amount"]:
-        if f in out and f not in frame:
-            frame[f] = out[f]
-    for h in extras:
-        frame[names[h]] = text_series(table.column(h), n)
-    frame = frame.loc[~drop].reset_index(drop=True)
+    for h, f in names.items():
+        if f not in out and f not in _CONSUMED and f not in _DATE_FIELDS and f != "actual_amount":
+            out[f] = table.column(h)
+            order.append(f)
+    frame = _assemble_frame(out, order, ~drop)
     ledger.append(_read_fixes(raw, names, ids))
     result = pd.concat([x for x in ledger if len(x)] or [empty_ledger()], ignore_index=True)
     if ambiguous:
         date_note += "; pass dayfirst=True if this export uses D/M/Y"
     return Cleaned(frame, result, date_note, decimal)
+
+
+def _assemble_frame(out: Mapping[str, object], order: list[str], keep: np.ndarray) -> pd.DataFrame:
+    """Filter every column to the kept rows and build the DataFrame (text stays Arrow-backed)."""
+    mask = pa.array(keep)
+    everything = bool(keep.all())
+    columns = {}
+    for name in order:
+        value = out[name]
+        if isinstance(value, pa.Array | pa.ChunkedArray):
+            kept = value if everything else pc.filter(value, mask)
+            if pa.types.is_large_string(kept.type) or pa.types.is_string(kept.type):
+                columns[name] = text_series(kept, int(keep.sum()))
+            else:
+                columns[name] = pd.Series(kept.to_numpy(zero_copy_only=False))
+        else:
+            arr = np.asarray(value)
+            kept = arr if everything else arr[keep]
+            if arr.dtype == object:
+                columns[name] = text_series(pa.array(kept, TEXT), len(kept))
+            else:
+                columns[name] = pd.Series(kept)
+    return pd.DataFrame(columns)
+
+
+class Ids:
+    """Row ids held as a pyarrow array; indexing with row positions gives a NumPy object array."""
+
+    def __init__(self, values: pa.Array) -> None:
+        self.arrow = values
+
+    def __len__(self) -> int:
+        return len(self.arrow)
+
+    def __getitem__(self, rows) -> np.ndarray:
+        taken = self.arrow.take(pa.array(np.asarray(rows, dtype=np.int64)))
+        return np.asarray(taken.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _plain(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    return values
 
 
 def dedupe(
@@ -418,23 +459,21 @@ def dedupe(
     prefix: str,
     noun: str,
     derived: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, list[pd.DataFrame]]:
+) -> tuple[Ids, np.ndarray, list[pd.DataFrame]]:
     """Ids for every row, and the exact duplicates and repeated ids among rows not yet dropped.
 
     Rows without a vendor id take ``derived`` (when given) or ``prefix`` + the row hash.
     """
     table, n = raw.table, raw.table.num_rows
     drop = drop.copy()
-    id_text = text_series(vendor_ids, n) if vendor_ids is not None else None
-    ids = np.full(n, None, dtype=object)
-    if id_text is not None:
-        ids[:] = id_text.to_numpy(dtype=object, na_value=None)
+    base = _plain(vendor_ids) if vendor_ids is not None else None
     if derived is not None:
-        ids = np.where(ids == None, derived, ids).astype(object)  # noqa: E711
-    unset = ids == None  # noqa: E711
+        extra = pa.array(derived, TEXT)
+        base = extra if base is None else pc.coalesce(base, extra)
+    unset = np.ones(n, dtype=bool) if base is None else np.asarray(base.is_null())
     need_hash = unset.copy()
-    if id_text is not None or derived is not None:
-        live = pd.Series(ids).where(~drop)
+    if base is not None:
+        live = text_series(base, n).where(~drop)
         need_hash |= live.duplicated(keep=False).to_numpy() & live.notna().to_numpy()
     hashes = np.zeros(n, dtype=np.uint64)
     if need_hash.any():
@@ -455,34 +494,41 @@ def dedupe(
             )
         )
         drop |= exact
-    rows = np.flatnonzero(unset)
-    if len(rows):
-        ids[rows] = hex_ids(hashes[rows], prefix)
-    repeated, first = first_rows(pd.Series(ids), ~drop)
+    if base is None:
+        return Ids(hex_ids(hashes, prefix)), drop, frames
+    if unset.any():
+        filled = np.asarray(base.to_numpy(zero_copy_only=False), dtype=object)
+        rows = np.flatnonzero(unset)
+        filled[rows] = np.asarray(hex_ids(hashes[rows], prefix).to_pylist(), dtype=object)
+        base = pa.array(filled, TEXT)
+    ids = Ids(base)
+    repeated, first = first_rows(text_series(base, n), ~drop)
     if repeated.any():
         rows = np.flatnonzero(repeated)
+        values = ids[rows]
         frames.append(
             ledger_frame(
                 raw.name,
                 raw.source_row[rows],
                 action="dropped",
                 reason=[
-                    f"{noun} id {ids[r]} repeats row {raw.source_row[f]} (the first is kept)"
-                    for r, f in zip(rows, first, strict=True)
+                    f"{noun} id {v} repeats row {raw.source_row[f]} (the first is kept)"
+                    for v, f in zip(values, first, strict=True)
                 ],
                 code="repeated_id",
-                column=f"{noun}_id" if noun in ("deal", "account", "activity") else None,
-                value=ids[rows],
+                column=f"{noun}_id",
+                value=values,
             )
         )
         drop |= repeated
     return ids, drop, frames
 
 
-def _ids_for(frame: pd.DataFrame, raw: RawTable, ids: np.ndarray) -> np.ndarray:
+def _ids_for(frame: pd.DataFrame, raw: RawTable, ids: Ids) -> np.ndarray:
+    if not len(ids):
+        return np.full(len(frame), None, dtype=object)
     pos = np.searchsorted(raw.source_row, frame["source_row"].to_numpy())
-    pos = np.clip(pos, 0, max(len(ids) - 1, 0))
-    return ids[pos] if len(ids) else np.full(len(frame), None, dtype=object)
+    return ids[np.clip(pos, 0, len(ids) - 1)]
 
 
 def _read_drops(raw: RawTable) -> pd.DataFrame:
@@ -503,7 +549,7 @@ def _read_drops(raw: RawTable) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _read_fixes(raw: RawTable, names: Mapping[str, str], ids: np.ndarray | None) -> pd.DataFrame:
+def _read_fixes(raw: RawTable, names: Mapping[str, str], ids: Ids | None) -> pd.DataFrame:
     fx = raw.fixed
     if not len(fx):
         return empty_ledger()
@@ -653,7 +699,7 @@ def _money(out, col, status, raw, ids, ledger, opts: CleanOptions, n: int) -> st
     currency = np.where(currency == None, reporting, currency).astype(object)  # noqa: E711
     rates = {k.upper(): float(v) for k, v in opts.fx.items()}
     rates[reporting] = 1.0
-    rate = map_uniques(pa.array(currency, pa.string()), lambda c: rates.get(c, np.nan), n)
+    rate = map_uniques(pa.array(currency, TEXT), lambda c: rates.get(c, np.nan), n)
     rate = rate.astype(float)
     amount = original * rate
     no_rate = np.isnan(rate) & ~np.isnan(original)

@@ -203,8 +203,11 @@ def read_export(
         deals_parts.append(done.frame)
         ledgers.append(done.ledger)
         files.append(_file_row(raw, match, done.date_format, done.decimal))
-    deals, cross = _cross_file_duplicates(pd.concat(deals_parts, ignore_index=True))
-    ledgers.append(cross)
+    if len(deals_parts) > 1:
+        deals, cross = _cross_file_duplicates(pd.concat(deals_parts, ignore_index=True))
+        ledgers.append(cross)
+    else:
+        deals = deals_parts[0]
     for raw, match in read:
         if match.role == "accounts":
             done = clean_accounts(raw, match.mapping, opts)

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from salesinsight.exceptions import ExportFormatError, FileTooLargeError
+from salesinsight.io.tables import TEXT
 
 __all__ = ["DEFAULT_MAX_BYTES", "RawTable", "read_table", "sniff_delimiter", "sniff_encoding"]
 
@@ -237,12 +238,15 @@ def _read_delimited(name: str, data: bytes, encoding: str, text_head: str) -> Ra
     headers = records[h]
     body_start = _line_offset(data, lines_used[h])
     body_end, footer = _footer(data, body_start, delimiter)
-    body = data[body_start:body_end]
+    body = memoryview(data)[body_start:body_end]
     table = None
-    if b"\n\n" not in body and b"\n\r\n" not in body:
+    if (
+        data.find(b"\n\n", body_start, body_end) < 0
+        and data.find(b"\n\r\n", body_start, body_end) < 0
+    ):
         table = _arrow_body(body, len(headers), delimiter)
     if table is None:
-        table = _python_body(body.decode("utf-8"), len(headers), delimiter)
+        table = _python_body(bytes(body).decode("utf-8"), len(headers), delimiter)
     del body
     return _assemble(name, headers, table, footer, encoding, delimiter, "csv")
 
@@ -282,18 +286,17 @@ def _footer(data: bytes, start: int, delimiter: str) -> tuple[int, list[str]]:
         blank = not filled
         phrase = bool(filled) and bool(_FOOTER_PHRASE.match(filled[0]))
         if blank or len(filled) == 1 or phrase:
-            block.append((tail_start + s, text, phrase))
+            block.append((tail_start + s, " ".join(filled), phrase))
         else:
             break
     block.reverse()
-    while block and not block[-1][1].strip(delimiter + " \t"):
+    while block and not block[-1][1]:
         block.pop()
     cut = len(data) if not block else block[0][0]
     trailing_end = _strip_trailing_blank(data, start)
     if not block:
         return trailing_end, []
-    starts_blank = not block[0][1].strip(delimiter + " \t")
-    if not (starts_blank or any(p for _, _, p in block)):
+    if not (not block[0][1] or any(p for _, _, p in block)):
         return trailing_end, []
     return cut, [text for _, text, _ in block]
 
@@ -306,7 +309,7 @@ def _strip_trailing_blank(data: bytes, start: int) -> int:
     return len(data) if nxt < 0 else nxt + 1
 
 
-def _arrow_body(body: bytes, width: int, delimiter: str) -> pa.Table | None:
+def _arrow_body(body: memoryview, width: int, delimiter: str) -> pa.Table | None:
     names = [f"c{i}" for i in range(width)]
     try:
         return pcsv.read_csv(
@@ -314,7 +317,7 @@ def _arrow_body(body: bytes, width: int, delimiter: str) -> pa.Table | None:
             read_options=pcsv.ReadOptions(column_names=names, block_size=1 << 24),
             parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pcsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
+                column_types=dict.fromkeys(names, TEXT),
                 null_values=[""],
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
@@ -338,7 +341,7 @@ def _records_table(rows: list[list], width: int) -> pa.Table:
     for i, row in enumerate(rows):
         for j, cell in enumerate(row):
             columns[j][i] = None if cell in ("", None) else cell
-    return pa.table({f"c{j}": pa.array(col, pa.string()) for j, col in enumerate(columns)})
+    return pa.table({f"c{j}": pa.array(col, TEXT) for j, col in enumerate(columns)})
 
 
 def _cell_text(value: object) -> str | None:
@@ -437,13 +440,7 @@ def _assemble(
     n_body = table.num_rows
     source_row = np.arange(1, n_body + 1, dtype=np.int64)
     dropped = [
-        (
-            n_body + i + 1,
-            text or None,
-            "footer",
-            "report footer, not a deal" if text.strip(" ,;\t") else "blank line in report footer",
-        )
-        for i, text in enumerate(footer)
+        (n_body + i + 1, text or None, *_footer_reason(text)) for i, text in enumerate(footer)
     ]
     names = _unique_headers(headers, table.num_columns)
     table = table.rename_columns(names)
@@ -464,6 +461,14 @@ def _assemble(
     )
     raw = _drop_rows(raw, dropped)
     return _repair_text(raw)
+
+
+def _footer_reason(text: str) -> tuple[str, str]:
+    if not text:
+        return "footer", "blank line in a report footer"
+    if re.match(r"(sub-?totals?|totals?)\b", text, re.IGNORECASE):
+        return "summary", "summary (Total/Subtotal) row of a report"
+    return "footer", "report footer, not a deal"
 
 
 def _unique_headers(headers: list[str], width: int) -> list[str]:
@@ -538,7 +543,7 @@ def _fill_groups(table: pa.Table, source_row: np.ndarray, drop: np.ndarray):
                     )
                 )
             last = values[i]
-        columns[j] = pa.chunked_array([pa.array(values, pa.string())])
+        columns[j] = pa.chunked_array([pa.array(values, TEXT)])
     return pa.table(columns, names=table.column_names), fixes
 
 
@@ -557,10 +562,10 @@ def _repair_text(raw: RawTable) -> RawTable:
         repaired = {k: v for k, v in repaired.items() if v != k}
         if not repaired:
             continue
-        keys = pa.array(list(repaired), pa.string())
+        keys = pa.array(list(repaired), TEXT)
         pos = pc.index_in(col, value_set=keys)
         hits = np.flatnonzero(np.asarray(pc.fill_null(pc.is_valid(pos), False)))
-        new_values = pa.array(list(repaired.values()), pa.string())
+        new_values = pa.array(list(repaired.values()), TEXT)
         columns[j] = pc.coalesce(pc.take(new_values, pos), col)
         old = col.take(pa.array(hits)).to_pylist()
         for i, before in zip(hits, old, strict=True):

@@ -242,7 +242,9 @@ _SYMBOLS = {
     "zł": "PLN",
     "Fr.": "CHF",
 }
-_SCALE = {"k": 1e3, "m": 1e6, "b": 1e9}
+_MONEY_GROUPS = ("neg", "pre", "neg2", "suf", "post", "close")
+_COMMA_DECIMAL = r",\d{1,2}$|\.\d{3},|^\d{1,3}(?:\.\d{3}){2,}$"
+_DOT_DECIMAL = r"\.\d{1,2}$|,\d{3}\.|^\d{1,3}(?:,\d{3}){2,}$|\.\d{4,}$"
 _SIMPLE_US = r"^-?\$?-?\d{1,3}(,\d{3})*(\.\d+)?$|^-?\$?-?\d+(\.\d+)?$"
 
 
@@ -280,32 +282,37 @@ def parse_money(values: pa.Array | pa.ChunkedArray, *, decimal: str | None = Non
     encoded = pc.dictionary_encode(arr)
     uniques = pc.replace_substring_regex(encoded.dictionary, "[\\s\u00a0\u202f\u2009']+", "")
     parts = pc.extract_regex(uniques, _MONEY)
-    f = _fields(parts, ["neg", "pre", "neg2", "num", "suf", "post", "close"])
-    matched = np.asarray(parts.is_valid())
-    num = pd.Series(f["num"], dtype=object)
+    part = {k: pc.fill_null(pc.struct_field(parts, k), "") for k in _MONEY_GROUPS}
+    num = pc.struct_field(parts, "num")
     if decimal is None:
-        comma = num.str.contains(r",\d{1,2}$|\.\d{3},|^\d{1,3}(?:\.\d{3}){2,}$", regex=True)
-        dot = num.str.contains(r"\.\d{1,2}$|,\d{3}\.|^\d{1,3}(?:,\d{3}){2,}$|\.\d{4,}$", regex=True)
-        decimal = "," if comma.sum() > dot.sum() else "."
+        comma = pc.sum(pc.match_substring_regex(num, _COMMA_DECIMAL)).as_py() or 0
+        dot = pc.sum(pc.match_substring_regex(num, _DOT_DECIMAL)).as_py() or 0
+        decimal = "," if comma > dot else "."
     if decimal == ",":
-        num = num.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        num = pc.replace_substring(pc.replace_substring(num, ".", ""), ",", ".")
     else:
-        num = num.str.replace(",", "", regex=False)
-    number = pd.to_numeric(num.where(num.str.fullmatch(r"\d*\.?\d+|\d+\.")), errors="coerce")
-    number = number.to_numpy(dtype=float)
-    scale = np.array([_SCALE.get(s.lower(), 1.0) if s else 1.0 for s in f["suf"]])
-    negative = (f["neg"] == "-") | (f["neg2"] == "-") | ((f["neg"] == "(") & (f["close"] == ")"))
-    number = np.where(negative, -number, number) * scale
-    symbols = np.where(f["pre"] != "", f["pre"], f["post"])
-    currency_u = np.array([_currency(s) for s in symbols], dtype=object)
-    number[~matched] = np.nan
+        num = pc.replace_substring(num, ",", "")
+    valid = pc.fill_null(pc.match_substring_regex(num, r"^(\d*\.?\d+|\d+\.)$"), False)
+    number = pc.cast(pc.if_else(valid, num, None), pa.float64()).to_numpy(zero_copy_only=False)
+    number = number.astype(float)
+    suffix = np.asarray(pc.utf8_lower(part["suf"]).to_numpy(zero_copy_only=False), dtype=object)
+    scale = np.select([suffix == "k", suffix == "m", suffix == "b"], [1e3, 1e6, 1e9], 1.0)
+    neg = np.asarray(pc.equal(part["neg"], "-")) | np.asarray(pc.equal(part["neg2"], "-"))
+    neg |= np.asarray(pc.equal(part["neg"], "(")) & np.asarray(pc.equal(part["close"], ")"))
+    number = np.where(neg, -number, number) * scale
+    symbols = pc.if_else(pc.not_equal(part["pre"], ""), part["pre"], part["post"])
+    sym = pc.dictionary_encode(symbols)
+    codes = np.array([_currency(v) for v in sym.dictionary.to_pylist()] + [None], dtype=object)
+    currency_u = codes[pc.fill_null(sym.indices, len(codes) - 1).to_numpy(zero_copy_only=False)]
     indices = pc.fill_null(encoded.indices, 0).to_numpy(zero_copy_only=False)
-    take = np.where(null, 0, indices) if len(number) else np.zeros(n, dtype=np.int64)
-    amount = number[take] if len(number) else np.full(n, np.nan)
+    if len(number):
+        amount, currency, scale = number[indices], currency_u[indices], scale[indices]
+    else:
+        amount, currency, scale = np.full(n, np.nan), np.full(n, None, object), np.ones(n)
     amount = np.where(null, np.nan, amount)
-    currency = np.where(null, None, currency_u[take] if len(number) else None).astype(object)
+    currency = np.where(null, None, currency).astype(object)
     failed = ~null & np.isnan(amount)
-    abbreviated = ~null & (scale[take] != 1.0 if len(number) else np.zeros(n, bool))
+    abbreviated = ~null & (scale != 1.0)
     return MoneyColumn(amount, currency, failed, abbreviated, decimal)
 
 

@@ -107,7 +107,7 @@ def clean_activities(
             )
         )
     out = {
-        "activity_id": ids,
+        "activity_id": text_series(ids.arrow, n),
         "deal_id": deal_id,
         "account": text_series(col("account"), n),
         "type": kinds,
@@ -172,7 +172,7 @@ def clean_accounts(raw: RawTable, mapping: Mapping[str, str], opts: CleanOptions
     ledger.extend(frames)
     frame = pd.DataFrame(
         {
-            "account_id": ids,
+            "account_id": text_series(ids.arrow, n),
             "account": text_series(col("account"), n),
             "source_file": np.full(n, raw.name, dtype=object),
             "source_row": raw.source_row,
@@ -194,11 +194,20 @@ def clean_accounts(raw: RawTable, mapping: Mapping[str, str], opts: CleanOptions
 
 
 def enrich_deals(deals: pd.DataFrame, accounts: pd.DataFrame | None) -> pd.DataFrame:
-    """Fill deals' account name, industry, employees and segment from an accounts export."""
+    """Fill deals' account name, industry, employees and segment from an accounts export.
+
+    A deal finds its account by ``account_id``, else by the normalised account name (a deals
+    report without account ids then takes the accounts export's ids).
+    """
     if accounts is None or not len(accounts):
         return deals
     table = accounts.drop_duplicates("account_id").set_index("account_id")
+    names = accounts.assign(key=accounts["account"].map(account_key, na_action="ignore"))
+    by_name = names.dropna(subset=["key"]).drop_duplicates("key").set_index("key")["account_id"]
     out = deals.copy()
+    known = out["account_id"].isin(table.index)
+    keys = out["account"].map(account_key, na_action="ignore")
+    out["account_id"] = out["account_id"].where(known, keys.map(by_name)).fillna(out["account_id"])
     for f in ("account", "industry", "employees", "segment"):
         if f not in table:
             continue

@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 __all__ = [
+    "TEXT",
     "empty_ledger",
     "first_rows",
     "hex_ids",
@@ -16,6 +17,10 @@ __all__ = [
     "row_hashes",
     "text_series",
 ]
+
+
+#: Arrow type of text columns: pandas' ``str`` dtype stores large strings, so no cast is needed.
+TEXT = pa.large_string()
 
 
 def ledger_frame(
@@ -65,45 +70,58 @@ def text_series(arr: pa.ChunkedArray | pa.Array | None, n: int) -> pd.Series:
     """A pyarrow string column as a pandas ``str`` Series (NaN for missing)."""
     if arr is None:
         return pd.Series(np.full(n, np.nan, dtype=object), dtype="str")
-    if isinstance(arr, pa.ChunkedArray):
-        arr = (
-            pa.chunked_array(arr.chunks, pa.string())
-            if arr.num_chunks
-            else pa.array([], pa.string())
-        )
+    if arr.type != TEXT:
+        arr = arr.cast(TEXT)
+    if isinstance(arr, pa.ChunkedArray) and not arr.num_chunks:
+        arr = pa.array([], TEXT)
     return pd.Series(pd.array(arr, dtype="str"))
 
 
-def map_uniques(arr: pa.ChunkedArray | pa.Array, fn, n: int) -> np.ndarray:
-    """Apply ``fn`` to each distinct value (missing -> fn(None)) and spread the result."""
+def map_uniques(arr: pa.ChunkedArray | pa.Array, fn, n: int, *, arrow: bool = False):
+    """Apply ``fn`` to each distinct value (missing -> ``fn(None)``) and spread the result.
+
+    Returns a NumPy object array, or a pyarrow string array with ``arrow=True``.
+    """
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
     encoded = pc.dictionary_encode(arr)
     uniques = encoded.dictionary.to_pylist()
-    mapped = np.array([fn(u) for u in uniques] + [fn(None)], dtype=object)
-    idx = pc.fill_null(encoded.indices, len(uniques)).to_numpy(zero_copy_only=False)
-    return mapped[idx] if n else np.zeros(0, dtype=object)
+    mapped = [fn(u) for u in uniques] + [fn(None)]
+    indices = pc.fill_null(encoded.indices, len(uniques))
+    if arrow:
+        return pc.take(pa.array(mapped, TEXT), indices)
+    values = np.array(mapped, dtype=object)
+    return values[indices.to_numpy(zero_copy_only=False)] if n else np.zeros(0, dtype=object)
 
 
-def hex_ids(hashes: np.ndarray, prefix: str) -> np.ndarray:
+def hex_ids(hashes: np.ndarray, prefix: str) -> pa.Array:
     """uint64 hashes -> ``prefix`` + 16 lowercase hex digits, without a Python loop."""
     raw = hashes.astype(">u8").view(np.uint8).reshape(-1, 8)
     digits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
     out = np.empty((len(hashes), 16), dtype=np.uint8)
     out[:, 0::2] = digits[raw >> 4]
     out[:, 1::2] = digits[raw & 15]
-    hexed = pc.cast(pa.array(out.view("S16").ravel(), pa.binary(16)), pa.string())
-    return pc.binary_join_element_wise(prefix, hexed, "").to_numpy(zero_copy_only=False)
+    hexed = pc.cast(pa.array(out.view("S16").ravel(), pa.binary(16)), TEXT)
+    return pc.binary_join_element_wise(pa.scalar(prefix, TEXT), hexed, pa.scalar("", TEXT))
 
 
 def row_hashes(table: pa.Table) -> np.ndarray:
-    """64-bit hash of each row's cells as exported, in column order (see the module doc)."""
+    """64-bit hash of each row's cells as exported, in column order.
+
+    The cells are joined with the unit separator (U+001F, missing cells as empty text) and hashed
+    with SipHash-2-4 under pandas' fixed default key (:func:`pandas.util.hash_array`), so the
+    same row always gets the same hash.
+    """
     if table.num_columns == 0:
         return np.zeros(table.num_rows, dtype=np.uint64)
     joined = pc.binary_join_element_wise(
-        *table.columns, "\x1f", null_handling="replace", null_replacement=""
+        *(c.cast(TEXT) for c in table.columns),
+        pa.scalar("\x1f", TEXT),
+        null_handling="replace",
+        null_replacement="",
     )
-    return pd.util.hash_pandas_object(text_series(joined, table.num_rows), index=False).to_numpy()
+    values = np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
+    return pd.util.hash_array(values, categorize=False)
 
 
 def first_rows(keys: pd.Series, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
