@@ -114,14 +114,19 @@ def row_hashes(table: pa.Table) -> np.ndarray:
     """
     if table.num_columns == 0:
         return np.zeros(table.num_rows, dtype=np.uint64)
-    joined = pc.binary_join_element_wise(
-        *(c.cast(TEXT) for c in table.columns),
-        pa.scalar("\x1f", TEXT),
-        null_handling="replace",
-        null_replacement="",
-    )
-    values = np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
-    return pd.util.hash_array(values, categorize=False)
+    out = np.empty(table.num_rows, dtype=np.uint64)
+    step = 1 << 17
+    for start in range(0, table.num_rows, step):
+        part = table.slice(start, step)
+        joined = pc.binary_join_element_wise(
+            *(c.cast(TEXT) for c in part.columns),
+            pa.scalar("\x1f", TEXT),
+            null_handling="replace",
+            null_replacement="",
+        )
+        values = np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
+        out[start : start + step] = pd.util.hash_array(values, categorize=False)
+    return out
 
 
 def first_rows(keys: pd.Series, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

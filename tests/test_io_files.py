@@ -1,0 +1,218 @@
+"""Raw reading: encodings, delimiters, spreadsheets, footers, the size guard; binary fixtures
+(.xlsx, UTF-16) are generated here rather than committed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from salesinsight.exceptions import ExportFormatError, FileTooLargeError
+from salesinsight.io import check_invariant, read_export
+from salesinsight.io.files import read_table, sniff_delimiter, sniff_encoding
+
+HEADER = "Opportunity Name\tStage\tAmount\tCreated Date\tClose Date\n"
+ROWS = "Ärger GmbH - deal\tClosed Won\t1.234,50\t02.01.2024\t31.01.2024\nB\tProspecting\t10,00\t03.01.2024\t01.03.2024\n"
+
+
+@pytest.fixture
+def dynamics_xlsx(tmp_path):
+    """A Dynamics 365 export: hidden (Do Not Modify) columns, serial dates, money as text."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "My Open Opportunities"
+    sheet.append(
+        [
+            "(Do Not Modify) Opportunity",
+            "(Do Not Modify) Row Checksum",
+            "(Do Not Modify) Modified On",
+            "Topic",
+            "Potential Customer",
+            "Est. close date",
+            "Est. revenue",
+            "Actual Revenue",
+            "Probability",
+            "Status",
+            "Status Reason",
+            "Owner",
+            "Created On",
+        ]
+    )
+    sheet.append(
+        [
+            "1f0e2d3c-0000-0000-0000-000000000001",
+            "abc==",
+            dt.datetime(2024, 3, 1, 10, 0),
+            "Contoso - 50 seats",
+            "Contoso Ltd",
+            45351,
+            "3,522.00",
+            4000,
+            100,
+            "Won",
+            "Won",
+            "Pat Kim",
+            45292,
+        ]
+    )
+    sheet.append(
+        [
+            "1f0e2d3c-0000-0000-0000-000000000002",
+            "def==",
+            dt.datetime(2024, 3, 2, 10, 0),
+            "Fabrikam - pilot",
+            "Fabrikam Inc",
+            dt.datetime(2024, 6, 30),
+            1500.5,
+            None,
+            40,
+            "Open",
+            "In Progress",
+            "Pat Kim",
+            dt.datetime(2024, 2, 15, 9, 30),
+        ]
+    )
+    sheet.append([None] * 13)
+    for col in "ABC":
+        sheet.column_dimensions[col].hidden = True
+    hidden = book.create_sheet("hiddenSheet")
+    hidden.sheet_state = "hidden"
+    hidden["A1"] = "metadata"
+    path = tmp_path / "My Open Opportunities 3-1-2024.xlsx"
+    book.save(path)
+    return path
+
+
+class TestReadTable:
+    def test_utf16_tab_delimited_from_excel(self, tmp_path):
+        path = tmp_path / "unicode.txt"
+        path.write_bytes((HEADER + ROWS).encode("utf-16"))
+        raw = read_table(path)
+        assert (raw.encoding, raw.delimiter, raw.n_rows) == ("utf-16", "\t", 2)
+        assert raw.table.column("Opportunity Name")[0].as_py() == "Ärger GmbH - deal"
+
+    def test_utf16_export_loads_with_day_first_dates(self, tmp_path):
+        path = tmp_path / "unicode.txt"
+        path.write_bytes((HEADER + ROWS).encode("utf-16"))
+        export = read_export(path)
+        assert export.deals["amount"].tolist() == [1234.5, 10.0]
+        assert export.deals["created_at"].dt.strftime("%Y-%m-%d").tolist() == [
+            "2024-01-02",
+            "2024-01-03",
+        ]
+        check_invariant(export, {path.name: 2})
+
+    def test_utf8_bom_and_crlf(self, tmp_path):
+        path = tmp_path / "bom.csv"
+        path.write_bytes(b"\xef\xbb\xbfStage,Amount\r\nClosed Won,5\r\n")
+        raw = read_table(path)
+        assert raw.headers == ["Stage", "Amount"]
+        assert raw.encoding == "utf-8-sig"
+
+    def test_title_line_before_header_is_skipped(self, tmp_path):
+        path = tmp_path / "titled.csv"
+        path.write_text("Opportunities by owner\nStage,Amount,Owner\nWon,5,A\nLost,6,B\n")
+        raw = read_table(path)
+        assert raw.headers == ["Stage", "Amount", "Owner"]
+        assert raw.n_rows == 2
+
+    def test_ragged_rows_fall_back_and_keep_every_row(self, tmp_path):
+        path = tmp_path / "ragged.csv"
+        path.write_text('Stage,Amount,Notes\nWon,5\nLost,6,"two\nlines"\nOpen,7,x,extra\n')
+        raw = read_table(path)
+        assert raw.n_rows == 3
+        assert raw.table.column("Notes").to_pylist() == [None, "two\nlines", "x"]
+        assert raw.table.column("Unnamed 4").to_pylist() == [None, None, "extra"]
+
+    def test_formulas_stay_text(self, tmp_path):
+        path = tmp_path / "inject.csv"
+        path.write_text('Stage,Amount,Note\nWon,5,"=HYPERLINK(""x"")"\n')
+        raw = read_table(path)
+        assert raw.table.column("Note")[0].as_py() == '=HYPERLINK("x")'
+
+    def test_size_guard_names_the_limit_and_the_fix(self, tmp_path):
+        path = tmp_path / "big.csv"
+        path.write_text("Stage,Amount\n" + "Won,5\n" * 100)
+        with pytest.raises(FileTooLargeError, match=r"limit of 100 bytes.*max_bytes="):
+            read_export(path, max_bytes=100)
+
+    def test_legacy_binary_xls_is_refused_with_advice(self, tmp_path):
+        path = tmp_path / "old.xls"
+        path.write_bytes(b"\xd0\xcf\x11\xe0" + b"\x00" * 100)
+        with pytest.raises(ExportFormatError, match="save it as .xlsx or .csv"):
+            read_table(path)
+
+    def test_empty_file(self, tmp_path):
+        path = tmp_path / "empty.csv"
+        path.write_text("")
+        with pytest.raises(ExportFormatError, match="empty"):
+            read_table(path)
+
+
+class TestDynamicsXlsx:
+    def test_loads_with_serial_dates_and_hidden_columns(self, dynamics_xlsx):
+        export = read_export(dynamics_xlsx)
+        deals = export.deals
+        assert export.crm == "dynamics"
+        assert deals["deal_id"].tolist() == [
+            "1f0e2d3c-0000-0000-0000-000000000001",
+            "1f0e2d3c-0000-0000-0000-000000000002",
+        ]
+        assert deals["status"].tolist() == ["won", "open"]
+        assert deals["amount"].tolist() == [4000.0, 1500.5]
+        assert deals["created_at"].dt.strftime("%Y-%m-%d %H:%M").tolist() == [
+            "2024-01-01 00:00",
+            "2024-02-15 09:30",
+        ]
+        assert deals["closed_at"].astype(str).tolist()[0] == "2024-02-29"
+        assert deals["expected_close_at"].astype(str).tolist()[1] == "2024-06-30"
+        assert {"row_checksum", "modified_on"} <= set(deals.columns)
+        check_invariant(export, {dynamics_xlsx.name: 2})
+
+    def test_summary_reports_the_container(self, dynamics_xlsx):
+        info = read_export(dynamics_xlsx).summary().iloc[0]
+        assert info["encoding"] == "xlsx"
+        assert info["rows_read"] == info["rows_kept"] == 2
+
+
+class TestSniffers:
+    def test_delimiters(self):
+        assert sniff_delimiter("a,b,c\n1,2,3\n") == ","
+        assert sniff_delimiter("a;b;c\n1,5;2;3\n") == ";"
+        assert sniff_delimiter("a\tb\n1\t2\n") == "\t"
+        assert sniff_delimiter("a|b|c\n1|2|3\n") == "|"
+
+    def test_encodings(self):
+        assert sniff_encoding(b"plain ascii") == "utf-8"
+        assert sniff_encoding("Café".encode()) == "utf-8"
+        assert sniff_encoding("Café €".encode("cp1252")) == "cp1252"
+        assert sniff_encoding("Café".encode("utf-16-le")) == "utf-16-le"
+        assert sniff_encoding(b"\xef\xbb\xbfx") == "utf-8-sig"
+
+
+class TestLargerFile:
+    def test_thousands_of_rows_take_the_fast_path(self, tmp_path, rng):
+        n = 5000
+        frame = pd.DataFrame(
+            {
+                "Opportunity Name": [f"Deal {i}" for i in range(n)],
+                "Stage": rng.choice(["Closed Won", "Closed Lost", "Prospecting"], n),
+                "Amount": [f"${v:,.2f}" for v in rng.uniform(0, 1e6, n)],
+                "Created Date": "1/2/2024",
+                "Close Date": "3/4/2024",
+                "Account Name": "Acme",
+                "Opportunity Owner": "Ann",
+            }
+        )
+        path = tmp_path / "big.csv"
+        frame.to_csv(path, index=False)
+        export = read_export(path)
+        assert len(export.deals) == n
+        np.testing.assert_allclose(
+            export.deals["amount"],
+            frame["Amount"].str.replace(r"[$,]", "", regex=True).astype(float),
+        )
+        check_invariant(export, {"big.csv": n})
