@@ -185,7 +185,7 @@ def parse_dates(values: pa.Array | pa.ChunkedArray, *, dayfirst: bool = False) -
         result, found = _numeric_dates(uniques, pending, result)
         styles.extend(found)
     indices = pc.fill_null(encoded.indices, 0).to_numpy(zero_copy_only=False)
-    null = np.asarray(arr.is_null())
+    null = np.asarray(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(arr), ""), True))
     values_out = result[np.where(null, 0, indices)] if len(result) else np.full(len(arr), "NaT")
     values_out = values_out.astype("datetime64[ns]")
     values_out[null] = np.datetime64("NaT")
