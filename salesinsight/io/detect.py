@@ -63,10 +63,10 @@ def resolve_columns(
     taken = set(mapping.values())
     present = {header_key(h): h for h in headers}
     for label, field_name in fmt.headers.items():
-        h = present.get(header_key(label))
-        if h is None or h in mapping or field_name in taken:
+        found = present.get(header_key(label))
+        if found is None or found in mapping or field_name in taken:
             continue
-        mapping[h] = field_name
+        mapping[found] = field_name
         taken.add(field_name)
     return mapping
 
@@ -154,7 +154,7 @@ def _column_error(
     headers: Sequence[str], fmt: TableFormat, mapping: Mapping[str, str], name: str
 ) -> ColumnNotFoundError:
     alts = _missing(mapping, fmt.role)[0]
-    wanted = next((fmt.label_of(a) for a in alts if fmt.label_of(a)), alts[0])
+    wanted = next((label for a in alts if (label := fmt.label_of(a))), alts[0])
     free = [h for h in headers if h not in mapping]
     close = difflib.get_close_matches(wanted, free, n=1, cutoff=0.0) if free else []
     closest = f" Closest: `{close[0]}`." if close else ""

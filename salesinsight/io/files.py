@@ -44,6 +44,10 @@ _FOOTER_PHRASE = re.compile(
 _SUMMARY_CELL = r"^\s*((grand\s+)?totals?|sub-?totals?)(\s*\(\d+\s+records?\))?\s*:?\s*$"
 
 
+_DROP_COLUMNS = ["source_row", "value", "code", "reason"]
+_FIX_COLUMNS = ["source_row", "header", "value", "new_value", "reason"]
+
+
 @dataclass
 class RawTable:
     """One source file as text cells, before any vendor meaning is applied.
@@ -82,8 +86,6 @@ class RawTable:
         return list(self.table.column_names)
 
 
-_DROP_COLUMNS = ["source_row", "value", "code", "reason"]
-_FIX_COLUMNS = ["source_row", "header", "value", "new_value", "reason"]
 
 
 def _frame(columns: list[str], rows: list[tuple] | None = None) -> pd.DataFrame:
@@ -472,7 +474,8 @@ def _footer_reason(text: str) -> tuple[str, str]:
 
 
 def _unique_headers(headers: list[str], width: int) -> list[str]:
-    names, seen = [], Counter()
+    names: list[str] = []
+    seen: Counter[str] = Counter()
     for i in range(width):
         h = headers[i].replace("\ufeff", "").strip() if i < len(headers) else ""
         h = h or f"Unnamed {i + 1}"

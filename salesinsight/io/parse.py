@@ -276,7 +276,7 @@ def parse_money(values: pa.Array | pa.ChunkedArray, *, decimal: str | None = Non
         plain = pc.replace_substring(pc.replace_substring(text, "$", ""), ",", "")
         amount = pc.cast(plain, pa.float64()).to_numpy(zero_copy_only=False).astype(float)
         dollar = np.asarray(pc.fill_null(pc.match_substring(text, "$"), False))
-        currency = np.where(dollar, "USD", None).astype(object)
+        currency = np.where(dollar, "USD", np.array(None, dtype=object)).astype(object)
         amount[null] = np.nan
         return MoneyColumn(amount, currency, np.zeros(n, bool), np.zeros(n, bool), ".")
     encoded = pc.dictionary_encode(arr)
@@ -310,7 +310,7 @@ def parse_money(values: pa.Array | pa.ChunkedArray, *, decimal: str | None = Non
     else:
         amount, currency, scale = np.full(n, np.nan), np.full(n, None, object), np.ones(n)
     amount = np.where(null, np.nan, amount)
-    currency = np.where(null, None, currency).astype(object)
+    currency = np.where(null, np.array(None, dtype=object), currency).astype(object)
     failed = ~null & np.isnan(amount)
     abbreviated = ~null & (scale != 1.0)
     return MoneyColumn(amount, currency, failed, abbreviated, decimal)

@@ -138,7 +138,7 @@ def _link(col, deals: pd.DataFrame, n: int):
     if ref is not None:
         refs = map_uniques(ref, _first_ref, n)
         hit = np.array([r in known for r in refs]) if n else np.zeros(0, bool)
-        linked = np.where(hit, refs, None).astype(object)
+        linked = np.where(hit, refs, np.array(None, dtype=object)).astype(object)
         wanted = refs.copy()
     name = col("deal_name")
     if name is not None and "deal_name" in deals:
