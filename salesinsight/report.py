@@ -1,0 +1,787 @@
+"""Run the notebooks on an export and write a report that can be shared as a folder of files.
+
+:func:`execute_notebooks` runs the numbered notebooks with papermill in a kernel of the running
+Python; :func:`notebook_html` turns one into a self-contained page (code hidden, plots embedded);
+:func:`write_report` writes the whole report::
+
+    index.html        landing page: figures, verdict per claim, scorecard, links, privacy note
+    NN-name.html      one page per notebook
+    notebooks/        the executed notebooks
+    scorecard.csv     the claims scorecard (also scorecard.md)
+    ledger.csv        every row the cleaner dropped and every value it changed
+    deals.parquet     the trust-features table: one row per kept deal
+
+``python -m salesinsight.report --in-place`` re-executes the notebooks in place on the bundled
+sample (``make notebooks``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import io
+import json
+import logging
+import math
+import numbers
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from salesinsight.pipeline import ENVIRONMENT, Progress
+from salesinsight.privacy import excel_safe
+
+if TYPE_CHECKING:
+    from salesinsight.pipeline import Analysis
+
+__all__ = [
+    "REPORT_MARKER",
+    "NotebookError",
+    "ReportSetupError",
+    "execute_notebooks",
+    "find_notebooks",
+    "notebook_html",
+    "notebook_title",
+    "check_out_dir",
+    "prepare_out_dir",
+    "write_report",
+    "write_table",
+]
+
+log = logging.getLogger(__name__)
+
+REPORT_MARKER = ".salesinsight-report"
+"""File written into every report folder; a folder holding it may be overwritten by a new report."""
+
+NOTEBOOK_PATTERN = "[0-9][0-9]-*.ipynb"
+
+# A page template that drops the CDN scripts (require.js, MathJax, Mermaid) so pages work offline
+# and load nothing from third parties, and adds a link back to the index.
+_PAGE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block body_header -%}{{ super() }}
+<nav style="padding:0.5em 1em;font-family:sans-serif"><a href="index.html">&larr; Report index</a></nav>
+{%- endblock body_header -%}
+"""
+
+
+class ReportSetupError(RuntimeError):
+    """The report cannot be written as asked (output folder, notebooks); the message says why."""
+
+
+class NotebookError(RuntimeError):
+    """A notebook failed while executing.
+
+    Attributes
+    ----------
+    notebook : Path
+        The notebook that failed.
+    ename : str
+        Name of the exception raised in the notebook (e.g. ``ColumnNotFoundError``).
+    output : Path
+        Where the partly executed notebook was saved, with the traceback.
+    """
+
+    def __init__(self, message: str, *, notebook: Path, ename: str, output: Path) -> None:
+        super().__init__(message)
+        self.notebook = notebook
+        self.ename = ename
+        self.output = output
+
+
+def _say(progress: Progress | None, message: str) -> None:
+    log.info(message)
+    if progress is not None:
+        progress(message)
+
+
+def default_notebooks_dir() -> Path:
+    """The notebooks shipped with the project: ``notebooks/`` next to the package.
+
+    Examples
+    --------
+    >>> default_notebooks_dir().name
+    'notebooks'
+    """
+    import salesinsight
+
+    package = Path(salesinsight.__file__).resolve().parent
+    for candidate in (package.parent / "notebooks", package / "notebooks"):
+        if any(candidate.glob(NOTEBOOK_PATTERN)):
+            return candidate
+    return package.parent / "notebooks"
+
+
+def find_notebooks(notebooks_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+    """The numbered notebooks (``NN-name.ipynb``) of a folder, in order.
+
+    Parameters
+    ----------
+    notebooks_dir : str or path, optional
+        Folder to search; default: the project's ``notebooks/`` (:func:`default_notebooks_dir`).
+
+    Returns
+    -------
+    list of Path
+        Sorted by name, hence by number.
+
+    Raises
+    ------
+    ReportSetupError
+        When the folder holds no numbered notebook.
+
+    Examples
+    --------
+    >>> [p.name for p in find_notebooks()][:1]
+    ['01-...ipynb']
+    """
+    folder = Path(notebooks_dir).expanduser() if notebooks_dir else default_notebooks_dir()
+    found = sorted(p for p in folder.glob(NOTEBOOK_PATTERN) if p.is_file())
+    if not found:
+        raise ReportSetupError(
+            f"No numbered notebooks (like 01-clean-export.ipynb) in {str(folder)!r}. Pass the "
+            "folder that holds them with --notebooks DIR."
+        )
+    return found
+
+
+def _kernel_manager_class() -> type:
+    """A kernel manager that starts ipykernel with the running interpreter, quietly.
+
+    A kernelspec named ``python3`` may point at another environment, which would lack
+    salesinsight; starting ``sys.executable`` avoids that. The kernel's own log (a warning about
+    unencrypted local TCP) is silenced unless debugging, and a non-inline MPLBACKEND from the
+    caller's environment (``make`` exports Agg) is dropped so that plots are captured as PNGs.
+    """
+    from jupyter_client.kernelspec import KernelSpec
+    from jupyter_client.manager import AsyncKernelManager
+
+    class CurrentPythonKernelManager(AsyncKernelManager):
+        @property
+        def kernel_spec(self) -> KernelSpec:
+            if self._kernel_spec is None:
+                self._kernel_spec = KernelSpec(
+                    argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                    display_name="Python 3 (ipykernel)",
+                    language="python",
+                    resource_dir="",
+                )
+            return self._kernel_spec
+
+        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
+            env = dict(kw.pop("env", None) or os.environ)
+            if "inline" not in env.get("MPLBACKEND", "inline"):
+                env.pop("MPLBACKEND")
+            kw["env"] = env
+            if not logging.getLogger("salesinsight").isEnabledFor(logging.DEBUG):
+                kw.setdefault("stderr", subprocess.DEVNULL)
+            await super().start_kernel(**kw)
+
+    return CurrentPythonKernelManager
+
+
+def _redact_salt(notebook: Mapping[str, Any]) -> None:
+    """Withhold the salt from an executed notebook: whoever has it can test guessed names."""
+    for cell in notebook.get("cells", []):
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["source"] = re.sub(
+                r"(?m)^salt = .*$",
+                'salt = ""  # withheld: pass the same salt to reproduce the pseudonyms',
+                cell["source"],
+            )
+    params = notebook.get("metadata", {}).get("papermill", {}).get("parameters", {})
+    if params.get("salt"):
+        params["salt"] = ""
+
+
+def _strip_run_metadata(notebook: Mapping[str, Any]) -> None:
+    """Drop timings and paths papermill records, so a re-run in place leaves a small diff."""
+    notebook.get("metadata", {}).pop("papermill", None)
+    for cell in notebook.get("cells", []):
+        cell.get("metadata", {}).pop("papermill", None)
+        cell.get("metadata", {}).pop("execution", None)
+
+
+def execute_notebooks(
+    notebooks: Sequence[str | os.PathLike[str]],
+    *,
+    out_dir: str | os.PathLike[str] | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+    kernel_name: str | None = None,
+    timeout: float = 1800,
+) -> list[Path]:
+    """Execute notebooks with papermill, one after the other.
+
+    Parameters
+    ----------
+    notebooks : sequence of paths
+        Notebooks to run, in order.
+    out_dir : str or path, optional
+        Folder for the executed copies (created if needed). None: execute in place, without run
+        metadata (timings, paths), as for committed notebooks.
+    parameters : mapping, optional
+        Values injected after each notebook's ``parameters`` cell, e.g. ``{"export_paths": ...}``.
+        A ``salt`` is withheld from the saved notebooks. Leave empty for in-place runs, or the
+        injected cell is saved into the notebook.
+    progress : callable, optional
+        Called with a line before and after each notebook (with its duration).
+    kernel_name : str, optional
+        A Jupyter kernel to use. Default: ipykernel on the running Python interpreter, whatever the
+        installed kernelspecs say.
+    timeout : float, default 1800
+        Seconds a single cell may run.
+
+    Returns
+    -------
+    list of Path
+        The executed notebooks.
+
+    Raises
+    ------
+    NotebookError
+        When a cell fails; the partly executed notebook, with the traceback, is saved anyway.
+
+    Examples
+    --------
+    >>> import nbformat, tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    >>> nbformat.write(nb, folder / "01-demo.ipynb")
+    >>> [out] = execute_notebooks([folder / "01-demo.ipynb"], out_dir=folder / "out")
+    >>> nbformat.read(out, as_version=4).cells[0].outputs[0].text
+    '42\\n'
+    """
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    engine: dict[str, Any] = {}
+    if kernel_name is None:
+        kernel_name = "python3"
+        engine["kernel_manager_class"] = _kernel_manager_class()
+    sources = [Path(n).resolve() for n in notebooks]
+    target_dir = Path(out_dir).resolve() if out_dir is not None else None
+    if target_dir is not None:
+        target_dir.mkdir(parents=True, exist_ok=True)
+    outputs: list[Path] = []
+    for i, source in enumerate(sources, start=1):
+        target = source if target_dir is None else target_dir / source.name
+        _say(progress, f"notebook {i}/{len(sources)}: {source.stem} ...")
+        start = time.perf_counter()
+        error: PapermillExecutionError | None = None
+        try:
+            papermill.execute_notebook(
+                str(source),
+                str(target),
+                parameters=dict(parameters) if parameters else None,
+                kernel_name=kernel_name,
+                progress_bar=False,
+                request_save_on_cell_execute=False,
+                cwd=str(source.parent),
+                execution_timeout=timeout,
+                **engine,
+            )
+        except PapermillExecutionError as exc:
+            error = exc
+        executed = nbformat.read(target, as_version=4)
+        if parameters and parameters.get("salt"):
+            _redact_salt(executed)
+        if target_dir is None:
+            _strip_run_metadata(executed)
+        nbformat.write(executed, target)
+        if error is not None:
+            raise NotebookError(
+                f"Notebook {source.name} failed in cell {error.cell_index}: {error.ename}: "
+                f"{error.evalue} (the executed notebook with the traceback is {str(target)!r})",
+                notebook=source,
+                ename=error.ename,
+                output=target,
+            ) from None
+        _say(progress, f"notebook {i}/{len(sources)}: {source.stem} done in "
+                       f"{time.perf_counter() - start:.1f} s")  # fmt: skip
+        outputs.append(target)
+    return outputs
+
+
+def notebook_title(notebook: Mapping[str, Any], default: str) -> str:
+    """The first level-1 heading of a notebook's markdown, else `default`.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Deal size\\ntext")])
+    >>> notebook_title(nb, "03-trust-and-deal-size")
+    'Deal size'
+    """
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            match = re.search(r"(?m)^#\s+(.+?)\s*#*\s*$", cell.get("source", ""))
+            if match:
+                return match.group(1)
+    return default
+
+
+def notebook_html(path: str | os.PathLike[str], *, show_code: bool = False) -> tuple[str, str]:
+    """Convert an executed notebook to one self-contained HTML page.
+
+    Plots are embedded as PNG data URIs, styles are inline and nothing is loaded from the
+    internet; code cells are hidden unless `show_code`.
+
+    Parameters
+    ----------
+    path : str or path
+        An executed notebook.
+    show_code : bool, default False
+        Show the code cells' input.
+
+    Returns
+    -------
+    (str, str)
+        The page's title and its HTML.
+    """
+    import jinja2
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    notebook = nbformat.read(path, as_version=4)
+    title = notebook_title(notebook, Path(path).stem)
+    exporter = HTMLExporter(
+        template_name="lab",
+        extra_loaders=[jinja2.DictLoader({"salesinsight.html.j2": _PAGE_TEMPLATE})],
+        template_file="salesinsight.html.j2",
+        exclude_input=not show_code,
+        exclude_input_prompt=not show_code,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
+    return title, body
+
+
+def _read_marker(out_dir: Path) -> dict[str, Any] | None:
+    marker = out_dir / REPORT_MARKER
+    if not marker.is_file():
+        return None
+    try:
+        content = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return content if isinstance(content, dict) else {}
+
+
+def check_out_dir(out_dir: str | os.PathLike[str], *, force: bool = False) -> None:
+    """Refuse an output folder a report may not be written into, without touching anything.
+
+    Fine: a new or empty folder, or one holding an earlier report (the ``.salesinsight-report``
+    marker). Refused unless `force`: any other non-empty folder. Always refused: a file.
+
+    Raises
+    ------
+    ReportSetupError
+        With what to do instead.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "notes.txt").write_text("mine")
+    >>> check_out_dir(folder)
+    Traceback (most recent call last):
+    ...
+    salesinsight.report.ReportSetupError: Output folder ... is not empty and holds no earlier ...
+    >>> check_out_dir(folder, force=True)
+    """
+    folder = Path(out_dir).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise ReportSetupError(
+            f"--out {str(out_dir)!r} is a file; the report needs a folder. Choose another path."
+        )
+    if force or not folder.is_dir() or _read_marker(folder) is not None:
+        return
+    if any(folder.iterdir()):
+        raise ReportSetupError(
+            f"Output folder {str(out_dir)!r} is not empty and holds no earlier salesinsight "
+            "report. Choose a new folder with --out DIR, or pass --force to write into it anyway."
+        )
+
+
+def prepare_out_dir(
+    out_dir: str | os.PathLike[str],
+    *,
+    force: bool = False,
+    inputs: Iterable[str | os.PathLike[str]] = (),
+) -> Path:
+    """Check `out_dir` (:func:`check_out_dir`), create it, and clear an earlier report there.
+
+    Only the files an earlier report listed in its marker are removed, never an input file; with
+    `force` in a foreign folder nothing is removed and only the report's own file names are
+    written.
+
+    Parameters
+    ----------
+    out_dir : str or path
+        The report folder.
+    force : bool, default False
+        Write into a non-empty folder that is not an earlier report.
+    inputs : iterable of paths
+        The files read, which must survive.
+
+    Returns
+    -------
+    Path
+        The folder, resolved and created.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp()) / "report"
+    >>> prepare_out_dir(folder).is_dir()
+    True
+    """
+    check_out_dir(out_dir, force=force)
+    folder = Path(out_dir).expanduser().resolve()
+    protected = {Path(p).expanduser().resolve() for p in inputs}
+    marker = _read_marker(folder) if folder.is_dir() else None
+    for name in (marker or {}).get("files", []):
+        old = (folder / name).resolve()
+        if folder in old.parents and old.is_file() and old not in protected:
+            old.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def write_report(
+    analysis: Analysis,
+    out_dir: str | os.PathLike[str],
+    *,
+    card: Any = None,
+    notebooks_dir: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    show_code: bool = False,
+    progress: Progress | None = None,
+) -> Path:
+    """Execute the notebooks on an analysis and write the report folder.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        From :func:`salesinsight.pipeline.load_analysis`. The notebooks get its `parameters`, so
+        they analyse the same export with the same options (pseudonyms included).
+    out_dir : str or path
+        The report folder; see :func:`prepare_out_dir` for when it may be non-empty.
+    card : Scorecard, optional
+        ``evaluate_claims(analysis.data)`` if already computed.
+    notebooks_dir : str or path, optional
+        Where the numbered notebooks are; default: the project's ``notebooks/``.
+    force : bool, default False
+        Write into a non-empty folder that is not an earlier report.
+    show_code : bool, default False
+        Show the notebooks' code cells in the HTML pages.
+    progress : callable, optional
+        Called with one short line per step.
+
+    Returns
+    -------
+    Path
+        The report's ``index.html``.
+
+    Raises
+    ------
+    ReportSetupError
+        Output folder refused, or no notebooks found.
+    NotebookError
+        A notebook failed.
+    """
+    from salesinsight import __version__
+    from salesinsight.claims import evaluate_claims
+
+    notebooks = find_notebooks(notebooks_dir)
+    inputs = [Path(p) for p in analysis.parameters.get("export_paths", "").split(os.pathsep) if p]
+    if analysis.parameters.get("fx_path"):
+        inputs.append(Path(analysis.parameters["fx_path"]))
+    pages = [(f"{n.stem}.html", n) for n in notebooks]
+    tables = ["scorecard.csv", "scorecard.md", "ledger.csv", "deals.parquet"]
+    files = ["index.html", *tables, *(p for p, _ in pages)]
+    files += [f"notebooks/{n.name}" for n in notebooks]
+    target = Path(out_dir).expanduser().resolve()
+    protected = {p.expanduser().resolve() for p in inputs}
+    clash = [name for name in files if (target / name).resolve() in protected]
+    if clash:
+        raise ReportSetupError(
+            f"Writing {clash[0]!r} into {str(out_dir)!r} would overwrite an input file. "
+            "Choose another --out folder."
+        )
+    folder = prepare_out_dir(out_dir, force=force, inputs=inputs)
+    # Marked first, so that a run stopped half-way is still recognised as a report folder.
+    marker = {
+        "salesinsight": __version__,
+        "created": pd.Timestamp.now().isoformat(timespec="seconds"),
+        "sources": analysis.sources,
+        "pseudonymized": analysis.pseudonymized,
+        "files": sorted(files),
+    }
+    (folder / REPORT_MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
+
+    if card is None:
+        _say(progress, "evaluating the claims")
+        card = evaluate_claims(analysis.data)
+    executed = execute_notebooks(
+        notebooks, out_dir=folder / "notebooks", parameters=analysis.parameters, progress=progress
+    )
+
+    _say(progress, f"writing the report to {folder}")
+    titles = []
+    for (page, _), notebook in zip(pages, executed, strict=True):
+        title, body = notebook_html(notebook, show_code=show_code)
+        (folder / page).write_text(body, encoding="utf-8")
+        titles.append((page, title))
+    write_table(card.table, folder / "scorecard.csv")
+    (folder / "scorecard.md").write_text(card.to_markdown(), encoding="utf-8")
+    write_table(analysis.export.ledger, folder / "ledger.csv")
+    write_table(analysis.data, folder / "deals.parquet")
+    index = folder / "index.html"
+    index.write_text(
+        _index_page(analysis, card, pages=titles, version=__version__), encoding="utf-8"
+    )
+    return index
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1100px;
+padding:1.5em;color:#222;line-height:1.45}
+h1{margin-bottom:0.1em} .sub{color:#666;margin-top:0}
+.privacy{padding:0.7em 1em;border-radius:6px;margin:1em 0}
+.privacy.names{background:#fff4e5;border:1px solid #e69f00}
+.privacy.safe{background:#e8f5ee;border:1px solid #009e73}
+.figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:0.6em}
+.figure{border:1px solid #ddd;border-radius:6px;padding:0.5em 0.8em}
+.figure b{display:block;font-size:1.4em}
+.figure span{color:#666;font-size:0.85em}
+table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}
+th,td{border-bottom:1px solid #e5e5e5;padding:0.3em 0.6em;text-align:left;vertical-align:top}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+.v-supported{color:#00734d;font-weight:600} .v-contradicted{color:#b34700;font-weight:600}
+.v-mixed{color:#8a5a00;font-weight:600} .v-inconclusive{color:#555} .v-not-testable{color:#999}
+img{max-width:100%}
+"""
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return html.escape(str(value))
+    number = float(value)
+    if isinstance(value, numbers.Integral) or (number.is_integer() and abs(number) >= 100):
+        return f"{int(number):,}"
+    return f"{number:,.{digits}f}" if abs(number) >= 0.01 else f"{number:.2g}"
+
+
+def _verdict(verdict: str) -> str:
+    css = "v-" + str(verdict).replace(" ", "-")
+    return f'<span class="{css}">{html.escape(str(verdict))}</span>'
+
+
+def _table(frame: pd.DataFrame, *, verdict_columns: Iterable[str] = ("verdict",)) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = []
+    for row in frame.itertuples(index=False):
+        cells = []
+        for column, value in zip(frame.columns, row, strict=True):
+            if column in verdict_columns:
+                cells.append(f"<td>{_verdict(value)}</td>")
+            elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+                cells.append(f'<td class="num">{_fmt(value)}</td>')
+            else:
+                cells.append(f"<td>{_fmt(value)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _figures(analysis: Analysis) -> list[tuple[str, str]]:
+    from salesinsight.kpis import pipeline_summary
+
+    counts = analysis.row_counts()
+    kpi = pipeline_summary(analysis.data).iloc[0]
+    win_rate = (
+        f"{kpi['win_rate']:.0%} <small>({kpi['win_rate_ci_low']:.0%}–"
+        f"{kpi['win_rate_ci_high']:.0%})</small>"
+        if pd.notna(kpi["win_rate"])
+        else "–"
+    )
+    return [
+        (_fmt(counts["read"]), "deal rows read"),
+        (_fmt(counts["kept"]), "deals kept"),
+        (_fmt(counts["dropped"]), 'rows dropped (<a href="ledger.csv">ledger</a>)'),
+        (f"{_fmt(kpi['won'])} / {_fmt(kpi['lost'])} / {_fmt(kpi['open'])}", "won / lost / open"),
+        (win_rate, "win rate, 95% CI"),
+        (_fmt(kpi["median_won_amount"], 0), f"median won deal ({_currency(analysis)})"),
+        (_fmt(kpi["median_cycle_days"], 0), "median days to close (Kaplan–Meier)"),
+    ]
+
+
+def _currency(analysis: Analysis) -> str:
+    return html.escape(str(analysis.parameters.get("currency") or "USD"))
+
+
+def _index_page(
+    analysis: Analysis, card: Any, *, pages: Sequence[tuple[str, str]], version: str
+) -> str:
+    as_of = "–" if pd.isna(analysis.as_of) else f"{analysis.as_of:%Y-%m-%d}"
+    sources = ", ".join(analysis.sources) or "the bundled sample"
+    if analysis.pseudonymized:
+        privacy = (
+            '<div class="privacy safe"><b>Pseudonymized.</b> Account, contact and owner names '
+            "were replaced by salted pseudonyms (such as <code>acct-3f9a1c2b7d4e</code>) in every "
+            "page and file of this report, before any analysis ran.</div>"
+        )
+    else:
+        privacy = (
+            '<div class="privacy names"><b>This report contains customer names</b> (accounts, '
+            "contacts and salespeople) from the export. Share it only inside the sales team, or "
+            "run <code>salesinsight report --pseudonymize</code> for a copy without them.</div>"
+        )
+    figures = "".join(
+        f'<div class="figure"><b>{value}</b><span>{label}</span></div>'
+        for value, label in _figures(analysis)
+    )
+    verdicts = card.verdicts()[["claim_id", "claim", "verdict", "note"]]
+    table = card.table.copy()
+    scorecard_columns = [
+        c
+        for c in ("claim_id", "proxy", "outcome", "adjustment", "n", "effect", "estimate",
+                  "ci_low", "ci_high", "p_adjusted", "verdict", "note")
+        if c in table
+    ]  # fmt: skip
+    narrative = "".join(
+        f"<p>{html.escape(p)}</p>" for p in str(card.narrative()).split("\n") if p.strip()
+    )
+    links = "".join(f'<li><a href="{html.escape(p)}">{html.escape(t)}</a></li>' for p, t in pages)
+    forest = _figure_png(card)
+    forest_img = (
+        f'<img alt="Effects with 95% CIs, by verdict" src="data:image/png;base64,{forest}">'
+        if forest
+        else ""
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sales insight report: {html.escape(sources)}</title><style>{_CSS}</style></head>
+<body>
+<h1>Does trust sell?</h1>
+<p class="sub">{html.escape(sources)} · {html.escape(str(analysis.export.crm))} export ·
+as of {as_of} · amounts in {_currency(analysis)}</p>
+{privacy}
+<h2>The data</h2>
+<div class="figures">{figures}</div>
+<h2>The book's claims</h2>
+<p>Claims of Mark Hunter's <i>A Mind for Sales</i> (2020), paraphrased, tested on this export.
+A verdict needs the predicted direction and a 95% confidence interval, adjusted for the number of
+tests (Benjamini–Hochberg), that excludes no effect. An association is not a cause.</p>
+{_table(verdicts)}
+{forest_img}
+{narrative}
+<h2>The notebooks</h2>
+<p>Each page tells one part of the story with plots and numbers.</p>
+<ol>{links}</ol>
+<h2>Full scorecard</h2>
+{_table(table[scorecard_columns])}
+<h2>Files</h2>
+<ul>
+<li><a href="scorecard.csv">scorecard.csv</a> and <a href="scorecard.md">scorecard.md</a>: the
+table above, every column.</li>
+<li><a href="ledger.csv">ledger.csv</a>: every row the cleaner dropped and every value it changed,
+with the reason.</li>
+<li><a href="deals.parquet">deals.parquet</a>: the trust-features table, one row per deal kept
+by the cleaner: the cleaned deal columns, the trust proxies as of each deal's creation, and the
+outcomes.</li>
+<li><code>notebooks/</code>: the executed notebooks, to open in JupyterLab.</li>
+</ul>
+<p class="sub">Written by salesinsight {html.escape(version)} on
+{pd.Timestamp.now():%Y-%m-%d %H:%M}.</p>
+</body></html>
+"""
+
+
+def _figure_png(card: Any) -> str:
+    """The scorecard's forest plot as base64 PNG, drawn without touching pyplot's state."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(8, 6), layout="constrained")
+    card.plot(ax=figure.subplots())
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write a table as Parquet or, for a ``.csv`` name, as an Excel-safe CSV.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> write_table(pd.DataFrame({"note": ["=1+1"], "amount": [-2.0]}), path)
+    >>> print(path.read_text().strip())
+    note,amount
+    '=1+1,-2.0
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        excel_safe(frame).to_csv(path, index=False)
+        return
+    # Object columns of mixed Python types (e.g. unknown export columns) cannot go to Arrow as is.
+    fixed = {
+        c: frame[c].astype("str").where(frame[c].notna())
+        for c in frame.columns
+        if pd.api.types.is_object_dtype(frame[c].dtype)
+    }
+    frame.assign(**fixed).to_parquet(path, index=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m salesinsight.report --in-place``: re-execute the notebooks on the sample."""
+    parser = argparse.ArgumentParser(
+        prog="python -m salesinsight.report",
+        description="Re-execute the numbered notebooks in place on the bundled sample, so their "
+        "committed outputs match the library (used by `make notebooks`).",
+    )
+    parser.add_argument(
+        "--in-place", action="store_true", required=True, help="execute and overwrite each notebook"
+    )
+    parser.add_argument("--notebooks", metavar="DIR", help="folder of numbered notebooks")
+    args = parser.parse_args(argv)
+    for variable in ENVIRONMENT.values():
+        # The committed outputs must come from the bundled sample, never from an analyst's export.
+        os.environ.pop(variable, None)
+    try:
+        notebooks = find_notebooks(args.notebooks)
+    except ReportSetupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    total = time.perf_counter()
+    for notebook in notebooks:
+        start = time.perf_counter()
+        try:
+            execute_notebooks([notebook])
+        except NotebookError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"{notebook.name:<40} {time.perf_counter() - start:6.1f} s", flush=True)
+    print(f"{'all notebooks':<40} {time.perf_counter() - total:6.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

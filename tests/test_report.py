@@ -1,0 +1,269 @@
+"""Executing notebooks, turning them into pages, and writing the report folder.
+
+Kernels start in about a second, so these tests use tiny notebooks written into tmp_path; the full
+notebooks run once, in tests/test_cli.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import nbformat
+import pandas as pd
+import pytest
+
+from salesinsight.report import (
+    REPORT_MARKER,
+    NotebookError,
+    ReportSetupError,
+    check_out_dir,
+    execute_notebooks,
+    find_notebooks,
+    main,
+    notebook_html,
+    notebook_title,
+    prepare_out_dir,
+    write_report,
+)
+
+PARAMETERS = """import os
+export_paths = os.environ.get("SALESINSIGHT_EXPORT", "")
+crm = os.environ.get("SALESINSIGHT_CRM", "auto")
+salt = os.environ.get("SALESINSIGHT_SALT", "")
+"""
+
+PLOT = """import matplotlib.pyplot as plt
+plt.plot([1, 2, 3], [2, 1, 3])
+plt.show()
+print("export:", repr(export_paths), "crm:", crm)
+"""
+
+
+def write_notebook(path, *code, title="Tiny notebook"):
+    cells = [nbformat.v4.new_markdown_cell(f"# {title}\n\nWhat this shows.")]
+    for i, source in enumerate(code):
+        cell = nbformat.v4.new_code_cell(source)
+        if i == 0:
+            cell.metadata["tags"] = ["parameters"]
+        cells.append(cell)
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}  # fmt: skip
+    nbformat.write(notebook, path)
+    return path
+
+
+def outputs_text(path):
+    notebook = nbformat.read(path, as_version=4)
+    return "".join(
+        o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs
+    )
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """One tiny notebook executed with parameters, a salt among them, and Agg in the env."""
+    folder = tmp_path_factory.mktemp("nb")
+    source = write_notebook(folder / "01-tiny.ipynb", PARAMETERS, PLOT)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MPLBACKEND", "Agg")
+        lines: list[str] = []
+        [out] = execute_notebooks(
+            [source],
+            out_dir=folder / "out",
+            parameters={"export_paths": "deals.csv", "crm": "hubspot", "salt": "s3cret-salt"},
+            progress=lines.append,
+        )
+    return source, out, lines
+
+
+class TestFindNotebooks:
+    def test_numbered_notebooks_in_order(self, tmp_path):
+        for name in ("02-b.ipynb", "01-a.ipynb", "notes.ipynb", "1-x.ipynb", "10-c.ipynb"):
+            (tmp_path / name).write_text("{}")
+        assert [p.name for p in find_notebooks(tmp_path)] == ["01-a.ipynb", "02-b.ipynb",
+                                                              "10-c.ipynb"]  # fmt: skip
+
+    def test_none_found_says_how_to_fix(self, tmp_path):
+        with pytest.raises(ReportSetupError, match="--notebooks"):
+            find_notebooks(tmp_path)
+
+
+class TestExecuteNotebooks:
+    def test_parameters_reach_the_notebook(self, executed):
+        _, out, _ = executed
+        assert "export: 'deals.csv' crm: hubspot" in outputs_text(out)
+
+    def test_plots_are_captured_as_png_despite_agg_in_the_environment(self, executed):
+        _, out, _ = executed
+        notebook = nbformat.read(out, as_version=4)
+        mimes = {m for c in notebook.cells for o in c.get("outputs", []) for m in o.get("data", {})}
+        assert "image/png" in mimes
+
+    def test_the_salt_is_withheld_from_the_saved_notebook(self, executed):
+        _, out, _ = executed
+        assert "s3cret-salt" not in out.read_text()
+
+    def test_progress_before_and_after_each_notebook(self, executed):
+        _, _, lines = executed
+        assert lines[0] == "notebook 1/1: 01-tiny ..."
+        assert re.fullmatch(r"notebook 1/1: 01-tiny done in \d+\.\d s", lines[1])
+
+    def test_source_notebook_untouched(self, executed):
+        source, _, _ = executed
+        assert all(not c.get("outputs") for c in nbformat.read(source, as_version=4).cells)
+
+    def test_a_failing_cell_raises_with_the_saved_notebook(self, tmp_path):
+        source = write_notebook(tmp_path / "01-bad.ipynb", "x = 1", "raise KeyError('nope')")
+        with pytest.raises(NotebookError, match="01-bad.ipynb failed in cell") as info:
+            execute_notebooks([source], out_dir=tmp_path / "out")
+        assert info.value.ename == "KeyError"
+        assert info.value.output.is_file() and "nope" in info.value.output.read_text()
+
+    def test_in_place_leaves_no_run_metadata(self, tmp_path):
+        source = write_notebook(tmp_path / "01-tiny.ipynb", "x = 1", "print(x + 1)")
+        [out] = execute_notebooks([source])
+        assert out == source.resolve()
+        notebook = nbformat.read(source, as_version=4)
+        assert "papermill" not in notebook.metadata
+        assert all("papermill" not in c.metadata and "execution" not in c.metadata
+                   for c in notebook.cells)  # fmt: skip
+        assert "2\n" in outputs_text(source)
+
+
+class TestNotebookTitle:
+    def test_first_heading_or_default(self):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("intro\n# Speed #")])
+        assert notebook_title(nb, "x") == "Speed"
+        assert notebook_title(nbformat.v4.new_notebook(), "04-speed") == "04-speed"
+
+
+class TestNotebookHtml:
+    def test_self_contained_page_with_code_hidden(self, executed):
+        _, out, _ = executed
+        title, page = notebook_html(out)
+        assert title == "Tiny notebook"
+        assert "data:image/png;base64," in page
+        assert "plt.plot" not in page and "What this shows." in page
+        assert not re.findall(r'<script[^>]+src="https?:', page)
+        assert 'href="index.html"' in page
+
+    def test_show_code(self, executed):
+        _, out, _ = executed
+        _, page = notebook_html(out, show_code=True)
+        assert "plt" in page and "s3cret-salt" not in page
+
+
+class TestCheckOutDir:
+    def test_new_empty_and_earlier_report_are_fine(self, tmp_path):
+        check_out_dir(tmp_path / "new")
+        check_out_dir(tmp_path)
+        (tmp_path / "index.html").write_text("old")
+        (tmp_path / REPORT_MARKER).write_text("{}")
+        check_out_dir(tmp_path)
+
+    def test_foreign_folder_refused_unless_forced(self, tmp_path):
+        (tmp_path / "thesis.docx").write_text("mine")
+        with pytest.raises(ReportSetupError, match="--force"):
+            check_out_dir(tmp_path)
+        check_out_dir(tmp_path, force=True)
+
+    def test_a_file_is_refused_even_forced(self, tmp_path):
+        (tmp_path / "f").write_text("x")
+        with pytest.raises(ReportSetupError, match="is a file"):
+            check_out_dir(tmp_path / "f", force=True)
+
+
+class TestPrepareOutDir:
+    def test_clears_only_what_the_earlier_report_wrote_and_never_an_input(self, tmp_path):
+        for name in ("index.html", "ledger.csv", "mine.txt", "deals.csv"):
+            (tmp_path / name).write_text("x")
+        listed = ["index.html", "ledger.csv", "deals.csv", "../outside.txt"]
+        (tmp_path.parent / "outside.txt").write_text("keep")
+        (tmp_path / REPORT_MARKER).write_text(json.dumps({"files": listed}))
+        prepare_out_dir(tmp_path, inputs=[tmp_path / "deals.csv"])
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+            [REPORT_MARKER, "mine.txt", "deals.csv"]
+        )
+        assert (tmp_path.parent / "outside.txt").exists()
+
+    def test_forced_foreign_folder_loses_nothing(self, tmp_path):
+        (tmp_path / "index.html").write_text("theirs")
+        prepare_out_dir(tmp_path, force=True)
+        assert (tmp_path / "index.html").read_text() == "theirs"
+
+
+class TestInPlaceMain:
+    def test_runs_each_notebook_on_the_sample_and_prints_timings(
+        self, tmp_path, capsys, monkeypatch
+    ):
+        write_notebook(tmp_path / "01-a.ipynb", PARAMETERS, "print('export', repr(export_paths))")
+        monkeypatch.setenv("SALESINSIGHT_EXPORT", "analysts-own.csv")
+        assert main(["--in-place", "--notebooks", str(tmp_path)]) == 0
+        printed = capsys.readouterr().out
+        assert re.search(r"01-a\.ipynb\s+\d+\.\d s", printed)
+        assert "export ''" in outputs_text(tmp_path / "01-a.ipynb")
+
+    def test_requires_in_place(self, capsys):
+        with pytest.raises(SystemExit) as info:
+            main([])
+        assert info.value.code == 2
+
+
+class TestWriteReport:
+    """Runs on the real analysis of the sample with one tiny notebook."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def report(cls, tmp_path_factory):
+        from salesinsight.claims import evaluate_claims
+        from salesinsight.pipeline import load_analysis
+
+        folder = tmp_path_factory.mktemp("report")
+        notebooks = folder / "notebooks-src"
+        notebooks.mkdir()
+        write_notebook(
+            notebooks / "01-deals.ipynb",
+            PARAMETERS + 'as_of = ""\npseudonymize = False\ncurrency = "USD"\nfx_path = ""\n',
+            "from salesinsight.pipeline import load_analysis\n"
+            "analysis = load_analysis(export_paths, crm=crm, currency=currency, fx_path=fx_path,\n"
+            "                         as_of=as_of, pseudonymize=pseudonymize, salt=salt)\n"
+            "analysis.data[['account', 'owner', 'amount']].head(20)",
+            title="Deals",
+        )
+        analysis = load_analysis()
+        # One claim keeps the test quick; the full scorecard is covered in tests/test_cli.py.
+        card = evaluate_claims(analysis.data, claims=["K1"])
+        index = write_report(analysis, folder / "out", card=card, notebooks_dir=notebooks)
+        return analysis, index
+
+    def test_files(self, report):
+        _, index = report
+        names = {p.name for p in index.parent.iterdir()}
+        assert {"index.html", "01-deals.html", "scorecard.csv", "scorecard.md", "ledger.csv",
+                "deals.parquet", "notebooks", REPORT_MARKER} <= names  # fmt: skip
+
+    def test_index_has_figures_verdicts_scorecard_plot_links_and_privacy(self, report):
+        analysis, index = report
+        page = index.read_text()
+        assert f"{analysis.row_counts()['kept']:,}" in page
+        assert "data:image/png;base64," in page
+        assert 'href="01-deals.html">Deals</a>' in page
+        assert "This report contains customer names" in page
+        assert "<td>K1</td>" in page and "Full scorecard" in page
+
+    def test_tables_match_the_analysis(self, report):
+        analysis, index = report
+        deals = pd.read_parquet(index.parent / "deals.parquet")
+        assert len(deals) == len(analysis.data)
+        ledger = pd.read_csv(index.parent / "ledger.csv")
+        assert len(ledger) == len(analysis.export.ledger)
+        scorecard = pd.read_csv(index.parent / "scorecard.csv")
+        assert list(scorecard.columns)[:3] == ["claim_id", "claim", "proxy"]
+
+    def test_marker_lists_the_files_written(self, report):
+        _, index = report
+        marker = json.loads((index.parent / REPORT_MARKER).read_text())
+        assert "index.html" in marker["files"] and "notebooks/01-deals.ipynb" in marker["files"]
+        assert marker["pseudonymized"] is False
