@@ -29,6 +29,7 @@ ledger row whose ``reason`` says why):
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 import warnings
@@ -365,10 +366,16 @@ def clean_deals(
     decimal = _money(out, col, status, raw, ids, ledger, opts, n)
     for f in ("account", "owner", "stage", "lead_source", "deal_name"):
         out[f] = col(f) if col(f) is not None else pa.nulls(n, TEXT)
-    lead = col("lead_source")
+    for f in ("product", "industry", "segment"):
+        if col(f) is not None:
+            out[f] = col(f)
+    for f in _CATEGORIES:
+        if f in out:
+            out[f] = _fix_typos(out[f], f, raw, ids, ledger)
+    lead = out["lead_source"]
     out["lead_source_group"] = (
         map_uniques(lead, lead_source_group_of, n, arrow=True)
-        if lead is not None
+        if col("lead_source") is not None
         else pa.repeat(pa.scalar("unknown", TEXT), n)
     )
     kind = col("deal_type")
@@ -386,9 +393,6 @@ def clean_deals(
     out["crm"] = pa.repeat(pa.scalar(crm, TEXT), n)
     out["source_file"] = pa.repeat(pa.scalar(raw.name, TEXT), n)
     out["source_row"] = raw.source_row
-    for f in ("product", "industry", "segment"):
-        if col(f) is not None:
-            out[f] = col(f)
     for f in ("employees", "probability"):
         if col(f) is not None:
             out[f] = _number(col(f), f, raw, ids, ledger)
@@ -522,6 +526,49 @@ def dedupe(
         )
         drop |= repeated
     return ids, drop, frames
+
+
+_CATEGORIES = ("lead_source", "industry", "segment", "product")
+
+
+def _fix_typos(values, column: str, raw: RawTable, ids: Ids, ledger: list) -> pa.Array:
+    """Repair misspelt categories: a value seen at most twice that is a close spelling (difflib
+    ratio >= 0.85, or the same letters swapped) of a value seen at least five times as often (and
+    at least three times) is read as that value, with a ledger row."""
+    counts = pc.value_counts(_plain(values).drop_null())
+    labels = counts.field("values").to_pylist()
+    freq = dict(zip(labels, counts.field("counts").to_pylist(), strict=True))
+    common = [v for v, c in freq.items() if c >= 3]
+    repairs = {}
+    for value, count in freq.items():
+        if count > 2:
+            continue
+        targets = [v for v in common if freq[v] >= 5 * count and v.casefold() != value.casefold()]
+        match = difflib.get_close_matches(value, targets, n=1, cutoff=0.85) or [
+            t for t in targets if sorted(t.casefold()) == sorted(value.casefold())
+        ]
+        if len(match) >= 1:
+            repairs[value] = match[0]
+    if not repairs:
+        return values
+    keys = pa.array(list(repairs), TEXT)
+    pos = pc.index_in(_plain(values).cast(TEXT), value_set=keys)
+    rows = np.flatnonzero(np.asarray(pc.fill_null(pc.is_valid(pos), False)))
+    before = _plain(values).take(pa.array(rows)).to_pylist()
+    ledger.append(
+        ledger_frame(
+            raw.name,
+            raw.source_row[rows],
+            action="fixed",
+            reason=[f"misspelt category, read as `{repairs[v]}`" for v in before],
+            code="category_typo",
+            column=column,
+            value=before,
+            deal_id=ids[rows],
+        )
+    )
+    fixed = pc.take(pa.array(list(repairs.values()), TEXT), pos)
+    return pc.coalesce(fixed, _plain(values).cast(TEXT))
 
 
 def _ids_for(frame: pd.DataFrame, raw: RawTable, ids: Ids) -> np.ndarray:

@@ -202,3 +202,21 @@ class TestDuplicates:
         )
         assert export.deals["deal_name"].tolist() == ["Contest entry"]
         assert export.summary()["dropped_test_record"].iloc[0] == 2
+
+
+class TestCategoryTypos:
+    def test_rare_misspelling_of_a_common_value_is_repaired(self, tmp_path):
+        rows = "".join(f"D{i},Closed Won,5,1/2/24,Energy\n" for i in range(6))
+        export = export_of(
+            tmp_path,
+            "Opportunity Name,Stage,Amount,Created Date,Industry\n"
+            + rows
+            + "X,Closed Won,5,1/2/24,Enegry\n"
+            "Y,Closed Won,5,1/2/24,Energetics\n",
+        )
+        assert export.deals["industry"].tolist() == ["Energy"] * 7 + ["Energetics"]
+        fixed = export.ledger[export.ledger["action"] == "fixed"]
+        assert fixed[["source_row", "column", "value"]].values.tolist() == [
+            [7, "industry", "Enegry"]
+        ]
+        assert "read as `Energy`" in fixed["reason"].iloc[0]
