@@ -29,6 +29,7 @@ ledger row whose ``reason`` says why):
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import unicodedata
@@ -350,6 +351,16 @@ def clean_deals(
     for frame in reason_rows:
         frame["deal_id"] = _ids_for(frame, raw, ids)
     ledger.extend(reason_rows)
+    if drop.any():
+        # Dropped rows are in the ledger; everything below works on the kept rows only.
+        keep = pa.array(~drop)
+        raw = dataclasses.replace(
+            raw, table=raw.table.filter(keep), source_row=raw.source_row[~drop]
+        )
+        table, n = raw.table, raw.table.num_rows
+        ids = Ids(ids.arrow.filter(keep))
+        explicit_status = explicit_status[~drop]
+        drop = np.zeros(n, dtype=bool)
 
     dates, date_note, ambiguous = _parse_date_fields(raw, names, opts.dayfirst, ledger, ids)
     status, unknown_stages = _status(col, explicit_status, fmt_stages, opts, n)

@@ -234,7 +234,7 @@ def read_export(
     except pandera.errors.SchemaErrors as err:
         raise validation_error(err, "export") from err
     crm_name = next(m.crm for _, m in read if m.role == "deals")
-    return Export(
+    export = Export(
         deals=deals,
         activities=activities,
         accounts=accounts,
@@ -243,6 +243,8 @@ def read_export(
         files=pd.DataFrame(files),
         ledger_codes=codes,
     )
+    _warn_ambiguous(export)
+    return export
 
 
 def _file_row(raw: RawTable, match: Match, date_format: str, decimal: str) -> dict:
@@ -347,7 +349,7 @@ def check_invariant(export: Export, n_rows_by_file: Mapping[str, int] | None = N
 
 def _warn_ambiguous(export: Export) -> None:
     for row in export.files.to_dict("records"):
-        if row["date_format"] and "assumed" in row["date_format"]:
+        if isinstance(row["date_format"], str) and "assumed" in row["date_format"]:
             warnings.warn(
                 f"{row['file']}: no date tells day from month; read as month first. "
                 "Pass dayfirst=True if the export uses D/M/Y.",

@@ -86,8 +86,6 @@ class RawTable:
         return list(self.table.column_names)
 
 
-
-
 def _frame(columns: list[str], rows: list[tuple] | None = None) -> pd.DataFrame:
     frame = pd.DataFrame(rows or [], columns=columns)
     return frame.astype({"source_row": "int64"})

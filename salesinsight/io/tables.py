@@ -98,11 +98,16 @@ def hex_ids(hashes: np.ndarray, prefix: str) -> pa.Array:
     """uint64 hashes -> ``prefix`` + 16 lowercase hex digits, without a Python loop."""
     raw = hashes.astype(">u8").view(np.uint8).reshape(-1, 8)
     digits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-    out = np.empty((len(hashes), 16), dtype=np.uint8)
-    out[:, 0::2] = digits[raw >> 4]
-    out[:, 1::2] = digits[raw & 15]
-    hexed = pc.cast(pa.array(out.view("S16").ravel(), pa.binary(16)), TEXT)
-    return pc.binary_join_element_wise(pa.scalar(prefix, TEXT), hexed, pa.scalar("", TEXT))
+    head = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
+    width = len(head) + 16
+    out = np.empty((len(hashes), width), dtype=np.uint8)
+    out[:, : len(head)] = head
+    out[:, len(head) :: 2] = digits[raw >> 4]
+    out[:, len(head) + 1 :: 2] = digits[raw & 15]
+    offsets = np.arange(0, (len(hashes) + 1) * width, width, dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(
+        len(hashes), pa.py_buffer(offsets), pa.py_buffer(out.tobytes())
+    )
 
 
 def row_hashes(table: pa.Table) -> np.ndarray:
