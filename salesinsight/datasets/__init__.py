@@ -1,5 +1,9 @@
 """Simulated CRM worlds with known trust effects, rendered as dirty vendor exports; the bundled sample.
 
+:func:`simulate_world` gives clean canonical tables and the planted effects (``World.truth``);
+:func:`render_exports` writes them as Salesforce, HubSpot and Pipedrive files with realistic defects
+and a manifest of those defects; :func:`load_sample` reads the bundled rendering.
+
 >>> from salesinsight.datasets import simulate_world
 >>> simulate_world(n_accounts=40, seed=2).truth.columns.tolist()
 ['claim', 'outcome', 'proxy', 'model', 'scale', 'value', 'description']
@@ -8,6 +12,18 @@
 from __future__ import annotations
 
 from salesinsight.datasets.effects import Effects
-from salesinsight.datasets.simulate import World, simulate_world
+from salesinsight.datasets.render import render_exports
+from salesinsight.datasets.sample import load_sample, sample_paths, sample_world, write_sample
+from salesinsight.datasets.simulate import FX_TO_USD, World, simulate_world
 
-__all__ = ["Effects", "World", "simulate_world"]
+__all__ = [
+    "FX_TO_USD",
+    "Effects",
+    "World",
+    "load_sample",
+    "render_exports",
+    "sample_paths",
+    "sample_world",
+    "simulate_world",
+    "write_sample",
+]

@@ -18,6 +18,7 @@ __all__ = [
     "LEGAL_FORMS",
     "PRODUCTS",
     "company_names",
+    "contact_names",
     "person_names",
 ]
 
@@ -186,3 +187,17 @@ def person_names(n: int, rng: np.random.Generator) -> pd.Series:
         + pd.Series(initials[middle], dtype=str)
         + pd.Series(last[pair % len(last)], dtype=str)
     )
+
+
+def contact_names(n: int, rng: np.random.Generator) -> pd.Series:
+    """Draw ``n`` contact names; unlike :func:`person_names` they may repeat, as in any CRM.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> len(contact_names(5, np.random.default_rng(0)))
+    5
+    """
+    first = np.array(_FIRST_NAMES)[rng.integers(0, len(_FIRST_NAMES), n)]
+    last = np.array(_LAST_NAMES)[rng.integers(0, len(_LAST_NAMES), n)]
+    return pd.Series(first, dtype=str) + " " + pd.Series(last, dtype=str)

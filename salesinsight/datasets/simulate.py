@@ -25,10 +25,10 @@ from salesinsight.datasets.effects import Effects, log_realisation_shift, truth_
 from salesinsight.datasets.names import PRODUCTS, company_names, person_names
 from salesinsight.exceptions import InvalidValueError
 
-__all__ = ["FX_PER_USD", "LEAD_SOURCES", "World", "simulate_world"]
+__all__ = ["FX_TO_USD", "LEAD_SOURCES", "World", "simulate_world"]
 
-# Units of each currency per US dollar, fixed for the whole world.
-FX_PER_USD = {"USD": 1.0, "EUR": 0.92, "GBP": 0.79}
+# US dollars per unit of each currency, fixed for the whole world (the ``fx`` of ``read_export``).
+FX_TO_USD = {"USD": 1.0, "EUR": 1.1, "GBP": 1.25}
 # Lead source labels per group, as a CRM's picklist would show them.
 LEAD_SOURCES = {
     "referral": ("Customer Referral", "Employee Referral"),
@@ -102,7 +102,9 @@ class World:
         employees, segment`` and, after them, the trust proxies the simulator used, under their
         canonical names (``prior_won_deals`` ... ``is_new_product_for_account``). ``list_price`` is
         the deal's value at list prices (unit price times quantity), so ``amount / list_price`` is
-        its price realisation. ``crm`` and ``source_file`` are ``"simulated"``.
+        its price realisation. ``amount`` and ``list_price`` are in US dollars; ``amount_original``
+        is in the account's own ``currency`` (USD, EUR or GBP at the rates of ``FX_TO_USD``).
+        ``crm`` and ``source_file`` are ``"simulated"``.
     activities : DataFrame
         Canonical activities (``salesinsight.schemas.Activities``) linked to deals.
     accounts : DataFrame
@@ -362,7 +364,7 @@ def _deal_frame(
     labels = np.array([LEAD_SOURCES[g][0] for g in groups], dtype=object)
     alternative = np.array([LEAD_SOURCES[g][-1] for g in groups], dtype=object)
     labels = np.where(rng.random(n) < 0.3, alternative, labels)
-    fx = acc["currency"].map(FX_PER_USD).to_numpy(float)
+    fx = acc["currency"].map(FX_TO_USD).to_numpy(float)
     amount = raw["amount"]
     repeat = raw["prior_won_deals"] > 0
     owners = reps["owner"].take(raw["owner"]).reset_index(drop=True)
@@ -378,7 +380,7 @@ def _deal_frame(
             "status": pd.Series(status, dtype=str),
             "stage": pd.Series(stage, dtype=str),
             "amount": amount,
-            "amount_original": np.round(amount * fx, 2),
+            "amount_original": np.round(amount / fx, 2),
             "currency": acc["currency"],
             "lead_source": pd.Series(labels, dtype=str),
             "lead_source_group": pd.Series(groups, dtype=str),

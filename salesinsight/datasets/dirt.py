@@ -1,0 +1,191 @@
+"""The defects real CRM exports carry, put into a rendered sheet and noted in its manifest.
+
+Each function dirties a few rows of a :class:`~salesinsight.datasets.render.Sheet` (never a row
+another defect already touched) and records what it did. How many rows: a share of the file with a
+small minimum, so even a tiny world shows every kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from salesinsight.datasets.sheet import Note, Sheet
+from salesinsight.datasets.simulate import World
+
+__all__ = [
+    "blank_amounts",
+    "category_typos",
+    "count",
+    "created_after_closed",
+    "duplicate_rows",
+    "mac_roman_mojibake",
+    "mojibake",
+    "repeated_ids",
+    "slipped_forecasts",
+    "test_record",
+    "windows_mojibake",
+    "zero_amount_lost",
+]
+
+
+def count(n: int, share: float, minimum: int = 2) -> int:
+    """How many rows of ``n`` get a defect: ``share`` of them, at least ``minimum``.
+
+    Examples
+    --------
+    >>> count(100, 0.01), count(10_000, 0.01)
+    (2, 100)
+    """
+    return max(minimum, round(n * share))
+
+
+def windows_mojibake(text: str) -> str | None:
+    """UTF-8 bytes read as cp1252 (``Müller`` -> ``MÃ¼ller``); None where cp1252 cannot say it.
+
+    Examples
+    --------
+    >>> windows_mojibake("O’Connor")
+    'Oâ€™Connor'
+    """
+    try:
+        garbled = text.encode("utf-8").decode("cp1252")
+        garbled.encode("cp1252")
+    except UnicodeError:
+        return None
+    return garbled if garbled != text else None
+
+
+def mac_roman_mojibake(text: str) -> str | None:
+    """UTF-8 bytes read as Mac-Roman, as a Mac/Excel round trip leaves them (``O‚ÄôConnor``).
+
+    Examples
+    --------
+    >>> mac_roman_mojibake("O’Connor")
+    'O‚ÄôConnor'
+    """
+    garbled = text.encode("utf-8").decode("mac_roman")
+    return garbled if garbled != text else None
+
+
+def blank_amounts(sheet: Sheet, header: str, k: int, rng: np.random.Generator) -> None:
+    """Empty the amount of ``k`` rows."""
+    for row in sheet.pick(k, rng):
+        sheet.set_cell(row, header, "", "blank_amount", "amount left empty")
+
+
+def zero_amount_lost(
+    sheet: Sheet, world: World, header: str, zero: str, k: int, rng: np.random.Generator
+) -> None:
+    """Set the amount of ``k`` lost deals to zero, as reps do when a deal is lost."""
+    lost = world.deals["status"].eq("lost").to_numpy()
+    for row in sheet.pick(k, rng, lambda i: bool(lost[i])):
+        sheet.set_cell(row, header, zero, "zero_amount_lost", "lost deal with a zero amount")
+
+
+def created_after_closed(
+    sheet: Sheet,
+    world: World,
+    header: str,
+    fmt: Callable[[pd.Timestamp], str],
+    k: int,
+    rng: np.random.Generator,
+) -> None:
+    """Move the creation of ``k`` closed deals after their close, as a data migration does."""
+    closed_at = world.deals["closed_at"]
+    latest = world.as_of - pd.Timedelta(days=3)
+    eligible = (closed_at < latest).to_numpy()
+    for row in sheet.pick(k, rng, lambda i: bool(eligible[i])):
+        closed = closed_at.iloc[sheet.source[id(row)]]
+        room = (world.as_of - closed) / pd.Timedelta(days=1) - 2
+        moved = closed + pd.Timedelta(days=1 + float(rng.random()) * room)
+        sheet.set_cell(
+            row, header, fmt(moved), "created_after_closed", "record created after the deal closed"
+        )
+
+
+def mojibake(
+    sheet: Sheet,
+    world: World,
+    header: str,
+    garble: Callable[[str], str | None],
+    k: int,
+    rng: np.random.Generator,
+) -> None:
+    """Garble the account name of ``k`` rows whose name has characters beyond ASCII."""
+    accounts = world.deals["account"].to_numpy()
+    fits = {name: garble(name) for name in set(accounts) if not name.isascii()}
+    for row in sheet.pick(k, rng, lambda i: fits.get(accounts[i]) is not None):
+        garbled = fits[accounts[sheet.source[id(row)]]]
+        sheet.set_cell(
+            row, header, str(garbled), "mojibake", "text garbled by an encoding round trip"
+        )
+
+
+def category_typos(sheet: Sheet, header: str, k: int, rng: np.random.Generator) -> None:
+    """Swap two letters of a category in ``k`` rows (``Technology`` -> ``Technolgoy``)."""
+    j = sheet.col(header)
+    for row in sheet.pick(k, rng, lambda i: True):
+        text = row[j]
+        if len(text) < 5:
+            continue
+        at = len(text) - 3
+        typo = text[:at] + text[at + 1] + text[at] + text[at + 2 :]
+        sheet.set_cell(row, header, typo, "category_typo", "misspelt category")
+
+
+def slipped_forecasts(sheet: Sheet, world: World, header: str) -> None:
+    """Note every open deal whose forecast close date is already past (not a defect we add)."""
+    deals = world.deals
+    slipped = (deals["status"].eq("open") & deals["expected_close_at"].lt(world.as_of)).to_numpy()
+    j = sheet.col(header)
+    for row in sheet.rows:
+        i = sheet.source.get(id(row))
+        if i is not None and slipped[i]:
+            sheet.notes.append(
+                Note(row, "slipped_forecast", header, row[j], "", detail="open deal past forecast")
+            )
+
+
+def test_record(sheet: Sheet, values: dict[str, str], rng: np.random.Generator) -> None:
+    """Insert a test record somewhere in the file."""
+    row = [values.get(h, "") for h in sheet.headers]
+    sheet.rows.insert(int(rng.integers(0, len(sheet.rows) + 1)), row)
+    sheet.touched.add(id(row))
+    sheet.notes.append(Note(row, "test_record", detail="test record, not a deal"))
+
+
+def duplicate_rows(sheet: Sheet, k: int, rng: np.random.Generator) -> None:
+    """Repeat ``k`` rows exactly, a little further down."""
+    for row in sheet.pick(k, rng):
+        copy = sheet.insert_copy(row, rng)
+        sheet.notes.append(Note(copy, "duplicate_row", same_as=row, detail="exact duplicate of"))
+
+
+def repeated_ids(
+    sheet: Sheet,
+    header: str,
+    restate: Callable[[str], str],
+    k: int,
+    rng: np.random.Generator,
+) -> None:
+    """Repeat the id of ``k`` rows on a second row whose amount differs (a later edit)."""
+    j = sheet.col(header)
+    for row in sheet.pick(k, rng, lambda i: True):
+        if not row[j]:
+            continue
+        copy = sheet.insert_copy(row, rng)
+        copy[j] = restate(row[j])
+        sheet.notes.append(
+            Note(
+                copy,
+                "repeated_id",
+                header,
+                copy[j],
+                row[j],
+                same_as=row,
+                detail="same id, different amount, as",
+            )
+        )

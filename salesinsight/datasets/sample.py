@@ -1,0 +1,143 @@
+"""The bundled sample: a small simulated world rendered as vendor exports, shipped with the package.
+
+The files live in ``salesinsight/datasets/sample/`` (``data/sample`` in a clone links to it) and are
+regenerated, byte for byte, by ``python -m salesinsight.datasets``: a world of :data:`SAMPLE_WORLD`
+rendered with :data:`SAMPLE_RENDER_SEED`, plus ``dirt.csv`` (the defects in the exports) and
+``truth.csv`` (the effects planted in the world).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from salesinsight.datasets.render import export_file_names, render_exports
+from salesinsight.datasets.simulate import FX_TO_USD, World, simulate_world
+from salesinsight.exceptions import InvalidValueError
+
+__all__ = [
+    "SAMPLE_RENDER_SEED",
+    "SAMPLE_WORLD",
+    "load_sample",
+    "sample_paths",
+    "sample_world",
+    "write_sample",
+]
+
+SAMPLE_WORLD: dict[str, Any] = {
+    "n_accounts": 800,
+    "start": "2021-01-01",
+    "years": 4.0,
+    "effects": "planted",
+    "activities_per_deal": 3.0,
+    "seed": 20250101,
+}
+SAMPLE_RENDER_SEED = 0
+_TRUTH = "truth.csv"
+_CRMS = ("salesforce", "hubspot", "pipedrive")
+
+
+def sample_world() -> World:
+    """The simulated world behind the bundled sample (deterministic).
+
+    Examples
+    --------
+    >>> sample_world().as_of
+    Timestamp('2025-01-01 00:00:00')
+    """
+    return simulate_world(**SAMPLE_WORLD)
+
+
+def write_sample(directory: str | Path) -> dict[str, Path]:
+    """Render the sample world into ``directory``: the exports, ``dirt.csv`` and ``truth.csv``.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Target folder (created if missing).
+
+    Returns
+    -------
+    dict of str to Path
+        The files written, keyed as in :func:`sample_paths`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     sorted(write_sample(tmp))
+    ['dirt', 'hubspot_deals', 'pipedrive_deals', 'salesforce_activities', 'salesforce_deals', 'truth']
+    """
+    world = sample_world()
+    paths = render_exports(world, directory, seed=SAMPLE_RENDER_SEED)
+    paths["truth"] = Path(directory) / _TRUTH
+    paths["truth"].write_bytes(world.truth.to_csv(index=False, lineterminator="\n").encode())
+    return paths
+
+
+def sample_paths() -> dict[str, Path]:
+    """Paths of the bundled sample files, from the installed package.
+
+    Returns
+    -------
+    dict of str to Path
+        ``salesforce_deals``, ``salesforce_activities``, ``hubspot_deals``, ``pipedrive_deals``
+        (the exports), ``dirt`` (their defects) and ``truth`` (the planted effects).
+
+    Examples
+    --------
+    >>> paths = sample_paths()
+    >>> paths["hubspot_deals"].name
+    'hubspot-crm-exports-all-deals-2025-01-01.csv'
+    >>> all(path.is_file() for path in paths.values())
+    True
+    """
+    folder = Path(str(resources.files("salesinsight.datasets") / "sample"))
+    as_of = _sample_as_of()
+    names = {**export_file_names(as_of), "truth": _TRUTH}
+    return {key: folder / name for key, name in names.items()}
+
+
+def _sample_as_of():
+    import pandas as pd
+
+    start = pd.Timestamp(SAMPLE_WORLD["start"]).normalize()
+    return start + pd.Timedelta(days=round(SAMPLE_WORLD["years"] * 365.25))
+
+
+def load_sample(crm: str = "salesforce") -> Any:
+    """Read the bundled exports of one vendor with ``salesinsight.io.read_export``.
+
+    Parameters
+    ----------
+    crm : {"salesforce", "hubspot", "pipedrive"}
+        Which vendor's files: Salesforce gives deals and activities; Pipedrive amounts are
+        converted to US dollars at the sample's fixed rates.
+
+    Returns
+    -------
+    salesinsight.io.Export
+        Deals, activities (Salesforce only), ledger and the vendor name.
+
+    Examples
+    --------
+    >>> export = load_sample()
+    >>> export.crm, len(export.deals) > 2000
+    ('salesforce', True)
+    """
+    from salesinsight.io import read_export
+
+    paths = sample_paths()
+    if crm == "salesforce":
+        return read_export(
+            [paths["salesforce_deals"], paths["salesforce_activities"]], crm="salesforce"
+        )
+    if crm == "hubspot":
+        return read_export(paths["hubspot_deals"], crm="hubspot")
+    if crm == "pipedrive":
+        return read_export(paths["pipedrive_deals"], crm="pipedrive", fx=FX_TO_USD)
+    raise InvalidValueError(
+        f"`crm` must be one of {', '.join(map(repr, _CRMS))} for the bundled sample; "
+        f"received {crm!r}."
+    )

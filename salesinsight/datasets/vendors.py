@@ -1,0 +1,456 @@
+"""How each vendor writes a world's deals and activities: headers, ids, formats, and its usual dirt.
+
+* Salesforce report ("Details Only"): labels as headers, ``M/D/YYYY`` dates, ``"$22,700.00"``
+  amounts (a few ``USD 1,234.00``), every field quoted, cp1252, CRLF, the report footer. An open
+  deal's ``Close Date`` is its forecast.
+* HubSpot UI export: every field quoted, 12-digit ``Record ID``, stage labels, amounts without
+  thousands separators, ``YYYY-MM-DD HH:MM`` datetimes, UTF-8, no account size.
+* Pipedrive export: ``Deal - ...`` / ``Organization - ...`` headers, values in each deal's own
+  currency, ``Deal - Status`` decides (a lost deal keeps the stage it was lost in).
+
+HubSpot's ``Original Source`` is where the first visit came from, not who started the deal:
+referrals show as ``Referrals``, web leads as search or direct traffic, and deals started by
+reps, at events or by existing customers as ``Offline Sources`` or ``Direct Traffic``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from salesinsight.datasets import dirt
+from salesinsight.datasets.names import contact_names
+from salesinsight.datasets.sheet import Sheet
+from salesinsight.datasets.simulate import OPEN_STAGES, World
+
+__all__ = [
+    "VendorIds",
+    "hubspot_deals",
+    "pipedrive_deals",
+    "salesforce_activities",
+    "salesforce_deals",
+    "salesforce_ids",
+    "vendor_ids",
+]
+
+_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_CASE_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_SF_PROBABILITY = {
+    **dict(zip(OPEN_STAGES, (10, 10, 20, 50, 60, 70, 75, 90), strict=True)),
+    "Closed Won": 100,
+    "Closed Lost": 0,
+}
+_SF_FOOTER = [
+    "",
+    '"Grand Totals ({n} records)"',
+    "",
+    '"Confidential Information - Do Not Distribute"',
+    '"Copyright (c) 2000-2025 salesforce.com, inc. All rights reserved."',
+]
+_HUBSPOT_OPEN = (
+    "Appointment Scheduled",
+    "Qualified To Buy",
+    "Presentation Scheduled",
+    "Decision Maker Bought-In",
+    "Contract Sent",
+)
+_PIPEDRIVE_STAGES = (
+    "Qualified",
+    "Contact Made",
+    "Demo Scheduled",
+    "Proposal Made",
+    "Negotiations Started",
+)
+# Salesforce's eight open stages onto the five of HubSpot's and Pipedrive's default pipelines.
+_FIVE_OF_EIGHT = np.array([0, 0, 1, 1, 2, 3, 4, 4])
+_HUBSPOT_SOURCE = {
+    "referral": ("Referrals",),
+    "inbound": ("Organic Search", "Direct Traffic", "Paid Search"),
+    "event": ("Offline Sources",),
+    "outbound": ("Offline Sources",),
+    "partner": ("Other Campaigns",),
+    "existing_customer": ("Direct Traffic",),
+}
+_DEAL_TYPES = {"new_business": "New Business", "existing_business": "Existing Business"}
+_LOST_REASONS = ("Price", "Went with competitor", "No decision", "Timing", "No budget")
+_ACTIVITY_LABELS = {
+    "call": ("Task", "Call", ("Call", "Follow-up call", "Discovery call")),
+    "email": ("Task", "Email", ("Email: Proposal", "Email: Follow up", "Email: Pricing")),
+    "meeting": ("Event", "Meeting", ("Meeting: Demo", "Meeting: Discovery", "Meeting: Review")),
+    "task": ("Task", "To-Do", ("Send proposal", "Prepare quote", "Update forecast")),
+}
+
+
+@dataclass(frozen=True)
+class VendorIds:
+    """Ids of the world's deals (in ``world.deals`` order) as each vendor would number them."""
+
+    salesforce: list[str]
+    hubspot: list[str]
+    pipedrive: list[str]
+
+
+def salesforce_ids(prefix: str, numbers: np.ndarray) -> list[str]:
+    """18-character Salesforce ids: key prefix, pod, record number, case-safe suffix.
+
+    Examples
+    --------
+    >>> salesforce_ids("006", np.array([0, 61, 1234567]))
+    ['0065g0000000000AAA', '0065g000000000zAAA', '0065g0000005BANAA2']
+    """
+    out = []
+    for number in numbers.tolist():
+        digits = ""
+        for _ in range(5):
+            number, rest = divmod(number, 62)
+            digits = _B62[rest] + digits
+        core = f"{prefix}5g00000{digits}"
+        suffix = ""
+        for chunk in range(3):
+            bits = sum(1 << i for i, c in enumerate(core[5 * chunk : 5 * chunk + 5]) if c.isupper())
+            suffix += _CASE_SUFFIX[bits]
+        out.append(core + suffix)
+    return out
+
+
+def _increasing(n: int, start: int, gap: int, rng: np.random.Generator) -> np.ndarray:
+    return start + np.cumsum(rng.integers(1, gap, n))
+
+
+def vendor_ids(world: World, rng: np.random.Generator) -> VendorIds:
+    """Number the world's deals as Salesforce, HubSpot and Pipedrive would (increasing, with gaps)."""
+    n = len(world.deals)
+    return VendorIds(
+        salesforce=salesforce_ids("006", _increasing(n, 2_000_000, 40, rng)),
+        hubspot=[str(i) for i in _increasing(n, 180_000_000_000, 5_000, rng)],
+        pipedrive=[str(i) for i in _increasing(n, 100, 3, rng)],
+    )
+
+
+def _sf_date(values: pd.Series) -> list[str]:
+    return ["" if pd.isna(v) else f"{v.month}/{v.day}/{v.year}" for v in values]
+
+
+def _sf_money(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def _stamp(values: pd.Series, fmt: str) -> list[str]:
+    return values.dt.strftime(fmt).fillna("").tolist()
+
+
+def _plain(value: float) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def _end_dates(world: World) -> pd.Series:
+    deals = world.deals
+    return deals["closed_at"].fillna(deals["expected_close_at"])
+
+
+def _activity_counts(world: World) -> pd.DataFrame:
+    acts = world.activities
+    table = pd.crosstab(acts["deal_id"], acts["type"]) if len(acts) else pd.DataFrame()
+    return table.reindex(index=world.deals["deal_id"], fill_value=0)
+
+
+def salesforce_deals(world: World, name: str, ids: VendorIds, rng: np.random.Generator) -> Sheet:
+    """The opportunities as a Salesforce "Details Only" report export."""
+    deals = world.deals
+    n = len(deals)
+    end = _end_dates(world)
+    sheet = Sheet.from_columns(
+        name,
+        {
+            "Opportunity ID": ids.salesforce,
+            "Opportunity Owner": deals["owner"].tolist(),
+            "Account Name": deals["account"].tolist(),
+            "Opportunity Name": (deals["account"] + " - " + deals["product"]).tolist(),
+            "Stage": deals["stage"].tolist(),
+            "Amount": [_sf_money(v) for v in deals["amount"].tolist()],
+            "Probability (%)": [str(_SF_PROBABILITY[s]) for s in deals["stage"].tolist()],
+            "Close Date": _sf_date(end),
+            "Created Date": _sf_date(deals["created_at"]),
+            "Lead Source": deals["lead_source"].tolist(),
+            "Type": deals["deal_type"].map(_DEAL_TYPES).tolist(),
+            "Product": deals["product"].tolist(),
+            "List Price": [_sf_money(v) for v in deals["list_price"].tolist()],
+            "Employees": [f"{int(v):,}" for v in deals["employees"].tolist()],
+            "Industry": deals["industry"].tolist(),
+            "Fiscal Period": [
+                f"Q{q}-{y}" for q, y in zip(end.dt.quarter, end.dt.year, strict=True)
+            ],
+        },
+        id_column="Opportunity ID",
+        encoding="cp1252",
+        newline="\r\n",
+        quote_all=True,
+    )
+    amounts = deals["amount"].to_numpy()
+    for row in sheet.pick(dirt.count(n, 0.004), rng):
+        value = amounts[sheet.source[id(row)]]
+        sheet.set_cell(row, "Amount", f"USD {value:,.2f}", "amount_currency_code", "ISO code")
+    _deal_dirt(sheet, world, rng, amount="Amount", zero="$0.00", created="Created Date")
+    dirt.mojibake(sheet, world, "Account Name", dirt.windows_mojibake, dirt.count(n, 0.002), rng)
+    dirt.category_typos(sheet, "Industry", dirt.count(n, 0.002), rng)
+    dirt.slipped_forecasts(sheet, world, "Close Date")
+    owner = deals["owner"].iloc[0] if n else "Admin User"
+    dirt.test_record(
+        sheet,
+        {
+            "Opportunity ID": salesforce_ids("006", np.array([1_000_001]))[0],
+            "Opportunity Owner": owner,
+            "Account Name": "Test Account",
+            "Opportunity Name": "TEST - DO NOT USE",
+            "Stage": "Prospecting",
+            "Amount": "$1.00",
+            "Probability (%)": "10",
+            "Close Date": _sf_date_one(world.as_of),
+            "Created Date": _sf_date_one(world.as_of - pd.Timedelta(days=30)),
+            "Type": "New Business",
+        },
+        rng,
+    )
+    _duplicates(sheet, rng, amount="Amount", restate=_restate_sf)
+    sheet.footer = [line.format(n=len(sheet.rows)) for line in _SF_FOOTER]
+    return sheet
+
+
+def _sf_date_one(value: pd.Timestamp) -> str:
+    return f"{value.month}/{value.day}/{value.year}"
+
+
+def _restate_sf(text: str) -> str:
+    value = float(text.replace("USD", "").replace("$", "").replace(",", "").strip())
+    return _sf_money(round(value * 1.1, 2))
+
+
+def _restate_plain(text: str) -> str:
+    return _plain(round(float(text) * 1.1, 2))
+
+
+def _deal_dirt(
+    sheet: Sheet,
+    world: World,
+    rng: np.random.Generator,
+    *,
+    amount: str,
+    zero: str,
+    created: str,
+    created_format=None,
+) -> None:
+    n = len(world.deals)
+    fmt = created_format or _sf_date_one
+    dirt.blank_amounts(sheet, amount, dirt.count(n, 0.003), rng)
+    dirt.zero_amount_lost(sheet, world, amount, zero, dirt.count(n, 0.004), rng)
+    dirt.created_after_closed(sheet, world, created, fmt, dirt.count(n, 0.002), rng)
+
+
+def _duplicates(sheet: Sheet, rng: np.random.Generator, *, amount: str, restate) -> None:
+    n = len(sheet.rows)
+    dirt.duplicate_rows(sheet, dirt.count(n, 0.003), rng)
+    dirt.repeated_ids(sheet, amount, restate, dirt.count(n, 0.001), rng)
+
+
+def salesforce_activities(
+    world: World, name: str, ids: VendorIds, rng: np.random.Generator
+) -> Sheet:
+    """The activities as a Salesforce tasks and events report export."""
+    acts = world.activities
+    deal_pos = pd.Index(world.deals["deal_id"]).get_indexer(acts["deal_id"])
+    kinds = acts["type"].tolist()
+    is_event = np.array([_ACTIVITY_LABELS[k][0] == "Event" for k in kinds], dtype=bool)
+    numbers = np.arange(len(acts)) * 3 + 5_000_000
+    task_ids = salesforce_ids("00T", numbers)
+    event_ids = salesforce_ids("00U", numbers)
+    pick = rng.integers(0, 3, len(acts))
+    deal_ids = np.array(ids.salesforce, dtype=object)
+    sheet = Sheet.from_columns(
+        name,
+        {
+            "Activity ID": [
+                e if ev else t for t, e, ev in zip(task_ids, event_ids, is_event, strict=True)
+            ],
+            "Opportunity ID": deal_ids[deal_pos].tolist(),
+            "Account Name": acts["account"].tolist(),
+            "Assigned": acts["owner"].tolist(),
+            "Subject": [_ACTIVITY_LABELS[k][2][p] for k, p in zip(kinds, pick, strict=True)],
+            "Task/Event": [_ACTIVITY_LABELS[k][0] for k in kinds],
+            "Activity Type": [_ACTIVITY_LABELS[k][1] for k in kinds],
+            "Date": _sf_date(acts["occurred_at"]),
+        },
+        id_column="Activity ID",
+        encoding="cp1252",
+        newline="\r\n",
+        quote_all=True,
+    )
+    dirt.duplicate_rows(sheet, dirt.count(len(acts), 0.002), rng)
+    sheet.footer = [line.format(n=len(sheet.rows)) for line in _SF_FOOTER]
+    return sheet
+
+
+def hubspot_deals(world: World, name: str, ids: VendorIds, rng: np.random.Generator) -> Sheet:
+    """The deals as a HubSpot "all deals" UI export."""
+    deals = world.deals
+    n = len(deals)
+    status = deals["status"]
+    open_index = np.array([OPEN_STAGES.index(s) if s in OPEN_STAGES else 0 for s in deals["stage"]])
+    stage = np.where(
+        status.eq("won"),
+        "Closed Won",
+        np.where(
+            status.eq("lost"), "Closed Lost", np.array(_HUBSPOT_OPEN)[_FIVE_OF_EIGHT[open_index]]
+        ),
+    )
+    counts = _activity_counts(world)
+    contacted = counts.get("call", 0) + counts.get("email", 0)
+    cycle = (deals["closed_at"] - deals["created_at"]) // pd.Timedelta(days=1)
+    choice = rng.integers(0, 3, n)
+    source = [
+        _HUBSPOT_SOURCE[g][c % len(_HUBSPOT_SOURCE[g])]
+        for g, c in zip(deals["lead_source_group"], choice, strict=True)
+    ]
+    amount = [repr(round(v, 2)) for v in deals["amount"].tolist()]
+    minute = "%Y-%m-%d %H:%M"
+    sheet = Sheet.from_columns(
+        name,
+        {
+            "Record ID": ids.hubspot,
+            "Deal Name": (deals["account"] + " - " + deals["product"]).tolist(),
+            "Deal Stage": stage.tolist(),
+            "Pipeline": ["Sales Pipeline"] * n,
+            "Amount": amount,
+            "Close Date": _stamp(_end_dates(world), minute),
+            "Create Date": _stamp(deals["created_at"], minute),
+            "Deal owner": deals["owner"].tolist(),
+            "Deal Type": deals["deal_type"].map(_DEAL_TYPES).tolist(),
+            "Associated Company": deals["account"].tolist(),
+            "Number of Sales Activities": [str(v) for v in counts.sum(axis=1).tolist()],
+            "Number of times contacted": [str(v) for v in np.asarray(contacted).tolist()],
+            "Number of Associated Contacts": [str(v) for v in (1 + rng.poisson(1.0, n)).tolist()],
+            "Days to close": ["" if pd.isna(v) else str(int(v)) for v in cycle.tolist()],
+            "Original Source": source,
+            "Is Closed Won": np.where(status.eq("won"), "true", "false").tolist(),
+            "Amount in company currency": amount,
+            "Currency": ["USD"] * n,
+        },
+        id_column="Record ID",
+        quote_all=True,
+    )
+
+    def stamp(value: pd.Timestamp) -> str:
+        return f"{value:{minute}}"
+
+    _deal_dirt(
+        sheet, world, rng, amount="Amount", zero="0.0", created="Create Date", created_format=stamp
+    )
+    dirt.mojibake(
+        sheet, world, "Associated Company", dirt.mac_roman_mojibake, dirt.count(n, 0.002), rng
+    )
+    dirt.slipped_forecasts(sheet, world, "Close Date")
+    dirt.test_record(
+        sheet,
+        {
+            "Record ID": "100000000001",
+            "Deal Name": "TEST - DO NOT USE",
+            "Deal Stage": "Appointment Scheduled",
+            "Pipeline": "Sales Pipeline",
+            "Amount": "1.0",
+            "Create Date": stamp(world.as_of - pd.Timedelta(days=30)),
+            "Close Date": stamp(world.as_of),
+            "Associated Company": "Test Company",
+            "Is Closed Won": "false",
+            "Currency": "USD",
+        },
+        rng,
+    )
+    _duplicates(sheet, rng, amount="Amount", restate=_restate_plain)
+    return sheet
+
+
+def pipedrive_deals(world: World, name: str, ids: VendorIds, rng: np.random.Generator) -> Sheet:
+    """The deals as a Pipedrive deals export (values in each deal's own currency)."""
+    deals = world.deals
+    n = len(deals)
+    status = deals["status"].to_numpy()
+    open_index = np.array([OPEN_STAGES.index(s) if s in OPEN_STAGES else 0 for s in deals["stage"]])
+    lost_stage = rng.binomial(len(_PIPEDRIVE_STAGES) - 1, 0.45, n)
+    won_stage = np.where(
+        rng.random(n) < 0.8, len(_PIPEDRIVE_STAGES) - 1, len(_PIPEDRIVE_STAGES) - 2
+    )
+    stage_index = np.select(
+        [status == "won", status == "lost"],
+        [won_stage, lost_stage],
+        default=_FIVE_OF_EIGHT[open_index],
+    )
+    second = "%Y-%m-%d %H:%M:%S"
+    closed = deals["closed_at"]
+    counts = _activity_counts(world)
+    contacts = contact_names(len(world.accounts), rng)
+    contact_of = dict(zip(world.accounts["account_id"], contacts, strict=True))
+    expected = deals["expected_close_at"].fillna(deals["closed_at"])
+    sheet = Sheet.from_columns(
+        name,
+        {
+            "Deal - ID": ids.pipedrive,
+            "Deal - Title": (deals["account"] + " " + deals["product"]).tolist(),
+            "Deal - Value": [_plain(v) for v in deals["amount_original"].tolist()],
+            "Deal - Currency": deals["currency"].tolist(),
+            "Deal - Status": status.tolist(),
+            "Deal - Stage": np.array(_PIPEDRIVE_STAGES)[stage_index].tolist(),
+            "Deal - Pipeline": ["Sales pipeline"] * n,
+            "Deal - Owner": deals["owner"].tolist(),
+            "Deal - Organization": deals["account"].tolist(),
+            "Deal - Contact person": [contact_of[a] for a in deals["account_id"]],
+            "Deal - Deal created": _stamp(deals["created_at"], second),
+            "Deal - Won time": _stamp(closed.where(deals["status"].eq("won")), second),
+            "Deal - Lost time": _stamp(closed.where(deals["status"].eq("lost")), second),
+            "Deal - Lost reason": [
+                _LOST_REASONS[c] if s == "lost" else ""
+                for s, c in zip(status, rng.integers(0, len(_LOST_REASONS), n), strict=True)
+            ],
+            "Deal - Expected close date": _stamp(expected, "%Y-%m-%d"),
+            "Deal - Source": deals["lead_source"].tolist(),
+            "Deal - Product name": deals["product"].tolist(),
+            "Deal - Total activities": [str(v) for v in counts.sum(axis=1).tolist()],
+            "Organization - Name": deals["account"].tolist(),
+            "Organization - Industry": deals["industry"].tolist(),
+            "Organization - Employees": [str(int(v)) for v in deals["employees"].tolist()],
+        },
+        id_column="Deal - ID",
+    )
+
+    def stamp(value: pd.Timestamp) -> str:
+        return f"{value:{second}}"
+
+    _deal_dirt(
+        sheet,
+        world,
+        rng,
+        amount="Deal - Value",
+        zero="0",
+        created="Deal - Deal created",
+        created_format=stamp,
+    )
+    dirt.slipped_forecasts(sheet, world, "Deal - Expected close date")
+    dirt.test_record(
+        sheet,
+        {
+            "Deal - ID": "1",
+            "Deal - Title": "TEST - DO NOT USE",
+            "Deal - Value": "1",
+            "Deal - Currency": "USD",
+            "Deal - Status": "open",
+            "Deal - Stage": _PIPEDRIVE_STAGES[0],
+            "Deal - Pipeline": "Sales pipeline",
+            "Deal - Organization": "Test Organization",
+            "Deal - Deal created": stamp(world.as_of - pd.Timedelta(days=30)),
+            "Organization - Name": "Test Organization",
+        },
+        rng,
+    )
+    _duplicates(sheet, rng, amount="Deal - Value", restate=_restate_plain)
+    return sheet
