@@ -51,6 +51,7 @@ from salesinsight.io.tables import (
     empty_ledger,
     first_rows,
     hex_ids,
+    keep_rows,
     ledger_frame,
     map_uniques,
     row_hashes,
@@ -355,7 +356,7 @@ def clean_deals(
         # Dropped rows are in the ledger; everything below works on the kept rows only.
         keep = pa.array(~drop)
         raw = dataclasses.replace(
-            raw, table=raw.table.filter(keep), source_row=raw.source_row[~drop]
+            raw, table=keep_rows(raw.table, ~drop), source_row=raw.source_row[~drop]
         )
         table, n = raw.table, raw.table.num_rows
         ids = Ids(ids.arrow.filter(keep))

@@ -14,6 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from salesinsight.io.tables import encode
+
 __all__ = [
     "DateColumn",
     "MoneyColumn",
@@ -103,7 +105,7 @@ def date_order_evidence(values: pa.Array | pa.ChunkedArray) -> tuple[int, int]:
     >>> date_order_evidence(pa.array(["13/02/2021", "03/04/2021", "25/12/2020"]))
     (2, 0)
     """
-    uniques = _clean_text(pc.unique(_chunked(values)).drop_null())
+    uniques = _clean_text(_chunked(pc.unique(values).drop_null()))
     parts = pc.extract_regex(uniques, _PATTERNS["numeric"])
     valid = parts.is_valid()
     if not pc.any(valid).as_py():
@@ -129,12 +131,12 @@ def parse_dates(values: pa.Array | pa.ChunkedArray, *, dayfirst: bool = False) -
     >>> [str(v) for v in col.values], col.failed.tolist(), col.style
     (['2024-06-12T00:00:00.000000000', '2024-12-01T15:05:00.000000000', 'NaT', 'NaT'], [False, False, False, True], 'M/D/Y')
     """
-    arr = _chunked(values)
-    encoded = pc.dictionary_encode(arr)
-    uniques = _clean_text(encoded.dictionary)
+    distinct, positions = encode(values)
+    uniques = _clean_text(distinct)
     result = np.full(len(uniques), np.datetime64("NaT", "ns"))
+    blank = np.asarray(pc.equal(uniques, ""))
     styles: list[str] = []
-    pending = np.ones(len(uniques), dtype=bool)
+    pending = ~blank
     for name, pattern in _PATTERNS.items():
         if not pending.any():
             break
@@ -184,12 +186,13 @@ def parse_dates(values: pa.Array | pa.ChunkedArray, *, dayfirst: bool = False) -
     if pending.any():
         result, found = _numeric_dates(uniques, pending, result)
         styles.extend(found)
-    indices = pc.fill_null(encoded.indices, 0).to_numpy(zero_copy_only=False)
-    null = np.asarray(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(arr), ""), True))
-    values_out = result[np.where(null, 0, indices)] if len(result) else np.full(len(arr), "NaT")
+    null = positions < 0
+    values_out = result[np.where(null, 0, positions)] if len(result) else np.full(len(null), "NaT")
     values_out = values_out.astype("datetime64[ns]")
     values_out[null] = np.datetime64("NaT")
     failed = ~null & np.isnat(values_out)
+    if len(blank):
+        failed &= ~blank[np.where(null, 0, positions)]
     return DateColumn(values=values_out, failed=failed, style="+".join(styles))
 
 
@@ -265,10 +268,9 @@ def parse_money(values: pa.Array | pa.ChunkedArray, *, decimal: str | None = Non
     >>> parse_money(pa.array(["$54K", "USD 1,234.00", "12.0"])).amount.tolist()
     [54000.0, 1234.0, 12.0]
     """
-    arr = _chunked(values)
-    text = pc.utf8_trim_whitespace(arr)
+    text = pc.utf8_trim_whitespace(values)
     null = np.asarray(pc.fill_null(pc.equal(text, ""), True))
-    n = len(arr)
+    n = len(values)
     if (
         decimal in (None, ".")
         and pc.all(pc.fill_null(pc.match_substring_regex(text, _SIMPLE_US), True)).as_py()
@@ -279,8 +281,8 @@ def parse_money(values: pa.Array | pa.ChunkedArray, *, decimal: str | None = Non
         currency = np.where(dollar, "USD", np.array(None, dtype=object)).astype(object)
         amount[null] = np.nan
         return MoneyColumn(amount, currency, np.zeros(n, bool), np.zeros(n, bool), ".")
-    encoded = pc.dictionary_encode(arr)
-    uniques = pc.replace_substring_regex(encoded.dictionary, "[\\s\u00a0\u202f\u2009']+", "")
+    distinct, positions = encode(values)
+    uniques = pc.replace_substring_regex(distinct, "[\\s\u00a0\u202f\u2009']+", "")
     parts = pc.extract_regex(uniques, _MONEY)
     part = {k: pc.fill_null(pc.struct_field(parts, k), "") for k in _MONEY_GROUPS}
     num = pc.struct_field(parts, "num")
@@ -304,7 +306,7 @@ def parse_money(values: pa.Array | pa.ChunkedArray, *, decimal: str | None = Non
     sym = pc.dictionary_encode(symbols)
     codes = np.array([_currency(v) for v in sym.dictionary.to_pylist()] + [None], dtype=object)
     currency_u = codes[pc.fill_null(sym.indices, len(codes) - 1).to_numpy(zero_copy_only=False)]
-    indices = pc.fill_null(encoded.indices, 0).to_numpy(zero_copy_only=False)
+    indices = np.where(positions < 0, 0, positions)
     if len(number):
         amount, currency, scale = number[indices], currency_u[indices], scale[indices]
     else:

@@ -9,6 +9,8 @@ import pyarrow.compute as pc
 
 __all__ = [
     "TEXT",
+    "encode",
+    "keep_rows",
     "empty_ledger",
     "first_rows",
     "hex_ids",
@@ -77,21 +79,40 @@ def text_series(arr: pa.ChunkedArray | pa.Array | None, n: int) -> pd.Series:
     return pd.Series(pd.array(arr, dtype="str"))
 
 
+def encode(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    """Distinct non-missing values and, per row, the position of its value (-1 when missing).
+
+    Works chunk by chunk, so a column read in blocks is never copied into one piece.
+    """
+    uniques = pc.unique(values).drop_null()
+    if isinstance(uniques, pa.ChunkedArray):
+        uniques = uniques.combine_chunks()
+    positions = pc.fill_null(pc.index_in(values, value_set=uniques), -1)
+    return uniques, np.asarray(positions.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
 def map_uniques(arr: pa.ChunkedArray | pa.Array, fn, n: int, *, arrow: bool = False):
     """Apply ``fn`` to each distinct value (missing -> ``fn(None)``) and spread the result.
 
     Returns a NumPy object array, or a pyarrow string array with ``arrow=True``.
     """
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
-    encoded = pc.dictionary_encode(arr)
-    uniques = encoded.dictionary.to_pylist()
-    mapped = [fn(u) for u in uniques] + [fn(None)]
-    indices = pc.fill_null(encoded.indices, len(uniques))
+    uniques, positions = encode(arr)
+    mapped = [fn(u) for u in uniques.to_pylist()] + [fn(None)]
+    positions = np.where(positions < 0, len(mapped) - 1, positions)
     if arrow:
-        return pc.take(pa.array(mapped, TEXT), indices)
-    values = np.array(mapped, dtype=object)
-    return values[indices.to_numpy(zero_copy_only=False)] if n else np.zeros(0, dtype=object)
+        return pc.take(pa.array(mapped, TEXT), pa.array(positions))
+    return np.array(mapped, dtype=object)[positions] if n else np.zeros(0, dtype=object)
+
+
+def keep_rows(table: pa.Table, keep: np.ndarray) -> pa.Table:
+    """The rows where ``keep`` is true. When few rows go, the kept runs are zero-copy slices."""
+    if keep.all():
+        return table
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], keep.astype(np.int8), [0]])))
+    starts, stops = edges[0::2], edges[1::2]
+    if len(starts) > 10_000 or not len(starts):
+        return table.filter(pa.array(keep))
+    return pa.concat_tables([table.slice(a, b - a) for a, b in zip(starts, stops, strict=True)])
 
 
 def hex_ids(hashes: np.ndarray, prefix: str) -> pa.Array:
