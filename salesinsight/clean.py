@@ -32,7 +32,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-import unicodedata
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,6 +48,7 @@ from salesinsight.io.parse import date_order_evidence, parse_dates, parse_flags,
 from salesinsight.io.tables import (
     TEXT,
     empty_ledger,
+    encode,
     first_rows,
     hex_ids,
     keep_rows,
@@ -62,6 +62,7 @@ __all__ = [
     "CleanOptions",
     "Cleaned",
     "account_key",
+    "account_keys",
     "deal_type_of",
     "lead_source_group_of",
 ]
@@ -123,14 +124,30 @@ class Cleaned:
     decimal: str = ""
 
 
-_LEGAL = re.compile(
+_LEGAL = (
     r"\b(inc|incorporated|llc|l\.l\.c|ltd|limited|gmbh|ag|corp|corporation|co|company|plc|sa|s\.a"
-    r"|bv|b\.v|nv|oy|ab|as|srl|spa|pty|pte|kg|sro|s\.r\.o)\b\.?",
+    r"|bv|b\.v|nv|oy|ab|as|srl|spa|pty|pte|kg|sro|s\.r\.o)\b\.?"
 )
 
 
+def account_keys(names: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Derived account ids of many names at once (see :func:`account_key`), on distinct names."""
+    uniques, positions = encode(names)
+    text = pc.utf8_lower(pc.utf8_normalize(uniques, "NFKD"))
+    text = pc.replace_substring_regex(text, r"[^\x00-\x7f]", "")
+    text = pc.replace_substring_regex(text, r"[,&+]", " ")
+    key = pc.replace_substring_regex(
+        pc.replace_substring_regex(text, _LEGAL, " "), "[^0-9a-z]+", ""
+    )
+    whole = pc.replace_substring_regex(text, "[^0-9a-z]+", "")
+    key = pc.if_else(pc.equal(key, ""), whole, key)
+    key = pc.if_else(pc.equal(key, ""), pa.scalar(None, key.type), key).cast(TEXT)
+    return pc.take(key, pa.array(positions, mask=positions < 0))
+
+
 def account_key(name: str | None) -> str | None:
-    """The derived account id of an account name.
+    """The derived account id of an account name: accents, case, punctuation, spaces and legal
+    suffixes (Inc, LLC, GmbH, ...) removed.
 
     Examples
     --------
@@ -139,11 +156,7 @@ def account_key(name: str | None) -> str | None:
     """
     if name is None:
         return None
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
-    text = re.sub(r"[,&+]", " ", text)
-    stripped = _LEGAL.sub(" ", text)
-    key = re.sub(r"[^0-9a-z]+", "", stripped) or re.sub(r"[^0-9a-z]+", "", text)
-    return key or None
+    return account_keys(pa.array([name], TEXT))[0].as_py()
 
 
 _LEAD_RULES = (
@@ -399,7 +412,7 @@ def clean_deals(
     if col("account_id") is not None:
         out["account_id"] = col("account_id")
     elif col("account") is not None:
-        out["account_id"] = map_uniques(col("account"), account_key, n, arrow=True)
+        out["account_id"] = account_keys(col("account"))
     else:
         out["account_id"] = pa.nulls(n, TEXT)
     out["crm"] = pa.repeat(pa.scalar(crm, TEXT), n)

@@ -22,6 +22,7 @@ from salesinsight.clean import (
     _read_drops,
     _read_fixes,
     account_key,
+    account_keys,
     dedupe,
 )
 from salesinsight.io.files import RawTable
@@ -165,7 +166,11 @@ def clean_accounts(raw: RawTable, mapping: Mapping[str, str], opts: CleanOptions
         return table.column(h) if h is not None else None
 
     ledger = [_read_drops(raw)]
-    derived = map_uniques(col("account"), account_key, n) if col("account") is not None else None
+    derived = (
+        np.asarray(account_keys(col("account")).to_pylist(), dtype=object)
+        if col("account") is not None
+        else None
+    )
     ids, drop, frames = dedupe(
         raw, col("account_id"), np.zeros(n, bool), prefix="acct-", noun="account", derived=derived
     )
