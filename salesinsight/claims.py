@@ -72,7 +72,11 @@ OUTCOME_NEEDS = {
 }
 PANEL_OUTCOMES = ("proactive_opportunities", "opportunities", "won_revenue")
 # Panel columns standing for the deal-level proxies, and for the deal-level controls.
-PANEL_PROXIES = {"prior_won_deals": "prior_won_deals", "relationship_days": "relationship_years"}
+PANEL_PROXIES = {
+    "prior_won_deals": "prior_won_deals",
+    "relationship_days": "relationship_years",
+    "is_repeat_customer": "is_repeat_customer",
+}
 PANEL_CONTROLS = {"log_employees": "log_employees", "industry": "industry", "segment": "segment"}
 
 

@@ -22,6 +22,7 @@ PANEL_COLUMNS = [
     "exposure_years",
     "relationship_years",
     "prior_won_deals",
+    "is_repeat_customer",
     "opportunities",
     "proactive_opportunities",
     "won_revenue",
@@ -36,11 +37,20 @@ def _flag(data: pd.DataFrame, column: str) -> pd.Series:
     return data[column].astype("boolean").fillna(False).astype(bool)
 
 
+def _lookup(times: pd.Series, keys: pd.Series) -> pd.Series:
+    """The time of each key's account (NaT where it has none), aligned with `keys`."""
+    values = times.astype("datetime64[ns]").reindex(keys.to_numpy()).to_numpy()
+    return pd.Series(values, index=keys.index, dtype="datetime64[ns]")
+
+
 def account_years(data: pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
     """One row per account and calendar year, from the account's first deal to `as_of`.
 
     The account's first deal opens the relationship and is not counted among its opportunities
-    or revenue, so a young relationship is not credited with the deal that started it.
+    or revenue, so a young relationship is not credited with the deal that started it. Deals
+    count in the year they were created in, their revenue too (if they were won by `as_of`), so
+    the months a young relationship's deals take to close do not look like a slow start. Rows
+    are cut by the calendar only and described as of their start.
 
     Parameters
     ----------
@@ -55,12 +65,13 @@ def account_years(data: pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
     -------
     DataFrame
         ``account_id, year, exposure_years`` (years observed, at most 1),
-        ``relationship_years`` (age of the relationship at the middle of the observed part of
-        the year), ``prior_won_deals`` (won deals closed before the year's start),
-        ``opportunities`` (deals created in the year), ``proactive_opportunities`` (of which
-        rep-initiated or of a product new to the account; missing without either column),
-        ``won_revenue`` (amounts of won deals closed in the year; missing without ``amount``),
-        then the account's latest ``log_employees``, ``industry``, ``segment`` where present.
+        ``relationship_years`` (age of the relationship at the middle of the observed part of the
+        year), ``prior_won_deals`` (won deals closed by the row's start), ``is_repeat_customer``
+        (``prior_won_deals > 0``), ``opportunities`` (deals created in the year),
+        ``proactive_opportunities`` (of which rep-initiated or of a product new to the account;
+        missing without either column), ``won_revenue`` (amounts of those deals that were won;
+        missing without ``amount``), then the account's latest ``log_employees``, ``industry``,
+        ``segment`` where present.
 
     Examples
     --------
@@ -72,12 +83,13 @@ def account_years(data: pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
     ...     "amount": [100.0, 250.0, 80.0, 40.0],
     ... })
     >>> panel = account_years(deals, as_of="2024-01-01")
-    >>> panel[["account_id", "year", "exposure_years", "prior_won_deals", "opportunities",
-    ...        "won_revenue"]].round(2)
-      account_id  year  exposure_years  prior_won_deals  opportunities  won_revenue
-    0          A  2022             0.5                0              0          0.0
-    1          A  2023             1.0                1              2        250.0
-    2          B  2023             1.0                0              0          0.0
+    >>> panel[["account_id", "year", "exposure_years", "prior_won_deals", "opportunities"]]
+      account_id  year  exposure_years  prior_won_deals  opportunities
+    0          A  2022        0.501027                0              0
+    1          A  2023        0.999316                1              2
+    2          B  2023        0.999316                0              0
+    >>> panel["won_revenue"].tolist()
+    [0.0, 250.0, 0.0]
     """
     require_columns(data, ["account_id", "created_at", "status", "closed_at"], argument="data")
     created = pd.to_datetime(data["created_at"]).astype("datetime64[ns]")
@@ -113,7 +125,7 @@ def account_years(data: pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
             "year": np.concatenate(years) if years else np.array([], dtype=int),
         }
     )
-    opened = panel["account_id"].map(first).astype("datetime64[ns]")
+    opened = _lookup(first, panel["account_id"])
     year_start = pd.to_datetime({"year": panel["year"], "month": 1, "day": 1}).astype(
         "datetime64[ns]"
     )
@@ -122,46 +134,52 @@ def account_years(data: pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
     )
     start = year_start.where(year_start > opened, opened)
     end = year_end.where(year_end < cutoff, cutoff)
-    panel["exposure_years"] = (end - start) / _YEAR
-    panel["relationship_years"] = (start + (end - start) / 2 - opened) / _YEAR
-    panel["__start__"] = start
+
+    panel = panel.assign(__start__=start, __end__=end)
+    width = panel["__end__"] - panel["__start__"]
+    panel["exposure_years"] = width / _YEAR
+    panel["relationship_years"] = (panel["__start__"] + width / 2 - opened) / _YEAR
     panel = panel.loc[panel["exposure_years"] > 0].reset_index(drop=True)
 
     won = deals.loc[deals["won"] & deals["closed_at"].notna(), ["account_id", "closed_at"]]
     won = won.sort_values("closed_at", kind="stable")
     won["prior_won_deals"] = won.groupby("account_id").cumcount() + 1
-    ordered = panel.sort_values("__start__", kind="stable")
     prior = pd.merge_asof(
-        ordered.reset_index(),
+        panel.sort_values("__start__", kind="stable").reset_index(),
         won,
         left_on="__start__",
         right_on="closed_at",
         by="account_id",
-        allow_exact_matches=False,
     ).set_index("index")["prior_won_deals"]
     panel["prior_won_deals"] = prior.reindex(panel.index).fillna(0).astype(int)
+    # Status as of the row's start: rows are cut by the calendar only, never at an event of the
+    # account's own deals, which would make a row's length depend on what is counted in it.
+    panel["is_repeat_customer"] = panel["prior_won_deals"] > 0
 
-    later = deals.loc[~first_deal]
-    key = ["account_id", "year"]
-    created_in = later.assign(year=later["created_at"].dt.year)
-    counts = created_in.groupby(key).agg(
-        opportunities=("proactive", "size"), proactive_opportunities=("proactive", "sum")
+    # Each later deal belongs to the part of the panel it was created in; its revenue too, so
+    # that the months a new relationship's first deals take to close do not look like a ramp.
+    later = deals.loc[~first_deal].sort_values("created_at", kind="stable")
+    segment = pd.merge_asof(
+        later,
+        panel.reset_index()[["index", "account_id", "__start__"]].sort_values("__start__"),
+        left_on="created_at",
+        right_on="__start__",
+        by="account_id",
+    )["index"].to_numpy()
+    later = later.assign(segment=segment, revenue=later["amount"].where(later["won"], 0.0))
+    totals = later.groupby("segment").agg(
+        opportunities=("proactive", "size"),
+        proactive_opportunities=("proactive", "sum"),
+        won_revenue=("revenue", lambda v: v.sum(min_count=1)),
     )
-    booked = later.loc[later["won"] & (later["closed_at"] <= cutoff)]
-    revenue = (
-        booked.assign(year=booked["closed_at"].dt.year)
-        .groupby(key)["amount"]
-        .sum(min_count=1)
-        .rename("won_revenue")
-    )
-    panel = panel.join(counts, on=key).join(revenue, on=key)
+    panel = panel.join(totals)
     panel["opportunities"] = panel["opportunities"].fillna(0).astype(int)
     has_proactive = "rep_initiated" in data.columns or "is_new_product_for_account" in data.columns
     panel["proactive_opportunities"] = (
         panel["proactive_opportunities"].fillna(0).astype(int) if has_proactive else np.nan
     )
     has_amount = "amount" in data.columns and deals["amount"].notna().any()
-    panel["won_revenue"] = panel["won_revenue"].fillna(0.0) if has_amount else np.nan
+    panel["won_revenue"] = panel["won_revenue"].astype(float).fillna(0.0) if has_amount else np.nan
 
     columns = PANEL_COLUMNS.copy()
     present = [c for c in ACCOUNT_LEVEL if c in data.columns]

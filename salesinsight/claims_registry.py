@@ -272,12 +272,14 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "K7",
         f"Trusted relationships keep producing further business ({SOURCE}).",
-        ("relationship_days",),
+        ("relationship_days", "is_repeat_customer"),
         ("opportunities", "won_revenue"),
-        "more opportunities and revenue per year as the relationship ages",
+        "more opportunities and revenue per year as the relationship ages and once the account "
+        "has bought",
         1,
-        "Poisson rate models on an account-year panel with exposure (won revenue as a "
-        "pseudo-Poisson rate), errors clustered by account",
+        "Pseudo-Poisson rate models of new opportunities and of their won revenue on an "
+        "account-year panel (split at the account's first win) with exposure, errors clustered "
+        "by account",
         ("account_id", "created_at", "status", "closed_at"),
     ),
     Claim(
