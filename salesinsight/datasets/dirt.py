@@ -158,7 +158,15 @@ def test_record(sheet: Sheet, values: dict[str, str], rng: np.random.Generator) 
 
 
 def duplicate_rows(sheet: Sheet, k: int, rng: np.random.Generator) -> None:
-    """Repeat ``k`` rows exactly, a little further down."""
+    """Repeat ``k`` rows exactly, a little further down.
+
+    Examples
+    --------
+    >>> sheet = Sheet.from_columns("x.csv", {"ID": ["1", "2", "3"]}, id_column="ID")
+    >>> duplicate_rows(sheet, 1, np.random.default_rng(0))
+    >>> len(sheet.rows), sheet.manifest()["kind"].tolist()
+    (4, ['duplicate_row'])
+    """
     for row in sheet.pick(k, rng):
         copy = sheet.insert_copy(row, rng)
         sheet.notes.append(Note(copy, "duplicate_row", same_as=row, detail="exact duplicate of"))

@@ -91,6 +91,17 @@ def run_deals(
 
     ``log_amount_shift`` is what the price realisation of repeat customers adds to their
     log(amount); the quantity term gives the rest of ``effects.repeat_log_amount``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> pop = Population(
+    ...     size=np.zeros(5), entry=np.zeros(5, np.int64), seat=np.zeros(5, np.int64),
+    ...     rep_seat=np.array([0]), rep_start=np.array([-DAY]),
+    ...     unit_price=np.array([100.0, 400.0]), popularity=np.array([0.5, 0.5]))
+    >>> deals = run_deals(pop, Effects(), 0.0, 365 * DAY, rng)
+    >>> bool(np.all(np.diff(deals["created"]) >= 0)), sorted(deals)[:3]
+    (True, ['account', 'amount', 'close'])
     """
     n_acc, n_prod = len(pop.size), len(pop.unit_price)
     n_reps, n_seats = len(pop.rep_seat), int(pop.rep_seat.max()) + 1

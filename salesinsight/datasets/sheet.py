@@ -34,7 +34,17 @@ class Note:
 
 @dataclass
 class Sheet:
-    """A table of text cells as a vendor writes it, and the defects put into it."""
+    """A table of text cells as a vendor writes it, and the defects put into it.
+
+    Examples
+    --------
+    >>> sheet = Sheet.from_columns("x.csv", {"ID": ["1", "2"], "Amount": ["5", "7"]}, id_column="ID")
+    >>> sheet.set_cell(sheet.rows[1], "Amount", "", "blank_amount")
+    >>> sheet.to_bytes()
+    b'ID,Amount\\n1,5\\n2,\\n'
+    >>> sheet.manifest()[["row", "kind", "record_id", "clean_value"]].values.tolist()
+    [[2, 'blank_amount', '2', '7']]
+    """
 
     name: str
     headers: list[str]

@@ -158,7 +158,16 @@ def _activity_counts(world: World) -> pd.DataFrame:
 
 
 def salesforce_deals(world: World, name: str, ids: VendorIds, rng: np.random.Generator) -> Sheet:
-    """The opportunities as a Salesforce "Details Only" report export."""
+    """The opportunities as a Salesforce "Details Only" report export.
+
+    Examples
+    --------
+    >>> from salesinsight.datasets import simulate_world
+    >>> world, rng = simulate_world(n_accounts=30, seed=0), np.random.default_rng(0)
+    >>> sheet = salesforce_deals(world, "report.csv", vendor_ids(world, rng), rng)
+    >>> sheet.headers[:4], sheet.encoding, sheet.footer[-1][:12]
+    (['Opportunity ID', 'Opportunity Owner', 'Account Name', 'Opportunity Name'], 'cp1252', '"Copyright (')
+    """
     deals = world.deals
     n = len(deals)
     end = _end_dates(world)
