@@ -48,6 +48,7 @@ from salesinsight.exceptions import (
     StatisticalWarning,
 )
 from salesinsight.models import Caveats, build_design, require_columns
+from salesinsight.schemas import LEAD_SOURCE_GROUPS
 from salesinsight.stats import association
 from salesinsight.survival import time_to_close
 
@@ -55,6 +56,9 @@ __all__ = ["AUTO_CONTROLS", "Scorecard", "account_years", "evaluate_claims"]
 
 AUTO_CONTROLS = ("log_employees", "product", "industry", "segment", "created_year")
 REACTIVE_SOURCES = ("inbound", "existing_customer")
+SOURCE_FLAGS = ("is_referral", "rep_initiated")
+# A deal is proactive when the rep initiated it or it brings a product new to the account.
+PROACTIVE_PARTS = ["rep_initiated", "is_new_product_for_account"]
 MIN_ROWS = 10
 MIN_EVENTS = 5
 MIN_CLUSTERS = 20
@@ -65,8 +69,8 @@ OUTCOME_NEEDS = {
     "time_to_close": ("duration_days", "closed"),
     "time_to_win": ("duration_days", "closed", "won"),
     "price_realisation": ("list_price", "amount", "status"),
-    "proactive_deal": ("rep_initiated", "relationship_days"),
-    "proactive_opportunities": (),
+    "proactive_deal": ("proactive_deal", "relationship_days"),
+    "proactive_opportunities": ("proactive_deal",),
     "opportunities": (),
     "won_revenue": ("amount",),
 }
@@ -254,10 +258,18 @@ def _prepared(data: pd.DataFrame) -> pd.DataFrame:
         # Years as categories: trust accumulates with calendar time, so the period is adjusted
         # for level by level rather than as a straight trend.
         work["created_year"] = work["created_year"].astype("Int64").astype(str)
-    if "rep_initiated" in work.columns:
-        proactive = work["rep_initiated"].astype("boolean")
-        if not _missing(work, ["is_new_product_for_account"]):
-            proactive = proactive | work["is_new_product_for_account"].astype("boolean")
+    if "lead_source_group" in work.columns:
+        group = work["lead_source_group"].astype(str).where(work["lead_source_group"].notna())
+        if not group.isin(LEAD_SOURCE_GROUPS[:-1]).any():
+            # An export without lead sources maps every deal to "unknown": the flags derived
+            # from it would read False everywhere, which is not the same as knowing.
+            unknown = [c for c in ("lead_source_group", *SOURCE_FLAGS) if c in work.columns]
+            work[unknown] = pd.NA
+    present = [c for c in PROACTIVE_PARTS if not _missing(work, [c])]
+    if present:
+        proactive = work[present[0]].astype("boolean")
+        for column in present[1:]:
+            proactive = proactive | work[column].astype("boolean")
         work["proactive_deal"] = proactive.astype("Float64").astype(float)
     for proxy in PROXIES.values():
         if proxy.per != 1.0 and proxy.column in work.columns:
@@ -290,15 +302,22 @@ def _population(work: pd.DataFrame, claim: Claim) -> tuple[pd.DataFrame, str]:
         )
     if claim.id == "K4":
         later = pd.to_numeric(work["relationship_days"], errors="coerce") > 0
-        products = (
-            " Without products, only rep-initiated deals count as proactive."
-            if _missing(work, ["is_new_product_for_account"])
-            else ""
-        )
         return work.loc[later], (
-            f"Deals of accounts with earlier deals: {int(later.sum())} of {len(work)}.{products}"
+            f"Deals of accounts with earlier deals: {int(later.sum())} of {len(work)}. "
+            f"{_proactive_note(work)}"
         )
     return work, ""
+
+
+def _proactive_note(work: pd.DataFrame) -> str:
+    lacking = _missing(work, PROACTIVE_PARTS)
+    if lacking == ["is_new_product_for_account"]:
+        return "Without products, only rep-initiated deals count as proactive."
+    if lacking == ["rep_initiated"]:
+        return (
+            "Without lead sources, only deals of a product new to the account count as proactive."
+        )
+    return ""
 
 
 def _untestable(note: str) -> dict[str, Any]:
@@ -306,8 +325,12 @@ def _untestable(note: str) -> dict[str, Any]:
 
 
 def _needs_text(missing: Sequence[str]) -> str:
-    parts = [f"`{c}`" + (f" ({FIELD_HINTS[c]})" if c in FIELD_HINTS else "") for c in missing]
-    return f"Not testable: the data lack {', '.join(parts)}."
+    """Name the missing columns, grouped by the field of an export that would provide them."""
+    groups: dict[str, list[str]] = {}
+    for column in missing:
+        groups.setdefault(FIELD_HINTS.get(column, ""), []).append(f"`{column}`")
+    parts = [_and(columns) + (f" ({hint})" if hint else "") for hint, columns in groups.items()]
+    return f"Not testable: the data lack {_and(parts)}."
 
 
 def _run(fit: Callable[[], _Fit]) -> dict[str, Any]:
@@ -346,13 +369,7 @@ def _evaluate_test(
     alpha: float,
 ) -> dict[str, Any]:
     needed = list(claim.needs) + list(OUTCOME_NEEDS[outcome.name])
-    if outcome.name in PANEL_OUTCOMES:
-        if (
-            outcome.name == "proactive_opportunities"
-            and len(_missing(work, ["rep_initiated", "is_new_product_for_account"])) == 2
-        ):
-            needed.append("rep_initiated")
-    else:
+    if outcome.name not in PANEL_OUTCOMES:
         needed.append(proxy.column)
     missing = _missing(work, list(dict.fromkeys(needed)))
     if missing:
@@ -370,11 +387,20 @@ def _evaluate_test(
         options["controls"] = tuple(c for c in mapped if c in table.columns)
         if "product" in controls:
             prefix += " `product` does not apply to account-years and is left out."
+        if outcome.name == "proactive_opportunities":
+            prefix += f" {_proactive_note(work)}"
         term = PANEL_PROXIES[proxy.column]
         row = _run(lambda: _fit_rate(table, outcome=outcome.name, proxy=term, **options))
     else:
         frame, population = _population(work, claim)
         prefix = f"{population} {prefix}"
+        values = frame[proxy.column].dropna()
+        if proxy.is_flag and values.nunique() < 2:
+            value = bool(values.iloc[0]) if len(values) else None
+            return _untestable(
+                f"Not testable: `{proxy.column}` is {value} for all {len(values)} deals "
+                f"analysed, so there is nothing to compare. {prefix.strip()}"
+            )
         term = proxy.scaled
         if proxy.per != 1.0:
             prefix += f" `{proxy.column}` entered per {proxy.unit} as `{term}`."

@@ -105,7 +105,7 @@ def _claim_verdict(rows: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _sentence(row: pd.Series, control_words: str) -> str:
+def _sentence(row: pd.Series) -> str:
     proxy = PROXIES[row["proxy"]]
     phrase = OUTCOMES[row["outcome"]].phrase.format(ratio=_ratio(row["estimate"]))
     who = (
@@ -113,7 +113,7 @@ def _sentence(row: pd.Series, control_words: str) -> str:
         if proxy.is_flag
         else f"for each additional {proxy.unit}"
     )
-    adjusted = f"after {control_words}" if row["adjustment"] == "controlled" else "without controls"
+    adjusted = "after controls" if row["adjustment"] == "controlled" else "without controls"
     return (
         f"{phrase[0].upper()}{phrase[1:]} {who} (adjusted 95% CI "
         f"{_number(row['ci_low'])}–{_number(row['ci_high'])}, {adjusted}, n = {row['n']}): "
@@ -131,7 +131,7 @@ def _comparison(naive: pd.Series, controlled: pd.Series, control_words: str) -> 
             f"the controls shrink it, so part of the raw difference goes with {control_words} "
             "rather than with trust"
             if toward_one
-            else "the estimates differ less than the precision does"
+            else "the two estimates are close and only their precision differs"
             if not moved
             else f"{control_words} move the estimate away from no effect"
         )
@@ -157,7 +157,7 @@ def _claim_paragraph(claim_id: str, rows: pd.DataFrame, control_words: str) -> s
             continue
         lead = tested[tested["adjustment"] == "controlled"]
         main = (lead if len(lead) else tested).iloc[0]
-        parts.append(_sentence(main, control_words))
+        parts.append(_sentence(main))
         if len(tested) == 2:
             naive = tested[tested["adjustment"] == "naive"].iloc[0]
             text = _comparison(naive, main, control_words)
@@ -231,7 +231,9 @@ class Scorecard:
             "predicted side of no effect."
         ]
         if self.controls:
-            lines[0] += f" Controlled rows adjust for {self.control_words}."
+            lines[0] += f" Controlled rows adjust for {self.control_words}" + (
+                " (account-year rows for all but product)." if "product" in self.controls else "."
+            )
         if self.missing_controls:
             lines[0] += (
                 f" The data lack {', '.join(self.missing_controls)}, so those could not be "

@@ -176,7 +176,7 @@ CONTROL_WORDS = {
 
 # What an export would need to carry for a missing column to be derived.
 FIELD_HINTS = {
-    "list_price": "a list price per deal (from the price book)",
+    "list_price": "a list price per deal, from the price book",
     "product": "a product column",
     "is_new_product_for_account": "a product column",
     "lead_source_group": "a lead source column",
@@ -191,7 +191,8 @@ FIELD_HINTS = {
     "created_at": "creation dates",
     "closed_at": "close dates",
     "duration_days": "creation and close dates",
-    "price_realisation": "a list price per deal (from the price book)",
+    "price_realisation": "a list price per deal, from the price book",
+    "proactive_deal": "a lead source or a product column",
 }
 
 _K1_PROXIES = (
