@@ -278,6 +278,19 @@ def _prepared(data: pd.DataFrame) -> pd.DataFrame:
     return work
 
 
+def _snapshot(work: pd.DataFrame) -> pd.Timestamp | None:
+    """The `as_of` the features were computed at: where open deals' durations end."""
+    if _missing(work, ["created_at", "duration_days", "closed"]):
+        return None
+    created = pd.to_datetime(work["created_at"])
+    still_open = work["closed"].astype("boolean").eq(False).fillna(False).astype(bool)
+    ends = created[still_open] + pd.to_timedelta(work.loc[still_open, "duration_days"], unit="D")
+    latest = [created.max(), ends.max()]
+    if "closed_at" in work.columns:
+        latest.append(pd.to_datetime(work["closed_at"]).max())
+    return max(t for t in latest if pd.notna(t))
+
+
 def _cluster_for(work: pd.DataFrame, claim: Claim) -> tuple[str | None, str]:
     cluster = "owner" if claim.id == "K6" else "account_id"
     if _missing(work, [cluster]):
@@ -379,14 +392,11 @@ def _evaluate_test(
     prefix = cluster_note
     if outcome.name in PANEL_OUTCOMES:
         table = panel()
-        mapped = tuple(
-            "year" if c == "created_year" else PANEL_CONTROLS.get(c, c)
-            for c in controls
-            if c != "product"
-        )
-        options["controls"] = tuple(c for c in mapped if c in table.columns)
-        if "product" in controls:
-            prefix += " `product` does not apply to account-years and is left out."
+        names = {c: "year" if c == "created_year" else PANEL_CONTROLS.get(c) for c in controls}
+        options["controls"] = tuple(n for n in names.values() if n in table.columns)
+        dropped = [f"`{c}`" for c, n in names.items() if n not in table.columns]
+        if dropped:
+            prefix += f" {_and(dropped)} not known per account-year, so left out."
         if outcome.name == "proactive_opportunities":
             prefix += f" {_proactive_note(work)}"
         term = PANEL_PROXIES[proxy.column]
@@ -396,10 +406,13 @@ def _evaluate_test(
         prefix = f"{population} {prefix}"
         values = frame[proxy.column].dropna()
         if proxy.is_flag and values.nunique() < 2:
-            value = bool(values.iloc[0]) if len(values) else None
+            which = (
+                f"`{proxy.column}` is {bool(values.iloc[0])} for all {len(values)} deals analysed"
+                if len(values)
+                else f"no deal analysed has a value of `{proxy.column}`"
+            )
             return _untestable(
-                f"Not testable: `{proxy.column}` is {value} for all {len(values)} deals "
-                f"analysed, so there is nothing to compare. {prefix.strip()}"
+                f"Not testable: {which}, so there is nothing to compare. {prefix.strip()}"
             )
         term = proxy.scaled
         if proxy.per != 1.0:
@@ -427,6 +440,14 @@ def _select_claims(claims: Any) -> list[Claim]:
     chosen = []
     for item in [claims] if isinstance(claims, str | Claim) else list(claims):
         if isinstance(item, Claim):
+            unknown = [p for p in item.proxies if p not in PROXIES]
+            unknown += [o for o in item.outcomes if o not in OUTCOMES]
+            if unknown:
+                raise InvalidValueError(
+                    f"Claim {item.id} names {', '.join(map(repr, unknown))}, which the scorecard "
+                    f"cannot test; proxies must be among {', '.join(PROXIES)} and outcomes "
+                    f"among {', '.join(OUTCOMES)}."
+                )
             chosen.append(item)
         elif isinstance(item, str) and item.upper() in by_id:
             chosen.append(by_id[item.upper()])
@@ -560,7 +581,7 @@ def evaluate_claims(
 
     def panel() -> pd.DataFrame:
         if "panel" not in cache:
-            table = account_years(work)
+            table = account_years(work, as_of=_snapshot(work))
             table["year"] = table["year"].astype(str)
             cache["panel"] = table
         return cache["panel"]

@@ -204,6 +204,8 @@ class TestEvaluateClaims:
             evaluate_claims(data, alpha=1.5)
         with pytest.raises(InvalidValueError, match="K9"):
             evaluate_claims(data, claims=["K1", "K9"])
+        with pytest.raises(InvalidValueError, match="'tenure'"):
+            evaluate_claims(data, claims=[replace(CLAIMS[0], proxies=("tenure",))])
         with pytest.raises(ColumnNotFoundError, match="employes"):
             evaluate_claims(data, claims="K1", controls=["employes"])
 
