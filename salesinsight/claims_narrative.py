@@ -311,7 +311,7 @@ class Scorecard:
             ),
             Line2D([], [], color="#555555", marker="o", linestyle="none", label="controlled"),
         ]
-        ax.legend(handles=handles, loc="best")
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         ax.set_title("The book's claims against the data")
         return ax
 
