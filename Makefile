@@ -32,6 +32,9 @@ $(VENV)/.dev-installed: pyproject.toml $(PIN) | $(BIN)/python
 report: $(VENV)/.run-installed
 	$(BIN)/salesinsight report
 
+# One BLAS thread per pytest worker: two workers on two cores, no oversubscription.
+test: export OPENBLAS_NUM_THREADS := 1
+test: export OMP_NUM_THREADS := 1
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
