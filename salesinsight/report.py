@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,7 +52,6 @@ __all__ = [
     "notebook_html",
     "notebook_title",
     "check_out_dir",
-    "prepare_out_dir",
     "write_report",
     "write_table",
 ]
@@ -155,39 +155,42 @@ def find_notebooks(notebooks_dir: str | os.PathLike[str] | None = None) -> list[
     return found
 
 
-def _kernel_manager_class() -> type:
-    """A kernel manager that starts ipykernel with the running interpreter, quietly.
+def _kernel_manager_class(cwd: Path, kernel_name: str | None) -> type:
+    """A kernel manager that starts the kernel in `cwd`, quietly, with inline plots.
 
-    A kernelspec named ``python3`` may point at another environment, which would lack
-    salesinsight; starting ``sys.executable`` avoids that. The kernel's own log (a warning about
-    unencrypted local TCP) is silenced unless debugging, and a non-inline MPLBACKEND from the
-    caller's environment (``make`` exports Agg) is dropped so that plots are captured as PNGs.
+    Without `kernel_name`, ipykernel runs on the running interpreter: a kernelspec named
+    ``python3`` may point at another environment, which would lack salesinsight. The kernel's own
+    log (a warning about unencrypted local TCP) is silenced unless debugging, and a non-inline
+    MPLBACKEND from the caller's environment (``make`` exports Agg) is dropped so that plots are
+    captured as PNGs. The working directory is set here rather than by papermill, which changes
+    the whole process's directory and so cannot run notebooks side by side.
     """
     from jupyter_client.kernelspec import KernelSpec
     from jupyter_client.manager import AsyncKernelManager
 
-    class CurrentPythonKernelManager(AsyncKernelManager):
+    class QuietKernelManager(AsyncKernelManager):
         @property
-        def kernel_spec(self) -> KernelSpec:
-            if self._kernel_spec is None:
+        def kernel_spec(self) -> KernelSpec | None:
+            if self._kernel_spec is None and kernel_name is None:
                 self._kernel_spec = KernelSpec(
                     argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
                     display_name="Python 3 (ipykernel)",
                     language="python",
                     resource_dir="",
                 )
-            return self._kernel_spec
+            return super().kernel_spec
 
         async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
             env = dict(kw.pop("env", None) or os.environ)
             if "inline" not in env.get("MPLBACKEND", "inline"):
                 env.pop("MPLBACKEND")
             kw["env"] = env
+            kw.setdefault("cwd", str(cwd))
             if not logging.getLogger("salesinsight").isEnabledFor(logging.DEBUG):
                 kw.setdefault("stderr", subprocess.DEVNULL)
             await super().start_kernel(**kw)
 
-    return CurrentPythonKernelManager
+    return QuietKernelManager
 
 
 def _redact_salt(notebook: Mapping[str, Any]) -> None:
@@ -220,8 +223,9 @@ def execute_notebooks(
     progress: Progress | None = None,
     kernel_name: str | None = None,
     timeout: float = 1800,
+    jobs: int = 1,
 ) -> list[Path]:
-    """Execute notebooks with papermill, one after the other.
+    """Execute notebooks with papermill, one after the other or side by side.
 
     Parameters
     ----------
@@ -241,6 +245,9 @@ def execute_notebooks(
         installed kernelspecs say.
     timeout : float, default 1800
         Seconds a single cell may run.
+    jobs : int, default 1
+        Notebooks executed at the same time, each in its own kernel (one per CPU core is
+        plenty). Each kernel starts in its notebook's folder.
 
     Returns
     -------
@@ -266,16 +273,12 @@ def execute_notebooks(
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    engine: dict[str, Any] = {}
-    if kernel_name is None:
-        kernel_name = "python3"
-        engine["kernel_manager_class"] = _kernel_manager_class()
     sources = [Path(n).resolve() for n in notebooks]
     target_dir = Path(out_dir).resolve() if out_dir is not None else None
     if target_dir is not None:
         target_dir.mkdir(parents=True, exist_ok=True)
-    outputs: list[Path] = []
-    for i, source in enumerate(sources, start=1):
+
+    def run(i: int, source: Path) -> Path:
         target = source if target_dir is None else target_dir / source.name
         _say(progress, f"notebook {i}/{len(sources)}: {source.stem} ...")
         start = time.perf_counter()
@@ -285,12 +288,13 @@ def execute_notebooks(
                 str(source),
                 str(target),
                 parameters=dict(parameters) if parameters else None,
-                kernel_name=kernel_name,
+                kernel_name=kernel_name or "python3",
+                # Notebooks written by tools that leave out the kernelspec still run, as Python.
+                language="python",
                 progress_bar=False,
                 request_save_on_cell_execute=False,
-                cwd=str(source.parent),
                 execution_timeout=timeout,
-                **engine,
+                kernel_manager_class=_kernel_manager_class(source.parent, kernel_name),
             )
         except PapermillExecutionError as exc:
             error = exc
@@ -310,8 +314,13 @@ def execute_notebooks(
             ) from None
         _say(progress, f"notebook {i}/{len(sources)}: {source.stem} done in "
                        f"{time.perf_counter() - start:.1f} s")  # fmt: skip
-        outputs.append(target)
-    return outputs
+        return target
+
+    if jobs <= 1 or len(sources) <= 1:
+        return [run(i, source) for i, source in enumerate(sources, start=1)]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(run, i, source) for i, source in enumerate(sources, start=1)]
+    return [future.result() for future in futures]
 
 
 def notebook_title(notebook: Mapping[str, Any], default: str) -> str:
@@ -380,11 +389,36 @@ def _read_marker(out_dir: Path) -> dict[str, Any] | None:
     return content if isinstance(content, dict) else {}
 
 
-def check_out_dir(out_dir: str | os.PathLike[str], *, force: bool = False) -> None:
+def _report_files(notebooks: Sequence[Path]) -> list[str]:
+    pages = [f"{n.stem}.html" for n in notebooks]
+    executed = [f"notebooks/{n.name}" for n in notebooks]
+    tables = ["scorecard.csv", "scorecard.md", "ledger.csv", "deals.parquet"]
+    return ["index.html", *tables, *pages, *executed]
+
+
+def check_out_dir(
+    out_dir: str | os.PathLike[str],
+    *,
+    force: bool = False,
+    inputs: Iterable[str | os.PathLike[str]] = (),
+    notebooks: Sequence[Path] = (),
+) -> None:
     """Refuse an output folder a report may not be written into, without touching anything.
 
     Fine: a new or empty folder, or one holding an earlier report (the ``.salesinsight-report``
-    marker). Refused unless `force`: any other non-empty folder. Always refused: a file.
+    marker). Refused unless `force`: any other non-empty folder. Always refused: a file, and a
+    folder where a report file would replace one of the `inputs`.
+
+    Parameters
+    ----------
+    out_dir : str or path
+        The report folder.
+    force : bool, default False
+        Accept a non-empty folder that is not an earlier report.
+    inputs : iterable of paths
+        The files the report reads (exports, exchange rates); never overwritten.
+    notebooks : sequence of Path
+        The notebooks the report will run, which name some of its files.
 
     Raises
     ------
@@ -402,10 +436,17 @@ def check_out_dir(out_dir: str | os.PathLike[str], *, force: bool = False) -> No
     salesinsight.report.ReportSetupError: Output folder ... is not empty and holds no earlier ...
     >>> check_out_dir(folder, force=True)
     """
-    folder = Path(out_dir).expanduser()
+    folder = Path(out_dir).expanduser().resolve()
     if folder.exists() and not folder.is_dir():
         raise ReportSetupError(
             f"--out {str(out_dir)!r} is a file; the report needs a folder. Choose another path."
+        )
+    protected = {Path(p).expanduser().resolve() for p in inputs}
+    clash = [name for name in _report_files(notebooks) if (folder / name) in protected]
+    if clash:
+        raise ReportSetupError(
+            f"Writing {clash[0]!r} into {str(out_dir)!r} would overwrite an input file. "
+            "Choose another --out folder."
         )
     if force or not folder.is_dir() or _read_marker(folder) is not None:
         return
@@ -416,49 +457,13 @@ def check_out_dir(out_dir: str | os.PathLike[str], *, force: bool = False) -> No
         )
 
 
-def prepare_out_dir(
-    out_dir: str | os.PathLike[str],
-    *,
-    force: bool = False,
-    inputs: Iterable[str | os.PathLike[str]] = (),
-) -> Path:
-    """Check `out_dir` (:func:`check_out_dir`), create it, and clear an earlier report there.
-
-    Only the files an earlier report listed in its marker are removed, never an input file; with
-    `force` in a foreign folder nothing is removed and only the report's own file names are
-    written.
-
-    Parameters
-    ----------
-    out_dir : str or path
-        The report folder.
-    force : bool, default False
-        Write into a non-empty folder that is not an earlier report.
-    inputs : iterable of paths
-        The files read, which must survive.
-
-    Returns
-    -------
-    Path
-        The folder, resolved and created.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> folder = pathlib.Path(tempfile.mkdtemp()) / "report"
-    >>> prepare_out_dir(folder).is_dir()
-    True
-    """
-    check_out_dir(out_dir, force=force)
-    folder = Path(out_dir).expanduser().resolve()
-    protected = {Path(p).expanduser().resolve() for p in inputs}
+def _clear_earlier_report(folder: Path, *, protected: set[Path]) -> None:
+    """Remove the files an earlier report listed in its marker (never an input file)."""
     marker = _read_marker(folder) if folder.is_dir() else None
     for name in (marker or {}).get("files", []):
         old = (folder / name).resolve()
         if folder in old.parents and old.is_file() and old not in protected:
             old.unlink()
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def write_report(
@@ -469,6 +474,7 @@ def write_report(
     notebooks_dir: str | os.PathLike[str] | None = None,
     force: bool = False,
     show_code: bool = False,
+    jobs: int | None = None,
     progress: Progress | None = None,
 ) -> Path:
     """Execute the notebooks on an analysis and write the report folder.
@@ -479,7 +485,8 @@ def write_report(
         From :func:`salesinsight.pipeline.load_analysis`. The notebooks get its `parameters`, so
         they analyse the same export with the same options (pseudonyms included).
     out_dir : str or path
-        The report folder; see :func:`prepare_out_dir` for when it may be non-empty.
+        The report folder; see :func:`check_out_dir` for when it may be non-empty. The files an
+        earlier report there wrote are replaced; nothing else is removed.
     card : Scorecard, optional
         ``evaluate_claims(analysis.data)`` if already computed.
     notebooks_dir : str or path, optional
@@ -488,6 +495,8 @@ def write_report(
         Write into a non-empty folder that is not an earlier report.
     show_code : bool, default False
         Show the notebooks' code cells in the HTML pages.
+    jobs : int, optional
+        Notebooks run side by side; default: two, or one on a single-core machine.
     progress : callable, optional
         Called with one short line per step.
 
@@ -499,7 +508,7 @@ def write_report(
     Raises
     ------
     ReportSetupError
-        Output folder refused, or no notebooks found.
+        Output folder refused (see :func:`check_out_dir`), or no notebooks found.
     NotebookError
         A notebook failed.
     """
@@ -510,19 +519,12 @@ def write_report(
     inputs = [Path(p) for p in analysis.parameters.get("export_paths", "").split(os.pathsep) if p]
     if analysis.parameters.get("fx_path"):
         inputs.append(Path(analysis.parameters["fx_path"]))
-    pages = [(f"{n.stem}.html", n) for n in notebooks]
-    tables = ["scorecard.csv", "scorecard.md", "ledger.csv", "deals.parquet"]
-    files = ["index.html", *tables, *(p for p, _ in pages)]
-    files += [f"notebooks/{n.name}" for n in notebooks]
-    target = Path(out_dir).expanduser().resolve()
-    protected = {p.expanduser().resolve() for p in inputs}
-    clash = [name for name in files if (target / name).resolve() in protected]
-    if clash:
-        raise ReportSetupError(
-            f"Writing {clash[0]!r} into {str(out_dir)!r} would overwrite an input file. "
-            "Choose another --out folder."
-        )
-    folder = prepare_out_dir(out_dir, force=force, inputs=inputs)
+    check_out_dir(out_dir, force=force, inputs=inputs, notebooks=notebooks)
+    jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
+    folder = Path(out_dir).expanduser().resolve()
+    _clear_earlier_report(folder, protected={p.expanduser().resolve() for p in inputs})
+    folder.mkdir(parents=True, exist_ok=True)
+    files = _report_files(notebooks)
     # Marked first, so that a run stopped half-way is still recognised as a report folder.
     marker = {
         "salesinsight": __version__,
@@ -537,22 +539,26 @@ def write_report(
         _say(progress, "evaluating the claims")
         card = evaluate_claims(analysis.data)
     executed = execute_notebooks(
-        notebooks, out_dir=folder / "notebooks", parameters=analysis.parameters, progress=progress
+        notebooks,
+        out_dir=folder / "notebooks",
+        parameters=analysis.parameters,
+        progress=progress,
+        jobs=jobs,
     )
 
     _say(progress, f"writing the report to {folder}")
-    titles = []
-    for (page, _), notebook in zip(pages, executed, strict=True):
+    pages = []
+    for notebook in executed:
         title, body = notebook_html(notebook, show_code=show_code)
-        (folder / page).write_text(body, encoding="utf-8")
-        titles.append((page, title))
+        (folder / f"{notebook.stem}.html").write_text(body, encoding="utf-8")
+        pages.append((f"{notebook.stem}.html", title))
     write_table(card.table, folder / "scorecard.csv")
     (folder / "scorecard.md").write_text(card.to_markdown(), encoding="utf-8")
     write_table(analysis.export.ledger, folder / "ledger.csv")
     write_table(analysis.data, folder / "deals.parquet")
     index = folder / "index.html"
     index.write_text(
-        _index_page(analysis, card, pages=titles, version=__version__), encoding="utf-8"
+        _index_page(analysis, card, pages=pages, version=__version__), encoding="utf-8"
     )
     return index
 

@@ -17,13 +17,13 @@ from salesinsight.report import (
     REPORT_MARKER,
     NotebookError,
     ReportSetupError,
+    _clear_earlier_report,
     check_out_dir,
     execute_notebooks,
     find_notebooks,
     main,
     notebook_html,
     notebook_title,
-    prepare_out_dir,
     write_report,
 )
 
@@ -169,28 +169,35 @@ class TestCheckOutDir:
             check_out_dir(tmp_path)
         check_out_dir(tmp_path, force=True)
 
+    def test_an_input_that_a_report_file_would_replace_is_refused(self, tmp_path):
+        notebooks = [tmp_path / "src" / "01-a.ipynb"]
+        check_out_dir(tmp_path, inputs=[tmp_path / "deals.csv"], notebooks=notebooks)
+        for name in ("ledger.csv", "01-a.html"):
+            with pytest.raises(ReportSetupError, match="overwrite an input"):
+                check_out_dir(tmp_path, force=True, inputs=[tmp_path / name], notebooks=notebooks)
+
     def test_a_file_is_refused_even_forced(self, tmp_path):
         (tmp_path / "f").write_text("x")
         with pytest.raises(ReportSetupError, match="is a file"):
             check_out_dir(tmp_path / "f", force=True)
 
 
-class TestPrepareOutDir:
+class TestClearEarlierReport:
     def test_clears_only_what_the_earlier_report_wrote_and_never_an_input(self, tmp_path):
         for name in ("index.html", "ledger.csv", "mine.txt", "deals.csv"):
             (tmp_path / name).write_text("x")
         listed = ["index.html", "ledger.csv", "deals.csv", "../outside.txt"]
         (tmp_path.parent / "outside.txt").write_text("keep")
         (tmp_path / REPORT_MARKER).write_text(json.dumps({"files": listed}))
-        prepare_out_dir(tmp_path, inputs=[tmp_path / "deals.csv"])
+        _clear_earlier_report(tmp_path, protected={tmp_path / "deals.csv"})
         assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
             [REPORT_MARKER, "mine.txt", "deals.csv"]
         )
         assert (tmp_path.parent / "outside.txt").exists()
 
-    def test_forced_foreign_folder_loses_nothing(self, tmp_path):
+    def test_a_foreign_folder_loses_nothing(self, tmp_path):
         (tmp_path / "index.html").write_text("theirs")
-        prepare_out_dir(tmp_path, force=True)
+        _clear_earlier_report(tmp_path, protected=set())
         assert (tmp_path / "index.html").read_text() == "theirs"
 
 

@@ -1,0 +1,535 @@
+"""The ``salesinsight`` command: from a CRM export to a shareable HTML report.
+
+Heavy libraries (pandas, papermill, nbconvert) are imported inside the commands, so ``--help`` and
+``--version`` answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import shutil
+import sys
+import traceback
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from salesinsight import __version__
+from salesinsight.exceptions import DataQualityWarning, SalesInsightError, StatisticalWarning
+
+__all__ = ["EXIT_DATA", "EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "main"]
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_DATA = 3
+
+CRMS = ("auto", "salesforce", "hubspot", "pipedrive", "zoho", "dynamics", "generic")
+
+EXIT_CODES = """exit codes:
+  0  success
+  1  unexpected failure (a notebook or a bug): rerun with --debug and report the traceback
+  2  bad usage: unknown option, output folder refused, no notebooks found
+  3  bad input data: a missing or unreadable export, a bad date, a bad exchange-rate file"""
+
+MAIN_EPILOG = f"""examples:
+  salesinsight report                          the bundled sample -> reports/sample/index.html
+  salesinsight report report1718000000000.csv tasks.csv --pseudonymize
+  salesinsight clean hubspot-crm-exports-deals-2024-06-01.csv --out deals.parquet
+  salesinsight claims report1718000000000.csv --format markdown
+  salesinsight sample --out example-exports
+
+Run `salesinsight COMMAND --help` for the options of a command.
+
+{EXIT_CODES}"""
+
+REPORT_EPILOG = f"""examples:
+  salesinsight report
+      analyse the bundled sample; writes reports/sample/index.html
+  salesinsight report report1718000000000.csv tasks.csv --out reports/q2 --as-of 2024-06-30
+      a Salesforce deals report and its activities; open deals censored on 30 June 2024
+  salesinsight report pipedrive-deals.csv --currency EUR --fx rates.csv --pseudonymize
+      convert every deal to EUR with rates.csv (columns currency,rate) and hide all names
+
+--pseudonymize uses a random salt per run, so pseudonyms differ between reports; set the
+environment variable SALESINSIGHT_SALT to a secret of your own to keep them stable.
+
+{EXIT_CODES}"""
+
+CLEAN_EPILOG = f"""examples:
+  salesinsight clean report1718000000000.csv --out deals.parquet
+      writes deals.parquet and, beside it, deals.ledger.csv (every dropped or changed value)
+  salesinsight clean deals.csv tasks.csv --out clean/deals.csv --pseudonymize
+      CSV output (Excel-safe), activities in clean/deals.activities.csv, names pseudonymized
+
+{EXIT_CODES}"""
+
+CLAIMS_EPILOG = f"""examples:
+  salesinsight claims report1718000000000.csv
+  salesinsight claims hubspot-crm-exports-deals-2024-06-01.csv --format json > scorecard.json
+
+{EXIT_CODES}"""
+
+SAMPLE_EPILOG = f"""examples:
+  salesinsight sample --out example-exports
+      then: salesinsight report example-exports/<deals file> example-exports/<activities file>
+
+{EXIT_CODES}"""
+
+
+class UsageError(Exception):
+    """A command line that cannot be carried out as given (exit code 2)."""
+
+
+class _Console:
+    """Where the command talks: results on stdout, progress and warnings on stderr."""
+
+    def __init__(self, *, quiet: bool, debug: bool) -> None:
+        self.quiet = quiet
+        self.debug = debug
+        self.caveats = 0
+        self._seen: set[str] = set()
+
+    def progress(self, message: str) -> None:
+        if not self.quiet:
+            print(f"salesinsight: {message}", file=sys.stderr, flush=True)
+
+    def warn(self, message: str) -> None:
+        if not self.quiet:
+            print(f"salesinsight: warning: {message}", file=sys.stderr, flush=True)
+
+    def out(self, text: str = "") -> None:
+        print(text, flush=True)
+
+    def show_warning(
+        self,
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
+        if issubclass(category, StatisticalWarning) and not self.debug:
+            # Each caveat is repeated in the note of its scorecard row; one line says so.
+            self.caveats += 1
+            return
+        if not (issubclass(category, DataQualityWarning) or self.debug):
+            return
+        text = " ".join(str(message).split())
+        if text not in self._seen:
+            self._seen.add(text)
+            self.warn(text)
+
+    def caveats_note(self) -> None:
+        """One line for the statistical caveats collected so far."""
+        if self.caveats:
+            self.progress(
+                f"{self.caveats} statistical caveat(s) (small samples, separation, ...): "
+                "see the note column of the scorecard"
+            )
+        self.caveats = 0
+
+
+def _add_input_options(parser: argparse.ArgumentParser, *, as_of: bool = True) -> None:
+    group = parser.add_argument_group("reading the export")
+    group.add_argument(
+        "--crm",
+        choices=CRMS,
+        default="auto",
+        help="vendor of the export (default: detect it from the headers)",
+    )
+    group.add_argument(
+        "--currency",
+        default="USD",
+        metavar="CODE",
+        help="reporting currency of the amounts (default: USD)",
+    )
+    group.add_argument(
+        "--fx",
+        metavar="RATES.csv",
+        default="",
+        help="exchange rates, a CSV with columns currency,rate (units of the reporting currency "
+        "per unit); needed when deals are in several currencies",
+    )
+    if as_of:
+        group.add_argument(
+            "--as-of",
+            metavar="DATE",
+            default="",
+            help="snapshot date at which open deals are censored (default: the export's latest "
+            "date)",
+        )
+    group.add_argument(
+        "--pseudonymize",
+        action="store_true",
+        help="replace account, contact and owner names by salted pseudonyms in every output",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress output"
+    )
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show tracebacks and all warnings",
+    )
+    parser = argparse.ArgumentParser(
+        prog="salesinsight",
+        description="Read a CRM export, clean it without losing a row, and test whether trust "
+        "makes deals bigger and faster, the claims of Mark Hunter's A Mind for Sales.",
+        epilog=MAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"salesinsight {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help: str, epilog: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=help,
+            description=help[0].upper() + help[1:] + ".",
+            epilog=epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[common],
+        )
+
+    report = command(
+        "report", "analyse an export and write the HTML report (default: the sample)", REPORT_EPILOG
+    )
+    report.add_argument(
+        "exports", nargs="*", metavar="EXPORT", help="export file(s); none: the bundled sample"
+    )
+    _add_input_options(report)
+    out = report.add_argument_group("writing the report")
+    out.add_argument(
+        "--out",
+        metavar="DIR",
+        help="report folder (default: reports/<export name>/, reports/sample/ for the sample)",
+    )
+    out.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty folder that is not an earlier report",
+    )
+    out.add_argument(
+        "--notebooks", metavar="DIR", help="folder of numbered notebooks (default: the project's)"
+    )
+    out.add_argument("--show-code", action="store_true", help="show the code cells in the pages")
+    report.set_defaults(func=_report)
+
+    clean = command("clean", "write the cleaned deals and the ledger of changes", CLEAN_EPILOG)
+    clean.add_argument("exports", nargs="+", metavar="EXPORT", help="export file(s)")
+    _add_input_options(clean, as_of=False)
+    clean.add_argument(
+        "--out",
+        metavar="FILE",
+        required=True,
+        help="deals file, .parquet or .csv; the ledger goes beside it as <name>.ledger.csv",
+    )
+    clean.add_argument("--force", action="store_true", help="replace existing output files")
+    clean.set_defaults(func=_clean)
+
+    claims = command("claims", "print the claims scorecard of an export", CLAIMS_EPILOG)
+    claims.add_argument("exports", nargs="+", metavar="EXPORT", help="export file(s)")
+    _add_input_options(claims)
+    claims.add_argument(
+        "--format",
+        choices=("table", "markdown", "csv", "json"),
+        default="table",
+        help="output format (default: a table for the terminal)",
+    )
+    claims.set_defaults(func=_claims)
+
+    sample = command("sample", "write the bundled sample exports to a folder", SAMPLE_EPILOG)
+    sample.add_argument("--out", metavar="DIR", required=True, help="folder to write into")
+    sample.add_argument("--force", action="store_true", help="replace existing files")
+    sample.set_defaults(func=_sample)
+    return parser
+
+
+def _salt(args: argparse.Namespace) -> str:
+    if not args.pseudonymize:
+        return ""
+    return os.environ.get("SALESINSIGHT_SALT", "") or secrets.token_hex(16)
+
+
+def _load(args: argparse.Namespace, console: _Console) -> Any:
+    from salesinsight.pipeline import load_analysis
+
+    analysis = load_analysis(
+        list(args.exports),
+        crm=args.crm,
+        currency=args.currency,
+        fx_path=args.fx,
+        as_of=getattr(args, "as_of", ""),
+        pseudonymize=args.pseudonymize,
+        salt=_salt(args),
+        progress=console.progress,
+    )
+    _hint_missing_rates(analysis.export.deals, args.currency, console)
+    return analysis
+
+
+def _hint_missing_rates(deals: Any, currency: str, console: _Console) -> None:
+    """Say so when deals lost their amount for want of an exchange rate: --fx would keep them."""
+    needed = {"amount", "amount_original", "currency"}
+    if not needed <= set(deals.columns):
+        return
+    foreign = deals["currency"].str.upper() != currency.upper()
+    lost = deals["amount"].isna() & deals["amount_original"].notna() & foreign
+    if lost.any():
+        codes = ", ".join(sorted(deals.loc[lost, "currency"].dropna().unique()))
+        console.warn(
+            f"{int(lost.sum()):,} deals in {codes} have no amount in {currency.upper()}: no "
+            "exchange rate was given. Pass --fx RATES.csv (columns currency,rate) to convert them."
+        )
+
+
+def _default_out(exports: Sequence[str]) -> Path:
+    if not exports:
+        return Path("reports", "sample")
+    stem = Path(exports[0]).name.split(".")[0]
+    slug = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in stem).strip("-")
+    return Path("reports", slug or "export")
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def _report(args: argparse.Namespace, console: _Console) -> int:
+    from salesinsight.pipeline import check_export_paths
+    from salesinsight.report import check_out_dir, find_notebooks, write_report
+
+    out_dir = Path(args.out) if args.out else _default_out(args.exports)
+    inputs = check_export_paths(list(args.exports)) + ([Path(args.fx)] if args.fx else [])
+    notebooks = find_notebooks(args.notebooks)
+    check_out_dir(out_dir, force=args.force, inputs=inputs, notebooks=notebooks)
+    from salesinsight.claims import evaluate_claims
+
+    analysis = _load(args, console)
+    console.progress("evaluating the claims")
+    card = evaluate_claims(analysis.data)
+    console.caveats_note()
+    index = write_report(
+        analysis,
+        out_dir,
+        card=card,
+        notebooks_dir=args.notebooks,
+        force=args.force,
+        show_code=args.show_code,
+        progress=console.progress,
+    )
+    counts = analysis.row_counts()
+    console.out(
+        f"Read {counts['read']:,} deal rows from {', '.join(analysis.sources)} "
+        f"({analysis.export.crm}): kept {counts['kept']:,}, dropped {counts['dropped']:,} "
+        "(reasons in ledger.csv)."
+    )
+    verdicts = card.verdicts()
+    console.out("Claims (verdict of the tests with controls):")
+    for row in verdicts.itertuples(index=False):
+        console.out(f"  {row.claim_id:<4} {row.verdict:<13} {row.claim}")
+    if analysis.pseudonymized:
+        console.out("Names are pseudonymized in every file of the report.")
+    else:
+        console.out("The report contains customer names; --pseudonymize makes a copy to share.")
+    console.out(f"Report: {_shown(index)}")
+    return EXIT_OK
+
+
+def _outputs_beside(out: Path, *, activities: bool) -> dict[str, Path]:
+    suffix = out.suffix.lower()
+    if suffix not in (".parquet", ".pq", ".csv"):
+        raise UsageError(
+            f"--out {str(out)!r}: cannot tell the format from the extension {suffix or '(none)'}; "
+            "end the name with .parquet or .csv."
+        )
+    stem = out.name[: -len(out.suffix)]
+    files = {"deals": out, "ledger": out.with_name(f"{stem}.ledger.csv")}
+    if activities:
+        files["activities"] = out.with_name(f"{stem}.activities{out.suffix}")
+    return files
+
+
+def _refuse_overwrite(files: Sequence[Path], *, inputs: Sequence[Path], force: bool) -> None:
+    protected = {p.expanduser().resolve() for p in inputs}
+    for path in files:
+        if path.resolve() in protected:
+            raise UsageError(f"{str(path)!r} is an input file; choose another --out.")
+        if path.exists() and not force:
+            raise UsageError(f"{str(path)!r} exists; choose another --out or pass --force.")
+
+
+def _clean(args: argparse.Namespace, console: _Console) -> int:
+    out = Path(args.out).expanduser()
+    inputs = [Path(p) for p in args.exports] + ([Path(args.fx)] if args.fx else [])
+    _refuse_overwrite(list(_outputs_beside(out, activities=True).values()), inputs=inputs,
+                      force=args.force)  # fmt: skip
+    from salesinsight.pipeline import load_export
+    from salesinsight.report import write_table
+
+    export = load_export(
+        list(args.exports),
+        crm=args.crm,
+        currency=args.currency,
+        fx_path=args.fx,
+        pseudonymize=args.pseudonymize,
+        salt=_salt(args),
+        progress=console.progress,
+    )
+    _hint_missing_rates(export.deals, args.currency, console)
+    files = _outputs_beside(out, activities=export.activities is not None)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    console.progress(f"writing {_shown(out)}")
+    for name, path in files.items():
+        write_table(getattr(export, name), path)
+    dropped = int((export.ledger["action"] == "dropped").sum())
+    console.out(
+        f"Wrote {len(export.deals):,} deals to {_shown(files['deals'])} and "
+        f"{len(export.ledger):,} ledger rows ({dropped:,} rows dropped) to "
+        f"{_shown(files['ledger'])}."
+    )
+    if export.activities is not None:
+        console.out(
+            f"Wrote {len(export.activities):,} activities to {_shown(files['activities'])}."
+        )
+    return EXIT_OK
+
+
+def _claims(args: argparse.Namespace, console: _Console) -> int:
+    analysis = _load(args, console)
+    import pandas as pd
+
+    from salesinsight.claims import evaluate_claims
+    from salesinsight.privacy import excel_safe
+
+    console.progress("evaluating the claims")
+    card = evaluate_claims(analysis.data)
+    console.caveats_note()
+    table = card.table
+    if args.format == "markdown":
+        console.out(card.to_markdown())
+    elif args.format == "csv":
+        console.out(excel_safe(table).to_csv(index=False).rstrip("\n"))
+    elif args.format == "json":
+        console.out(table.to_json(orient="records", indent=1, date_format="iso"))
+    else:
+
+        def number(value: Any) -> str:
+            return "" if pd.isna(value) else f"{value:.3g}"
+
+        shown = pd.DataFrame(
+            {
+                "claim": table["claim_id"],
+                "proxy": table["proxy"],
+                "outcome": table["outcome"],
+                "adjustment": table["adjustment"],
+                "n": table["n"].map(lambda v: "" if pd.isna(v) else f"{int(v):,}"),
+                "ratio": table["estimate"].map(number),
+                "95% CI": [
+                    "" if pd.isna(lo) else f"{number(lo)}–{number(hi)}"
+                    for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
+                ],
+                "p adj.": table["p_adjusted"].map(number),
+                "verdict": table["verdict"],
+            }
+        )
+        console.out(shown.to_string(index=False))
+        console.out()
+        for row in card.verdicts().itertuples(index=False):
+            console.out(f"{row.claim_id:<4} {row.verdict:<13} {row.claim}")
+    return EXIT_OK
+
+
+def _sample(args: argparse.Namespace, console: _Console) -> int:
+    from salesinsight.datasets import sample_paths
+
+    folder = Path(args.out).expanduser()
+    sources = sample_paths()
+    targets = {key: folder / path.name for key, path in sources.items()}
+    _refuse_overwrite(list(targets.values()), inputs=list(sources.values()), force=args.force)
+    folder.mkdir(parents=True, exist_ok=True)
+    for key, target in targets.items():
+        shutil.copyfile(sources[key], target)
+        console.out(f"Wrote {_shown(target)}  ({key.replace('_', ' ')})")
+    pair = [targets[k] for k in ("salesforce_deals", "salesforce_activities") if k in targets]
+    if pair:
+        console.out(f"Analyse them with: salesinsight report {' '.join(map(_shown, pair))}")
+    return EXIT_OK
+
+
+def _exit_code(exc: BaseException) -> int | None:
+    """The exit code of an anticipated error, None for a bug."""
+    if isinstance(exc, SalesInsightError):
+        return EXIT_DATA
+    if isinstance(exc, UsageError):
+        return EXIT_USAGE
+    report = sys.modules.get("salesinsight.report")
+    if report is not None:
+        if isinstance(exc, report.ReportSetupError):
+            return EXIT_USAGE
+        if isinstance(exc, report.NotebookError):
+            from salesinsight import exceptions
+
+            return EXIT_DATA if exc.ename in exceptions.__all__ else EXIT_FAILURE
+    if isinstance(exc, OSError):
+        return EXIT_FAILURE
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (see ``salesinsight --help``)."""
+    args = _parser().parse_args(argv)
+    console = _Console(quiet=getattr(args, "quiet", False), debug=getattr(args, "debug", False))
+    logging.basicConfig(
+        level=logging.DEBUG if console.debug else logging.WARNING,
+        format="salesinsight: %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not console.debug:
+        # papermill logs every unknown parameter and cell; the progress lines say enough.
+        logging.getLogger("papermill").setLevel(logging.ERROR)
+        logging.getLogger("traitlets").setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always" if console.debug else "default")
+        warnings.showwarning = console.show_warning
+        try:
+            code = args.func(args, console)
+        except KeyboardInterrupt:
+            print("salesinsight: interrupted", file=sys.stderr)
+            return 130
+        except Exception as exc:
+            code = _exit_code(exc)
+            if console.debug:
+                traceback.print_exc()
+                return EXIT_FAILURE if code is None else code
+            if code is None:
+                print(
+                    f"salesinsight: error: unexpected {type(exc).__name__}: {exc} (this is a "
+                    "bug; rerun with --debug and report the traceback)",
+                    file=sys.stderr,
+                )
+                return EXIT_FAILURE
+            message = " ".join(str(exc).split())
+            print(f"salesinsight: error: {message}", file=sys.stderr)
+            return code
+    console.caveats_note()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
