@@ -18,13 +18,21 @@ ledger row whose ``reason`` says why):
 7. Dates: one day/month order for the whole file (``dayfirst=`` forces it). A won or lost deal's
    close date becomes ``closed_at``; an open deal's becomes ``expected_close_at`` and never
    ``closed_at``. A deal created after it closed keeps its row, but ``created_at`` is set missing
-   (the creation date is an import date) with a ledger row.
+   (the creation date is an import date) with a ledger row. Dates before 1980 or after 2099 are
+   placeholders (Excel's day zero ``1/0/1900``, "never" dates such as ``12/31/2100``) and are
+   set missing with a ledger row.
 8. Money: ``amount_original`` in the deal's currency (currency column, else the symbol or code in
    the cell, else the reporting currency); ``amount = amount_original * fx[currency]``. A currency
-   without a rate leaves ``amount`` missing with a ledger row; so does a negative amount.
+   without a rate leaves ``amount`` missing with a ledger row; so does a negative amount, and
+   an amount of 10^12 or more (a typing or unit error, not a deal).
 9. ``account_id``: the vendor's account id, else the account name case-folded with accents,
    punctuation, spaces and legal suffixes (Inc, LLC, GmbH, ...) removed, so ``GTX Pro`` and
    ``GTXPro, Inc.`` share an id.
+
+Ids that Excel turned into scientific notation (``6.0E+11``) have lost their digits and would
+merge different records: a deal, activity or account id like that is replaced by a derived one
+(rule 5), and a vendor account id like that by the id derived from the account name, each with a
+ledger ``fixed`` row.
 """
 
 from __future__ import annotations
@@ -102,6 +110,11 @@ ACCOUNT_COLUMNS = ["account_id", "account", "source_file", "source_row"]
 _DATE_FIELDS = ("created_at", "close_date", "closed_at", "won_at", "lost_at", "expected_close_at")
 _CONSUMED = {"close_date", "won_at", "lost_at", "is_won", "is_closed", "deal_ref"}
 _TEST_RECORD = r"\btest\b|do not use"
+_SCIENTIFIC = r"^\s*[+-]?\d+(\.\d+)?[eE][+-]?\d+\s*$"
+#: Dates outside [1980, 2100) are placeholders, not dates a deal happened on.
+_DATE_RANGE = (np.datetime64("1980-01-01", "ns"), np.datetime64("2100-01-01", "ns"))
+#: No single deal is worth this much in any reporting currency.
+_MAX_AMOUNT = 1e12
 
 
 @dataclass(frozen=True)
@@ -270,7 +283,7 @@ def _parse_date_fields(raw, names, dayfirst, ledger, ids):
             continue
         col = raw.table.column(h)
         parsed = parse_dates(col, dayfirst=order_first)
-        columns[f] = parsed.values
+        columns[f] = _plausible_dates(parsed.values, h, f, col, raw, ledger, ids)
         if parsed.style:
             styles.append(f"{h}: {parsed.style}")
         if parsed.failed.any():
@@ -291,6 +304,27 @@ def _parse_date_fields(raw, names, dayfirst, ledger, ids):
     ambiguous = numeric and "assumed" in order_note
     note = "; ".join(styles) + (f" ({order_note})" if numeric else "")
     return columns, note, ambiguous
+
+
+def _plausible_dates(values, h, f, col, raw, ledger, ids) -> np.ndarray:
+    odd = ~np.isnat(values) & ((values < _DATE_RANGE[0]) | (values >= _DATE_RANGE[1]))
+    if not odd.any():
+        return values
+    rows = np.flatnonzero(odd)
+    ledger.append(
+        ledger_frame(
+            raw.name,
+            raw.source_row[rows],
+            action="set_missing",
+            reason=f"`{h}` is before 1980 or after 2099: a placeholder (Excel's day zero, a "
+            "'never' date), not a real date",
+            code="implausible_date",
+            column=f if f in ("created_at", "occurred_at") else _date_target(f),
+            value=col.take(pa.array(rows)).to_pylist(),
+            deal_id=ids[rows] if ids is not None else None,
+        )
+    )
+    return np.where(odd, np.datetime64("NaT", "ns"), values)
 
 
 def _date_target(f: str) -> str:
@@ -410,7 +444,7 @@ def clean_deals(
         else pa.repeat(pa.scalar("unknown", TEXT), n)
     )
     if col("account_id") is not None:
-        out["account_id"] = col("account_id")
+        out["account_id"] = _account_ids(col("account_id"), col("account"), raw, ids, ledger)
     elif col("account") is not None:
         out["account_id"] = account_keys(col("account"))
     else:
@@ -460,6 +494,33 @@ def _assemble_frame(out: Mapping[str, object], order: list[str], keep: np.ndarra
     return pd.DataFrame(columns)
 
 
+def _scientific(values) -> np.ndarray:
+    return np.asarray(pc.fill_null(pc.match_substring_regex(values, _SCIENTIFIC), False))
+
+
+def _account_ids(vendor, names, raw: RawTable, ids: Ids, ledger: list):
+    """Vendor account ids; one Excel turned into scientific notation is derived from the name."""
+    sci = _scientific(vendor)
+    if not sci.any():
+        return vendor
+    rows = np.flatnonzero(sci)
+    ledger.append(
+        ledger_frame(
+            raw.name,
+            raw.source_row[rows],
+            action="fixed",
+            reason="account id in scientific notation (Excel rounded it; its digits are lost); "
+            "derived from the account name instead",
+            code="scientific_id",
+            column="account_id",
+            value=vendor.take(pa.array(rows)).to_pylist(),
+            deal_id=ids[rows],
+        )
+    )
+    derived = account_keys(names) if names is not None else pa.nulls(len(sci), TEXT)
+    return pc.if_else(pa.array(sci), derived, _plain(vendor).cast(TEXT))
+
+
 class Ids:
     """Row ids held as a pyarrow array; indexing with row positions gives a NumPy object array."""
 
@@ -496,6 +557,22 @@ def dedupe(
     table, n = raw.table, raw.table.num_rows
     drop = drop.copy()
     base = _plain(vendor_ids) if vendor_ids is not None else None
+    frames: list[pd.DataFrame] = []
+    if base is not None and (sci := _scientific(base) & ~drop).any():
+        rows = np.flatnonzero(sci)
+        frames.append(
+            ledger_frame(
+                raw.name,
+                raw.source_row[rows],
+                action="fixed",
+                reason=f"{noun} id in scientific notation (Excel rounded it; its digits are "
+                "lost and it may equal other rows' ids); replaced by an id derived from the row",
+                code="scientific_id",
+                column=f"{noun}_id",
+                value=base.take(pa.array(rows)).to_pylist(),
+            )
+        )
+        base = pc.if_else(pa.array(sci), pa.scalar(None, base.type), base)
     if derived is not None:
         extra = pa.array(derived, TEXT)
         base = extra if base is None else pc.coalesce(base, extra)
@@ -509,7 +586,6 @@ def dedupe(
         rows = np.flatnonzero(need_hash)
         sub = table if need_hash.all() else table.take(pa.array(rows))
         hashes[rows] = row_hashes(sub)
-    frames: list[pd.DataFrame] = []
     exact, first = first_rows(pd.Series(hashes), need_hash & ~drop)
     if exact.any():
         rows = np.flatnonzero(exact)
@@ -632,11 +708,12 @@ def _read_fixes(raw: RawTable, names: Mapping[str, str], ids: Ids | None) -> pd.
             "source_file": raw.name,
             "source_row": fx["source_row"].to_numpy(dtype=np.int64),
             "deal_id": None,
-            "column": [names.get(h, snake_case(h)) for h in fx["header"]],
+            "column": [names.get(h, snake_case(h)) if h else None for h in fx["header"]],
             "value": fx["value"].to_numpy(dtype=object),
             "action": "fixed",
             "reason": [
-                f"{r}: now `{v}`" for r, v in zip(fx["reason"], fx["new_value"], strict=True)
+                f"{r}: now `{v}`" if pd.notna(v) else r
+                for r, v in zip(fx["reason"], fx["new_value"], strict=True)
             ],
             "code": "repaired_text",
         }
@@ -808,6 +885,22 @@ def _money(out, col, status, raw, ids, ledger, opts: CleanOptions, n: int) -> st
             )
         )
         amount = np.where(negative, np.nan, amount)
+    absurd = amount >= _MAX_AMOUNT
+    if absurd.any():
+        rows = np.flatnonzero(absurd)
+        ledger.append(
+            ledger_frame(
+                raw.name,
+                raw.source_row[rows],
+                action="set_missing",
+                reason="amount of a trillion (1e12) or more: a typing or unit error, not a deal",
+                code="implausible_amount",
+                column="amount",
+                value=original[rows],
+                deal_id=ids[rows],
+            )
+        )
+        amount = np.where(absurd, np.nan, amount)
     out["amount"] = amount
     out["amount_original"] = original
     out["currency"] = currency

@@ -249,6 +249,12 @@ _MONEY_GROUPS = ("neg", "pre", "neg2", "suf", "post", "close")
 _COMMA_DECIMAL = r",\d{1,2}$|\.\d{3},|^\d{1,3}(?:\.\d{3}){2,}$"
 _DOT_DECIMAL = r"\.\d{1,2}$|,\d{3}\.|^\d{1,3}(?:,\d{3}){2,}$|\.\d{4,}$"
 _SIMPLE_US = r"^-?\$?-?\d{1,3}(,\d{3})*(\.\d+)?$|^-?\$?-?\d+(\.\d+)?$"
+# Thousands separators only between groups of three (or the Indian 12,34,567), so a value such
+# as ``9,0`` cut short is unreadable rather than read as 90.
+_GROUPED = {
+    ".": r"^(\d{1,3}(,\d{3})+|\d{1,2}(,\d{2})*,\d{3}|\d*)(\.\d*)?$",
+    ",": r"^(\d{1,3}(\.\d{3})+|\d*)(,\d*)?$",
+}
 
 
 def parse_money(values: pa.Array | pa.ChunkedArray, *, decimal: str | None = None) -> MoneyColumn:
@@ -290,11 +296,13 @@ def parse_money(values: pa.Array | pa.ChunkedArray, *, decimal: str | None = Non
         comma = pc.sum(pc.match_substring_regex(num, _COMMA_DECIMAL)).as_py() or 0
         dot = pc.sum(pc.match_substring_regex(num, _DOT_DECIMAL)).as_py() or 0
         decimal = "," if comma > dot else "."
+    grouped = pc.fill_null(pc.match_substring_regex(num, _GROUPED[decimal]), False)
     if decimal == ",":
         num = pc.replace_substring(pc.replace_substring(num, ".", ""), ",", ".")
     else:
         num = pc.replace_substring(num, ",", "")
     valid = pc.fill_null(pc.match_substring_regex(num, r"^(\d*\.?\d+|\d+\.)$"), False)
+    valid = pc.and_(valid, grouped)
     number = pc.cast(pc.if_else(valid, num, None), pa.float64()).to_numpy(zero_copy_only=False)
     number = number.astype(float)
     suffix = np.asarray(pc.utf8_lower(part["suf"]).to_numpy(zero_copy_only=False), dtype=object)
