@@ -166,7 +166,7 @@ def _column_error(
 
 
 def _format_message(headers: Sequence[str], scored: list, name: str) -> str:
-    shown = ", ".join(f"`{h}`" for h in list(headers)[:12])
+    shown = ", ".join(f"`{h if len(h) <= 60 else h[:60] + '...'}`" for h in list(headers)[:12])
     more = f" and {len(headers) - 12} more" if len(headers) > 12 else ""
     lines = [
         f"Could not tell which CRM export `{name}` is. Its headers: {shown}{more}.",

@@ -28,6 +28,8 @@ DROP_CODES = (
     "deleted",
     "duplicate",
     "repeated_id",
+    "header",
+    "malformed",
 )
 _SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xls", ".htm", ".html"}
 
@@ -349,6 +351,13 @@ def check_invariant(export: Export, n_rows_by_file: Mapping[str, int] | None = N
 
 def _warn_ambiguous(export: Export) -> None:
     for row in export.files.to_dict("records"):
+        if row["rows_read"] == 0:
+            warnings.warn(
+                f"{row['file']}: a header row and no data rows; it adds nothing. Check the "
+                "report's filters in the CRM and export it again.",
+                DataQualityWarning,
+                stacklevel=3,
+            )
         if isinstance(row["date_format"], str) and "assumed" in row["date_format"]:
             warnings.warn(
                 f"{row['file']}: no date tells day from month; read as month first. "

@@ -14,8 +14,10 @@ import codecs
 import csv
 import io
 import re
+import warnings
 import zipfile
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -26,7 +28,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from salesinsight.exceptions import ExportFormatError, FileTooLargeError
+from salesinsight.exceptions import DataQualityWarning, ExportFormatError, FileTooLargeError
+from salesinsight.io.guards import (
+    check_columns,
+    check_first_line,
+    check_magic,
+    check_text,
+    check_zip,
+)
+from salesinsight.io.records import no_field_limit, parse_records
 from salesinsight.io.tables import TEXT
 
 __all__ = ["DEFAULT_MAX_BYTES", "RawTable", "read_table", "sniff_delimiter", "sniff_encoding"]
@@ -125,22 +135,31 @@ def read_table(
         )
     data = path.read_bytes()
     head = data[:8].lstrip()
+    check_magic(data, path.name)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ExportFormatError(
             f"`{path.name}` is a legacy binary Excel (.xls) workbook, which cannot be read. "
             "Open it in Excel and save it as .xlsx or .csv, or export the report as CSV."
         )
     if data.startswith(b"PK\x03\x04"):
+        check_zip(data, path.name, max_bytes)
         return _finish(path.name, _xlsx_records(data, path.name), "xlsx", None, "xlsx")
     enc = encoding or sniff_encoding(data)
     if enc not in ("utf-8", "utf-8-sig", "ascii"):
         data = _decode(data, enc, path.name).encode("utf-8")
     elif data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
-    text_head = data[:_HEAD_BYTES].decode("utf-8", errors="replace").lstrip("\ufeff")
+    if data.find(codecs.BOM_UTF8) >= 0:
+        # A byte-order mark starting a line is left by joining exported files: an encoding
+        # marker, not text of the cell it would otherwise stick to.
+        data = data.replace(b"\n" + codecs.BOM_UTF8, b"\n").replace(b"\r" + codecs.BOM_UTF8, b"\r")
+    head_end = check_first_line(data, path.name) + _HEAD_BYTES
+    text_head = data[:head_end].decode("utf-8", errors="replace").lstrip("\ufeff")
+    check_text(text_head, path.name)
     if head.startswith(b"<") or text_head.lstrip()[:1] == "<":
         return _finish(path.name, _html_records(data, path.name), enc, None, "html")
-    return _read_delimited(path.name, data, enc, text_head)
+    with no_field_limit():
+        return _read_delimited(path.name, data, enc, text_head)
 
 
 def sniff_encoding(data: bytes) -> str:
@@ -236,6 +255,7 @@ def _read_delimited(name: str, data: bytes, encoding: str, text_head: str) -> Ra
         raise ExportFormatError(f"`{name}` is empty: expected a header row and data rows.")
     h = _header_index(records)
     headers = records[h]
+    check_columns(len(headers), name)
     body_start = _line_offset(data, lines_used[h])
     body_end, footer = _footer(data, body_start, delimiter)
     body = memoryview(data)[body_start:body_end]
@@ -243,12 +263,18 @@ def _read_delimited(name: str, data: bytes, encoding: str, text_head: str) -> Ra
     if (
         data.find(b"\n\n", body_start, body_end) < 0
         and data.find(b"\n\r\n", body_start, body_end) < 0
+        and data.count(b'"', body_start, body_end) % 2 == 0
     ):
         table = _arrow_body(body, len(headers), delimiter)
+    bad: list[tuple] = []
+    fixes: list[tuple] = []
     if table is None:
-        table = _python_body(bytes(body).decode("utf-8"), len(headers), delimiter)
+        text = bytes(body).decode("utf-8", errors="replace")
+        parsed = parse_records(text, len(headers), delimiter, first_line=lines_used[h] + 1)
+        table, bad, fixes = _records_table(parsed.rows, parsed.width), parsed.drops, parsed.fixes
+        check_columns(table.num_columns, name)
     del body
-    return _assemble(name, headers, table, footer, encoding, delimiter, "csv")
+    return _assemble(name, headers, table, footer, encoding, delimiter, "csv", bad, fixes)
 
 
 def _line_offset(data: bytes, n_lines: int) -> int:
@@ -281,7 +307,10 @@ def _footer(data: bytes, start: int, delimiter: str) -> tuple[int, list[str]]:
     block: list[tuple[int, str, bool]] = []
     for s, e in reversed(spans):
         text = tail[s:e].decode("utf-8", errors="replace").strip("\r\n")
-        cells = next(csv.reader([text], delimiter=delimiter), [])
+        try:
+            cells = next(csv.reader([text], delimiter=delimiter), [])
+        except csv.Error:
+            break
         filled = [c.strip() for c in cells if c.strip()]
         blank = not filled
         phrase = bool(filled) and bool(_FOOTER_PHRASE.match(filled[0]))
@@ -309,12 +338,14 @@ def _strip_trailing_blank(data: bytes, start: int) -> int:
     return len(data) if nxt < 0 else nxt + 1
 
 
-def _arrow_body(body: memoryview, width: int, delimiter: str) -> pa.Table | None:
+def _arrow_body(
+    body: memoryview, width: int, delimiter: str, block_size: int = 1 << 24
+) -> pa.Table | None:
     names = [f"c{i}" for i in range(width)]
     try:
         return pcsv.read_csv(
             pa.py_buffer(body),
-            read_options=pcsv.ReadOptions(column_names=names, block_size=1 << 24),
+            read_options=pcsv.ReadOptions(column_names=names, block_size=block_size),
             parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pcsv.ConvertOptions(
                 column_types=dict.fromkeys(names, TEXT),
@@ -323,15 +354,11 @@ def _arrow_body(body: memoryview, width: int, delimiter: str) -> pa.Table | None
                 quoted_strings_can_be_null=True,
             ),
         )
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
+        if "straddl" in str(err) and block_size < len(body):
+            # One row longer than a block: read the body as a single block.
+            return _arrow_body(body, width, delimiter, min(len(body) + 1, (1 << 31) - 1))
         return None
-
-
-def _python_body(text: str, width: int, delimiter: str) -> pa.Table:
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    while rows and not any(c.strip() for c in rows[-1]):
-        rows.pop()
-    return _records_table(rows, width)
 
 
 def _records_table(rows: list[list], width: int) -> pa.Table:
@@ -410,6 +437,7 @@ def _finish(name: str, records: list[list], encoding: str, delimiter: str | None
         raise ExportFormatError(f"`{name}` is empty: expected a header row and data rows.")
     h = _header_index([[c or "" for c in r] for r in records[:60]])
     headers = [c or "" for c in records[h]]
+    check_columns(len(headers), name)
     body = records[h + 1 :]
     cut = len(body)
     while cut and (_is_footer_record(body[cut - 1]) or not any(body[cut - 1])):
@@ -436,20 +464,27 @@ def _assemble(
     encoding: str,
     delimiter: str | None,
     kind: str,
+    bad: Sequence[tuple] = (),
+    repaired: Sequence[tuple] = (),
 ) -> RawTable:
+    """A :class:`RawTable` from parsed cells: footer lines, and the records ``bad`` (index,
+    value, code, reason) to drop and ``repaired`` (index, header, value, new_value, reason)."""
     n_body = table.num_rows
     source_row = np.arange(1, n_body + 1, dtype=np.int64)
     dropped = [
         (n_body + i + 1, text or None, *_footer_reason(text)) for i, text in enumerate(footer)
     ]
-    names = _unique_headers(headers, table.num_columns)
+    dropped += [(i + 1, value, code, reason) for i, value, code, reason in bad]
+    names = _unique_headers(headers, table.num_columns, name)
     table = table.rename_columns(names)
+    padded = [*headers, *[""] * table.num_columns][: table.num_columns]
     keep = [
-        n
-        for n, h in zip(names, [*headers, *[""] * table.num_columns], strict=False)
+        j
+        for j, (n, h) in enumerate(zip(names, padded, strict=True))
         if h.strip() or table.column(n).null_count < table.num_rows
     ]
     table = table.select(keep)
+    header_text = [padded[j].replace("\ufeff", "").strip() for j in keep]
     raw = RawTable(
         name=name,
         table=table,
@@ -459,7 +494,10 @@ def _assemble(
         delimiter=delimiter,
         kind=kind,
     )
-    raw = _drop_rows(raw, dropped)
+    raw = _drop_rows(raw, dropped, header_text, [i for i, *_ in bad])
+    if repaired:
+        rows = [(i + 1, *rest) for i, *rest in repaired]
+        raw.fixed = pd.concat([raw.fixed, _frame(_FIX_COLUMNS, rows)], ignore_index=True)
     return _repair_text(raw)
 
 
@@ -471,7 +509,7 @@ def _footer_reason(text: str) -> tuple[str, str]:
     return "footer", "report footer, not a deal"
 
 
-def _unique_headers(headers: list[str], width: int) -> list[str]:
+def _unique_headers(headers: list[str], width: int, name: str = "the file") -> list[str]:
     names: list[str] = []
     seen: Counter[str] = Counter()
     for i in range(width):
@@ -479,24 +517,46 @@ def _unique_headers(headers: list[str], width: int) -> list[str]:
         h = h or f"Unnamed {i + 1}"
         seen[h] += 1
         names.append(h if seen[h] == 1 else f"{h} ({seen[h]})")
+    twice = [h for h, k in seen.items() if k > 1 and not h.startswith("Unnamed ")]
+    if twice:
+        warnings.warn(
+            f"`{name}` has several columns named {', '.join(f'`{h}`' for h in twice[:5])}: "
+            f"the first of each is read, the others are kept as `{twice[0]} (2)`, ... "
+            "Rename the columns in the export if another one is meant.",
+            DataQualityWarning,
+            stacklevel=2,
+        )
     return names
 
 
-def _drop_rows(raw: RawTable, extra: list[tuple]) -> RawTable:
-    """Remove blank records and Total / Subtotal rows; fill grouping cells of summary reports."""
+def _drop_rows(raw: RawTable, extra: list[tuple], headers: list[str], bad: list[int]) -> RawTable:
+    """Remove blank records, Total / Subtotal rows, repeated header rows and the ``bad``
+    records (positions) already explained in ``extra``; fill grouping cells of summary reports."""
     table = raw.table
     n = table.num_rows
     filled = np.zeros(n, dtype=np.int64)
     for col in table.columns:
         filled += np.asarray(col.is_valid(), dtype=np.int64)
-    blank = filled == 0
+    known = np.zeros(n, dtype=bool)
+    known[np.asarray(bad, dtype=np.int64)] = True
+    blank = (filled == 0) & ~known
     summary = np.zeros(n, dtype=bool)
     for col in table.columns[:2]:
         hit = pc.fill_null(pc.match_substring_regex(col, _SUMMARY_CELL, ignore_case=True), False)
         summary |= np.asarray(hit)
     summary &= filled <= max(1, table.num_columns // 2)
+    repeated = _repeated_header(table, headers, filled) & ~summary
     rows = list(extra)
     first = table.column(0) if table.num_columns else None
+    for i in np.flatnonzero(repeated):
+        rows.append(
+            (
+                int(raw.source_row[i]),
+                first[int(i)].as_py() if first is not None else None,
+                "header",
+                "the header row again (two exports joined into one file?)",
+            )
+        )
     for i in np.flatnonzero(blank):
         rows.append((int(raw.source_row[i]), None, "blank", "blank row with no values"))
     for i in np.flatnonzero(summary):
@@ -505,7 +565,7 @@ def _drop_rows(raw: RawTable, extra: list[tuple]) -> RawTable:
             (int(raw.source_row[i]), value, "summary", "summary (Total/Subtotal) row of a report")
         )
     fixes: list[tuple] = []
-    drop = blank | summary
+    drop = blank | summary | repeated | known
     if summary.any():
         table, fixes = _fill_groups(table, raw.source_row, drop)
     keep = ~drop
@@ -514,6 +574,19 @@ def _drop_rows(raw: RawTable, extra: list[tuple]) -> RawTable:
     raw.dropped = _frame(_DROP_COLUMNS, sorted(rows, key=lambda r: r[0]))
     raw.fixed = _frame(_FIX_COLUMNS, fixes)
     return raw
+
+
+def _repeated_header(table: pa.Table, headers: list[str], filled: np.ndarray) -> np.ndarray:
+    """Rows whose every filled cell is its column's header, at least half the named columns."""
+    hits = np.zeros(table.num_rows, dtype=np.int64)
+    named = 0
+    for col, header in zip(table.columns, headers, strict=False):
+        if not header:
+            continue
+        named += 1
+        same = pc.equal(pc.utf8_trim_whitespace(col), pa.scalar(header, col.type))
+        hits += np.asarray(pc.fill_null(same, False), dtype=np.int64)
+    return (hits == filled) & (hits >= max(2, (named + 1) // 2))
 
 
 def _fill_groups(table: pa.Table, source_row: np.ndarray, drop: np.ndarray):

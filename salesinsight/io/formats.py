@@ -10,6 +10,7 @@ resolves (``close_date`` is a forecast for open deals and a close for won or los
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -85,8 +86,11 @@ def snake_case(header: str) -> str:
     'row_checksum'
     >>> snake_case("Organization - Number of employees")
     'organization_number_of_employees'
+    >>> snake_case("Région")
+    'region'
     """
     text = re.sub(r"^\(do not modify\)\s*", "", header_key(header))
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     text = text.replace("%", " ").replace("#", " number ")
     name = _NON_WORD.sub("_", text).strip("_")
     if not name:
