@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from salesinsight.datasets.sheet import Note, Sheet
 from salesinsight.datasets.simulate import World
@@ -81,7 +82,7 @@ def zero_amount_lost(
 ) -> None:
     """Set the amount of ``k`` lost deals to zero, as reps do when a deal is lost."""
     lost = world.deals["status"].eq("lost").to_numpy()
-    for row in sheet.pick(k, rng, lambda i: bool(lost[i])):
+    for row in sheet.pick(k, rng, lost):
         sheet.set_cell(row, header, zero, "zero_amount_lost", "lost deal with a zero amount")
 
 
@@ -97,8 +98,8 @@ def created_after_closed(
     closed_at = world.deals["closed_at"]
     latest = world.as_of - pd.Timedelta(days=3)
     eligible = (closed_at < latest).to_numpy()
-    for row in sheet.pick(k, rng, lambda i: bool(eligible[i])):
-        closed = closed_at.iloc[sheet.source[id(row)]]
+    for row in sheet.pick(k, rng, eligible):
+        closed = closed_at.iloc[row]
         room = (world.as_of - closed) / pd.Timedelta(days=1) - 2
         moved = closed + pd.Timedelta(days=1 + float(rng.random()) * room)
         sheet.set_cell(
@@ -115,10 +116,11 @@ def mojibake(
     rng: np.random.Generator,
 ) -> None:
     """Garble the account name of ``k`` rows whose name has characters beyond ASCII."""
-    accounts = world.deals["account"].to_numpy()
-    fits = {name: garble(name) for name in set(accounts) if not name.isascii()}
-    for row in sheet.pick(k, rng, lambda i: fits.get(accounts[i]) is not None):
-        garbled = fits[accounts[sheet.source[id(row)]]]
+    accounts = world.deals["account"]
+    garbled_of = {name: garble(name) for name in accounts.unique() if not name.isascii()}
+    fits = {name: text for name, text in garbled_of.items() if text is not None}
+    for row in sheet.pick(k, rng, accounts.isin(list(fits)).to_numpy()):
+        garbled = fits[accounts.iloc[row]]
         sheet.set_cell(
             row, header, str(garbled), "mojibake", "text garbled by an encoding round trip"
         )
@@ -126,9 +128,8 @@ def mojibake(
 
 def category_typos(sheet: Sheet, header: str, k: int, rng: np.random.Generator) -> None:
     """Swap two letters of a category in ``k`` rows (``Technology`` -> ``Technolgoy``)."""
-    j = sheet.col(header)
-    for row in sheet.pick(k, rng, lambda i: True):
-        text = row[j]
+    for row in sheet.pick(k, rng):
+        text = sheet.cell(row, header)
         if len(text) < 5:
             continue
         at = len(text) - 3
@@ -140,20 +141,18 @@ def slipped_forecasts(sheet: Sheet, world: World, header: str) -> None:
     """Note every open deal whose forecast close date is already past (not a defect we add)."""
     deals = world.deals
     slipped = (deals["status"].eq("open") & deals["expected_close_at"].lt(world.as_of)).to_numpy()
-    j = sheet.col(header)
-    for row in sheet.rows:
-        i = sheet.source.get(id(row))
-        if i is not None and slipped[i]:
-            sheet.notes.append(
-                Note(row, "slipped_forecast", header, row[j], "", detail="open deal past forecast")
-            )
+    rows = np.flatnonzero(slipped)
+    values = sheet.columns[sheet.col(header)].take(pa.array(rows)).to_pylist()
+    for row, value in zip(rows.tolist(), values, strict=True):
+        value = sheet.cells.get(row, {}).get(sheet.col(header), value)
+        sheet.notes.append(
+            Note(row, "slipped_forecast", header, value, "", detail="open deal past forecast")
+        )
 
 
 def test_record(sheet: Sheet, values: dict[str, str], rng: np.random.Generator) -> None:
     """Insert a test record somewhere in the file."""
-    row = [values.get(h, "") for h in sheet.headers]
-    sheet.rows.insert(int(rng.integers(0, len(sheet.rows) + 1)), row)
-    sheet.touched.add(id(row))
+    row = sheet.add_row(int(rng.integers(0, sheet.n_rows + 1)), values=values)
     sheet.notes.append(Note(row, "test_record", detail="test record, not a deal"))
 
 
@@ -164,7 +163,7 @@ def duplicate_rows(sheet: Sheet, k: int, rng: np.random.Generator) -> None:
     --------
     >>> sheet = Sheet.from_columns("x.csv", {"ID": ["1", "2", "3"]}, id_column="ID")
     >>> duplicate_rows(sheet, 1, np.random.default_rng(0))
-    >>> len(sheet.rows), sheet.manifest()["kind"].tolist()
+    >>> sheet.n_rows, sheet.manifest()["kind"].tolist()
     (4, ['duplicate_row'])
     """
     for row in sheet.pick(k, rng):
@@ -180,19 +179,20 @@ def repeated_ids(
     rng: np.random.Generator,
 ) -> None:
     """Repeat the id of ``k`` rows on a second row whose amount differs (a later edit)."""
-    j = sheet.col(header)
-    for row in sheet.pick(k, rng, lambda i: True):
-        if not row[j]:
+    for row in sheet.pick(k, rng):
+        value = sheet.cell(row, header)
+        if not value:
             continue
         copy = sheet.insert_copy(row, rng)
-        copy[j] = restate(row[j])
+        restated = restate(value)
+        sheet.cells.setdefault(copy, {})[sheet.col(header)] = restated
         sheet.notes.append(
             Note(
                 copy,
                 "repeated_id",
                 header,
-                copy[j],
-                row[j],
+                restated,
+                value,
                 same_as=row,
                 detail="same id, different amount, as",
             )

@@ -110,7 +110,8 @@ def render_exports(world: World, directory: str | Path, *, seed: int = 0) -> dic
     for key, build in builders.items():
         sheet = build(world, names[key], ids, rng)
         paths[key] = out / sheet.name
-        paths[key].write_bytes(sheet.to_bytes())
+        with paths[key].open("wb") as file:
+            sheet.write(file)
         manifests.append(sheet.manifest())
     dirt = pd.concat(manifests, ignore_index=True)
     paths["dirt"] = out / names["dirt"]

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from salesinsight.datasets import dirt
 from salesinsight.datasets.names import contact_names
@@ -87,32 +89,45 @@ _ACTIVITY_LABELS = {
 class VendorIds:
     """Ids of the world's deals (in ``world.deals`` order) as each vendor would number them."""
 
-    salesforce: list[str]
-    hubspot: list[str]
-    pipedrive: list[str]
+    salesforce: pa.Array
+    hubspot: pa.Array
+    pipedrive: pa.Array
 
 
-def salesforce_ids(prefix: str, numbers: np.ndarray) -> list[str]:
+def salesforce_ids(prefix: str, numbers: np.ndarray) -> pa.Array:
     """18-character Salesforce ids: key prefix, pod, record number, case-safe suffix.
+
+    The record number is written as five base-62 digits; the suffix has one letter per five
+    characters, whose bits say which of them are upper case.
 
     Examples
     --------
-    >>> salesforce_ids("006", np.array([0, 61, 1234567]))
+    >>> salesforce_ids("006", np.array([0, 61, 1234567])).to_pylist()
     ['0065g0000000000AAA', '0065g000000000zAAA', '0065g0000005BANAA2']
     """
-    out = []
-    for number in numbers.tolist():
-        digits = ""
-        for _ in range(5):
-            number, rest = divmod(number, 62)
-            digits = _B62[rest] + digits
-        core = f"{prefix}5g00000{digits}"
-        suffix = ""
-        for chunk in range(3):
-            bits = sum(1 << i for i, c in enumerate(core[5 * chunk : 5 * chunk + 5]) if c.isupper())
-            suffix += _CASE_SUFFIX[bits]
-        out.append(core + suffix)
-    return out
+    alphabet = np.frombuffer(_B62.encode(), dtype=np.uint8)
+    suffixes = np.frombuffer(_CASE_SUFFIX.encode(), dtype=np.uint8)
+    number = np.asarray(numbers, dtype=np.int64).copy()
+    digits = np.empty((len(number), 5), dtype=np.int64)
+    for place in range(4, -1, -1):
+        number, digits[:, place] = np.divmod(number, 62)
+    fixed = f"{prefix}5g00000"
+
+    def case_bits(text: str) -> int:
+        return sum(1 << i for i, c in enumerate(text) if c.isupper())
+
+    upper = (digits >= 10) & (digits < 36)
+    bits = (upper * (1 << np.arange(5))).sum(axis=1)
+    cells = np.empty((len(number), 18), dtype=np.uint8)
+    cells[:, :10] = np.frombuffer(fixed.encode(), dtype=np.uint8)
+    cells[:, 10:15] = alphabet[digits]
+    cells[:, 15] = ord(_CASE_SUFFIX[case_bits(fixed[:5])])
+    cells[:, 16] = ord(_CASE_SUFFIX[case_bits(fixed[5:10])])
+    cells[:, 17] = suffixes[bits]
+    offsets = np.arange(0, 18 * len(number) + 1, 18, dtype=np.int32)
+    return pa.StringArray.from_buffers(
+        len(number), pa.py_buffer(offsets), pa.py_buffer(cells.tobytes())
+    )
 
 
 def _increasing(n: int, start: int, gap: int, rng: np.random.Generator) -> np.ndarray:
@@ -124,13 +139,20 @@ def vendor_ids(world: World, rng: np.random.Generator) -> VendorIds:
     n = len(world.deals)
     return VendorIds(
         salesforce=salesforce_ids("006", _increasing(n, 2_000_000, 40, rng)),
-        hubspot=[str(i) for i in _increasing(n, 180_000_000_000, 5_000, rng)],
-        pipedrive=[str(i) for i in _increasing(n, 100, 3, rng)],
+        hubspot=_decimal(_increasing(n, 180_000_000_000, 5_000, rng)),
+        pipedrive=_decimal(_increasing(n, 100, 3, rng)),
     )
 
 
-def _sf_date(values: pd.Series) -> list[str]:
-    return ["" if pd.isna(v) else f"{v.month}/{v.day}/{v.year}" for v in values]
+def _decimal(numbers: np.ndarray) -> pa.Array:
+    return pa.array(numbers, pa.int64()).cast(pa.string())
+
+
+def _sf_date(values: pd.Series) -> pa.Array:
+    """``M/D/YYYY`` without leading zeros; empty where missing."""
+    stamps = pa.array(values.to_numpy("datetime64[ns]"), pa.timestamp("ns"))
+    parts = [pc.cast(f(stamps), pa.string()) for f in (pc.month, pc.day, pc.year)]
+    return pc.fill_null(pc.binary_join_element_wise(*parts, "/"), "")
 
 
 def _sf_money(value: float) -> str:
@@ -152,9 +174,20 @@ def _end_dates(world: World) -> pd.Series:
 
 
 def _activity_counts(world: World) -> pd.DataFrame:
+    """Activities per deal (rows, in ``world.deals`` order) and type (columns, sorted)."""
     acts = world.activities
-    table = pd.crosstab(acts["deal_id"], acts["type"]) if len(acts) else pd.DataFrame()
-    return table.reindex(index=world.deals["deal_id"], fill_value=0)
+    if not len(acts):
+        return pd.DataFrame().reindex(index=world.deals["deal_id"], fill_value=0)
+    deal = pd.Index(world.deals["deal_id"]).get_indexer(acts["deal_id"])
+    kind, types = pd.factorize(acts["type"], sort=True)
+    linked = (deal >= 0) & (kind >= 0)
+    n_deals, n_types = len(world.deals), len(types)
+    cells = np.bincount(deal[linked] * n_types + kind[linked], minlength=n_deals * n_types)
+    return pd.DataFrame(
+        cells.reshape(n_deals, n_types).astype(np.int64),
+        index=pd.Index(world.deals["deal_id"]),
+        columns=pd.Index(types, name="type"),
+    )
 
 
 def salesforce_deals(world: World, name: str, ids: VendorIds, rng: np.random.Generator) -> Sheet:
@@ -200,7 +233,7 @@ def salesforce_deals(world: World, name: str, ids: VendorIds, rng: np.random.Gen
     )
     amounts = deals["amount"].to_numpy()
     for row in sheet.pick(dirt.count(n, 0.004), rng):
-        value = amounts[sheet.source[id(row)]]
+        value = amounts[row]
         sheet.set_cell(row, "Amount", f"USD {value:,.2f}", "amount_currency_code", "ISO code")
     _deal_dirt(sheet, world, rng, amount="Amount", zero="$0.00", created="Created Date")
     dirt.mojibake(sheet, world, "Account Name", dirt.windows_mojibake, dirt.count(n, 0.002), rng)
@@ -210,7 +243,7 @@ def salesforce_deals(world: World, name: str, ids: VendorIds, rng: np.random.Gen
     dirt.test_record(
         sheet,
         {
-            "Opportunity ID": salesforce_ids("006", np.array([1_000_001]))[0],
+            "Opportunity ID": salesforce_ids("006", np.array([1_000_001]))[0].as_py(),
             "Opportunity Owner": owner,
             "Account Name": "Test Account",
             "Opportunity Name": "TEST - DO NOT USE",
@@ -224,7 +257,7 @@ def salesforce_deals(world: World, name: str, ids: VendorIds, rng: np.random.Gen
         rng,
     )
     _duplicates(sheet, rng, amount="Amount", restate=_restate_sf)
-    sheet.footer = [line.format(n=len(sheet.rows)) for line in _SF_FOOTER]
+    sheet.footer = [line.format(n=sheet.n_rows) for line in _SF_FOOTER]
     return sheet
 
 
@@ -259,7 +292,7 @@ def _deal_dirt(
 
 
 def _duplicates(sheet: Sheet, rng: np.random.Generator, *, amount: str, restate) -> None:
-    n = len(sheet.rows)
+    n = sheet.n_rows
     dirt.duplicate_rows(sheet, dirt.count(n, 0.003), rng)
     dirt.repeated_ids(sheet, amount, restate, dirt.count(n, 0.001), rng)
 
@@ -270,25 +303,29 @@ def salesforce_activities(
     """The activities as a Salesforce tasks and events report export."""
     acts = world.activities
     deal_pos = pd.Index(world.deals["deal_id"]).get_indexer(acts["deal_id"])
-    kinds = acts["type"].tolist()
-    is_event = np.array([_ACTIVITY_LABELS[k][0] == "Event" for k in kinds], dtype=bool)
+    kinds = list(_ACTIVITY_LABELS)
+    kind = pd.Categorical(acts["type"], categories=kinds).codes.astype(np.int64)
+    if (kind < 0).any():
+        raise KeyError(sorted(set(acts["type"]) - set(kinds))[0])
+    is_event = np.array([_ACTIVITY_LABELS[k][0] == "Event" for k in kinds])[kind]
     numbers = np.arange(len(acts)) * 3 + 5_000_000
     task_ids = salesforce_ids("00T", numbers)
     event_ids = salesforce_ids("00U", numbers)
     pick = rng.integers(0, 3, len(acts))
-    deal_ids = np.array(ids.salesforce, dtype=object)
+
+    def label(values: list[str], codes: np.ndarray) -> pa.Array:
+        return pa.array(values, pa.string()).take(pa.array(codes))
+
     sheet = Sheet.from_columns(
         name,
         {
-            "Activity ID": [
-                e if ev else t for t, e, ev in zip(task_ids, event_ids, is_event, strict=True)
-            ],
-            "Opportunity ID": deal_ids[deal_pos].tolist(),
-            "Account Name": acts["account"].tolist(),
-            "Assigned": acts["owner"].tolist(),
-            "Subject": [_ACTIVITY_LABELS[k][2][p] for k, p in zip(kinds, pick, strict=True)],
-            "Task/Event": [_ACTIVITY_LABELS[k][0] for k in kinds],
-            "Activity Type": [_ACTIVITY_LABELS[k][1] for k in kinds],
+            "Activity ID": pc.if_else(pa.array(is_event), event_ids, task_ids),
+            "Opportunity ID": ids.salesforce.take(pa.array(deal_pos)),
+            "Account Name": acts["account"],
+            "Assigned": acts["owner"],
+            "Subject": label([s for k in kinds for s in _ACTIVITY_LABELS[k][2]], kind * 3 + pick),
+            "Task/Event": label([_ACTIVITY_LABELS[k][0] for k in kinds], kind),
+            "Activity Type": label([_ACTIVITY_LABELS[k][1] for k in kinds], kind),
             "Date": _sf_date(acts["occurred_at"]),
         },
         id_column="Activity ID",
@@ -297,7 +334,7 @@ def salesforce_activities(
         quote_all=True,
     )
     dirt.duplicate_rows(sheet, dirt.count(len(acts), 0.002), rng)
-    sheet.footer = [line.format(n=len(sheet.rows)) for line in _SF_FOOTER]
+    sheet.footer = [line.format(n=sheet.n_rows) for line in _SF_FOOTER]
     return sheet
 
 
