@@ -211,8 +211,11 @@ def _strip_run_metadata(notebook: Mapping[str, Any]) -> None:
     """Drop timings and paths papermill records, so a re-run in place leaves a small diff."""
     notebook.get("metadata", {}).pop("papermill", None)
     for cell in notebook.get("cells", []):
-        cell.get("metadata", {}).pop("papermill", None)
-        cell.get("metadata", {}).pop("execution", None)
+        metadata = cell.get("metadata", {})
+        metadata.pop("papermill", None)
+        metadata.pop("execution", None)
+        if metadata.get("tags") == []:
+            del metadata["tags"]
 
 
 def execute_notebooks(
