@@ -4,8 +4,9 @@ A *data row* is every record after the header row, numbered from 1 (``source_row
 without line breaks inside cells, ``source_row + 1`` is the line number a text editor shows.
 Rows that carry no deal (blank records, report footers, ``Total`` / ``Subtotal`` rows) are removed
 here and returned as dropped rows with a reason, so the cleaner's ledger accounts for them.
-Cell values are never evaluated: formulas in spreadsheets are read as their cached values and
-text such as ``=HYPERLINK(...)`` in a CSV stays text.
+Cell values are never evaluated: formulas in spreadsheets are read as their cached values (a
+formula without a saved result as its text) and text such as ``=HYPERLINK(...)`` in a CSV stays
+text.
 """
 
 from __future__ import annotations
@@ -386,24 +387,51 @@ def _cell_text(value: object) -> str | None:
     return text if text.strip() else None
 
 
+def _has_formulas(data: bytes) -> bool:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return any(
+            re.search(rb"<(\w+:)?f[ >]", archive.read(n))
+            for n in archive.namelist()
+            if n.startswith("xl/worksheets/")
+        )
+
+
 def _xlsx_records(data: bytes, name: str) -> list[list]:
     import openpyxl
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        # A workbook written by a program, never opened in Excel, has formulas without saved
+        # results: those cells are read as the formula's text, never evaluated.
+        texts = (
+            openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+            if _has_formulas(data)
+            else None
+        )
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
         raise ExportFormatError(
             f"`{name}` looks like an .xlsx workbook but cannot be opened ({err}). "
             "Re-save it from Excel, or export the data as CSV."
         ) from err
     try:
-        sheets = [ws for ws in book.worksheets if ws.sheet_state == "visible"] or book.worksheets
-        for ws in sheets:
+        for k, ws in enumerate(book.worksheets):
+            if ws.sheet_state != "visible" and any(
+                w.sheet_state == "visible" for w in book.worksheets
+            ):
+                continue
             rows = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+            if texts is not None:
+                formula_rows = texts.worksheets[k].iter_rows(values_only=True)
+                for row, formulas in zip(rows, formula_rows, strict=False):
+                    for j, (value, formula) in enumerate(zip(row, formulas, strict=False)):
+                        if value is None and isinstance(formula, str) and formula[:1] == "=":
+                            row[j] = formula
             if any(any(r) for r in rows):
                 return rows
     finally:
         book.close()
+        if texts is not None:
+            texts.close()
     raise ExportFormatError(f"`{name}` has no sheet with data.")
 
 
@@ -622,7 +650,8 @@ def _fill_groups(table: pa.Table, source_row: np.ndarray, drop: np.ndarray):
 
 
 def _repair_text(raw: RawTable) -> RawTable:
-    """Repair mojibake (UTF-8 read as cp1252 or Mac-Roman) with ftfy, one unique value at a time."""
+    """Repair mojibake (UTF-8 read as cp1252 or Mac-Roman) with ftfy and remove invisible
+    byte-order marks (U+FEFF) from cells, one unique value at a time."""
     import ftfy
 
     columns = list(raw.table.columns)
@@ -632,7 +661,7 @@ def _repair_text(raw: RawTable) -> RawTable:
             continue
         uniques = pc.unique(col).drop_null()
         odd = uniques.filter(pc.invert(pc.string_is_ascii(uniques))).to_pylist()
-        repaired = {v: ftfy.fix_encoding(v) for v in odd}
+        repaired = {v: ftfy.fix_encoding(v.replace("\ufeff", "")) for v in odd}
         repaired = {k: v for k, v in repaired.items() if v != k}
         if not repaired:
             continue
@@ -649,7 +678,9 @@ def _repair_text(raw: RawTable) -> RawTable:
                     raw.table.column_names[j],
                     before,
                     repaired[before],
-                    "repaired mojibake (text saved in one encoding and read in another)",
+                    "removed an invisible byte-order mark (U+FEFF)"
+                    if before.replace("\ufeff", "") == repaired[before]
+                    else "repaired mojibake (text saved in one encoding and read in another)",
                 )
             )
     if fixes:

@@ -28,6 +28,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from salesinsight.io.guards import MAX_COLUMNS
+
 __all__ = ["Records", "no_field_limit", "parse_records"]
 
 _DELIMITERS = (",", ";", "\t", "|")
@@ -66,6 +68,10 @@ def no_field_limit() -> Iterator[None]:
 def _shown(text: str) -> str:
     text = text.rstrip("\r\n")
     return text if len(text) <= _SHOWN else text[:_SHOWN] + f"... ({len(text):,} characters)"
+
+
+def _named(delimiter: str) -> str:
+    return "tabs" if delimiter == "\t" else f"`{delimiter}`"
 
 
 def _filled(row: list[str]) -> int:
@@ -190,8 +196,8 @@ def _misfit(
                         None,
                         _shown(raw),
                         " | ".join(cells),
-                        f"fields separated by `{other}` instead of `{delimiter}` like the rest "
-                        f"of the file (line {line}); split on `{other}`",
+                        f"fields separated by {_named(other)} instead of {_named(delimiter)} like "
+                        f"the rest of the file (line {line}); split on {_named(other)}",
                     )
                 )
                 return None
@@ -205,6 +211,14 @@ def _misfit(
             "malformed",
             f"the file ends in the middle of this row (line {line}, {len(row)} of {target} "
             "fields): it was cut short. Export or download it again",
+        )
+    if len(row) > MAX_COLUMNS:
+        return (
+            i,
+            _shown(raw),
+            "malformed",
+            f"line {line} has {len(row):,} fields where the header has {width}; fix the row "
+            "and read the file again",
         )
     if raw.count('"') % 2:
         return (
