@@ -359,6 +359,12 @@ def load_export(
     else:
         from salesinsight.datasets import load_sample
 
+        if fx is not None or currency != "USD":
+            raise InvalidValueError(
+                f"The bundled sample is in USD and needs no exchange rates; got currency "
+                f"{currency!r} and fx_path {str(fx_path)!r}. Give your own export files to use "
+                "another currency."
+            )
         _say(progress, "reading the bundled sample")
         export = load_sample() if crm == "auto" else load_sample(crm=crm)
     log.info("read %d deals and %d ledger rows", len(export.deals), len(export.ledger))

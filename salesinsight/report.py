@@ -50,7 +50,6 @@ __all__ = [
     "execute_notebooks",
     "find_notebooks",
     "notebook_html",
-    "notebook_title",
     "check_out_dir",
     "write_report",
     "write_table",
@@ -105,14 +104,8 @@ def _say(progress: Progress | None, message: str) -> None:
         progress(message)
 
 
-def default_notebooks_dir() -> Path:
-    """The notebooks shipped with the project: ``notebooks/`` next to the package.
-
-    Examples
-    --------
-    >>> default_notebooks_dir().name
-    'notebooks'
-    """
+def _default_notebooks_dir() -> Path:
+    """``notebooks/`` beside the package (a clone), else inside it (an installed package)."""
     import salesinsight
 
     package = Path(salesinsight.__file__).resolve().parent
@@ -128,7 +121,7 @@ def find_notebooks(notebooks_dir: str | os.PathLike[str] | None = None) -> list[
     Parameters
     ----------
     notebooks_dir : str or path, optional
-        Folder to search; default: the project's ``notebooks/`` (:func:`default_notebooks_dir`).
+        Folder to search; default: the project's ``notebooks/``.
 
     Returns
     -------
@@ -145,7 +138,7 @@ def find_notebooks(notebooks_dir: str | os.PathLike[str] | None = None) -> list[
     >>> [p.name for p in find_notebooks()][:1]
     ['01-...ipynb']
     """
-    folder = Path(notebooks_dir).expanduser() if notebooks_dir else default_notebooks_dir()
+    folder = Path(notebooks_dir).expanduser() if notebooks_dir else _default_notebooks_dir()
     found = sorted(p for p in folder.glob(NOTEBOOK_PATTERN) if p.is_file())
     if not found:
         raise ReportSetupError(
@@ -323,19 +316,16 @@ def execute_notebooks(
         return [run(i, source) for i, source in enumerate(sources, start=1)]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(run, i, source) for i, source in enumerate(sources, start=1)]
-    return [future.result() for future in futures]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
-def notebook_title(notebook: Mapping[str, Any], default: str) -> str:
-    """The first level-1 heading of a notebook's markdown, else `default`.
-
-    Examples
-    --------
-    >>> import nbformat
-    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Deal size\\ntext")])
-    >>> notebook_title(nb, "03-trust-and-deal-size")
-    'Deal size'
-    """
+def _notebook_title(notebook: Mapping[str, Any], default: str) -> str:
+    """The first level-1 heading of the notebook's markdown, else `default`."""
     for cell in notebook.get("cells", []):
         if cell.get("cell_type") == "markdown":
             match = re.search(r"(?m)^#\s+(.+?)\s*#*\s*$", cell.get("source", ""))
@@ -367,7 +357,7 @@ def notebook_html(path: str | os.PathLike[str], *, show_code: bool = False) -> t
     from nbconvert import HTMLExporter
 
     notebook = nbformat.read(path, as_version=4)
-    title = notebook_title(notebook, Path(path).stem)
+    title = _notebook_title(notebook, Path(path).stem)
     exporter = HTMLExporter(
         template_name="lab",
         extra_loaders=[jinja2.DictLoader({"salesinsight.html.j2": _PAGE_TEMPLATE})],
@@ -602,13 +592,13 @@ def _verdict(verdict: str) -> str:
     return f'<span class="{css}">{html.escape(str(verdict))}</span>'
 
 
-def _table(frame: pd.DataFrame, *, verdict_columns: Iterable[str] = ("verdict",)) -> str:
+def _table(frame: pd.DataFrame) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = []
     for row in frame.itertuples(index=False):
         cells = []
         for column, value in zip(frame.columns, row, strict=True):
-            if column in verdict_columns:
+            if column == "verdict":
                 cells.append(f"<td>{_verdict(value)}</td>")
             elif isinstance(value, numbers.Real) and not isinstance(value, bool):
                 cells.append(f'<td class="num">{_fmt(value)}</td>')
@@ -666,23 +656,12 @@ def _index_page(
         for value, label in _figures(analysis)
     )
     verdicts = card.verdicts()[["claim_id", "claim", "verdict", "note"]]
-    table = card.table.copy()
-    scorecard_columns = [
-        c
-        for c in ("claim_id", "proxy", "outcome", "adjustment", "n", "effect", "estimate",
-                  "ci_low", "ci_high", "p_adjusted", "verdict", "note")
-        if c in table
-    ]  # fmt: skip
+    # The claim's wording is in the verdicts table above; the p-value before adjustment in the CSV.
+    table = card.table.drop(columns=["claim", "p_value"])
     narrative = "".join(
         f"<p>{html.escape(p)}</p>" for p in str(card.narrative()).split("\n") if p.strip()
     )
     links = "".join(f'<li><a href="{html.escape(p)}">{html.escape(t)}</a></li>' for p, t in pages)
-    forest = _figure_png(card)
-    forest_img = (
-        f'<img alt="Effects with 95% CIs, by verdict" src="data:image/png;base64,{forest}">'
-        if forest
-        else ""
-    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -699,13 +678,13 @@ as of {as_of} · amounts in {_currency(analysis)}</p>
 A verdict needs the predicted direction and a 95% confidence interval, adjusted for the number of
 tests (Benjamini–Hochberg), that excludes no effect. An association is not a cause.</p>
 {_table(verdicts)}
-{forest_img}
+<img alt="Effects with 95% CIs, coloured by verdict" src="data:image/png;base64,{_figure_png(card)}">
 {narrative}
 <h2>The notebooks</h2>
 <p>Each page tells one part of the story with plots and numbers.</p>
 <ol>{links}</ol>
 <h2>Full scorecard</h2>
-{_table(table[scorecard_columns])}
+{_table(table)}
 <h2>Files</h2>
 <ul>
 <li><a href="scorecard.csv">scorecard.csv</a> and <a href="scorecard.md">scorecard.md</a>: the

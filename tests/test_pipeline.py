@@ -140,6 +140,10 @@ class TestLoadExport:
         export = load_export()
         pd.testing.assert_frame_equal(export.deals, sample.export.deals)
 
+    def test_the_sample_takes_no_currency_options(self, tmp_path):
+        with pytest.raises(InvalidValueError, match="bundled sample is in USD"):
+            load_export(currency="EUR")
+
     def test_pseudonymize_needs_a_salt(self):
         with pytest.raises(InvalidValueError, match="salt"):
             load_export(pseudonymize=True, salt="")

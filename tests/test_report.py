@@ -18,12 +18,12 @@ from salesinsight.report import (
     NotebookError,
     ReportSetupError,
     _clear_earlier_report,
+    _notebook_title,
     check_out_dir,
     execute_notebooks,
     find_notebooks,
     main,
     notebook_html,
-    notebook_title,
     write_report,
 )
 
@@ -134,8 +134,8 @@ class TestExecuteNotebooks:
 class TestNotebookTitle:
     def test_first_heading_or_default(self):
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("intro\n# Speed #")])
-        assert notebook_title(nb, "x") == "Speed"
-        assert notebook_title(nbformat.v4.new_notebook(), "04-speed") == "04-speed"
+        assert _notebook_title(nb, "x") == "Speed"
+        assert _notebook_title(nbformat.v4.new_notebook(), "04-speed") == "04-speed"
 
 
 class TestNotebookHtml:
