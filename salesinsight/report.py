@@ -301,9 +301,11 @@ def execute_notebooks(
             _strip_run_metadata(executed)
         nbformat.write(executed, target)
         if error is not None:
+            lines = [line.strip() for line in str(error.source).splitlines() if line.strip()]
+            where = f" in the cell `{lines[-1][:60]}`" if lines else ""
             raise NotebookError(
-                f"Notebook {source.name} failed in cell {error.cell_index}: {error.ename}: "
-                f"{error.evalue} (the executed notebook with the traceback is {str(target)!r})",
+                f"Notebook {source.name} failed{where}: {error.ename}: {error.evalue} (the "
+                f"executed notebook with the traceback is {str(target)!r})",
                 notebook=source,
                 ename=error.ename,
                 output=target,

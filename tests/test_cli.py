@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -19,6 +20,7 @@ import pandas as pd
 import pytest
 
 from salesinsight.cli import main
+from salesinsight.exceptions import StatisticalWarning
 
 SCRIPT = Path(sys.executable).with_name("salesinsight")
 PYTHON_M = [sys.executable, "-m", "salesinsight"]
@@ -81,7 +83,9 @@ def quick_card(deals_file):
     from salesinsight.claims import evaluate_claims
     from salesinsight.pipeline import load_analysis
 
-    return evaluate_claims(load_analysis(str(deals_file)).data, claims=["K1", "K6"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StatisticalWarning)
+        return evaluate_claims(load_analysis(str(deals_file)).data, claims=["K1", "K6"])
 
 
 @pytest.fixture
@@ -280,6 +284,27 @@ class TestReport:
         assert result.returncode == 0, result.stderr
         assert result.stdout.rstrip().endswith("Report: reports/report1700000000000/index.html")
         assert (tmp_path / "reports" / "report1700000000000" / "index.html").is_file()
+
+    @pytest.mark.parametrize(
+        ("raised", "code"),
+        [("KeyError('deal_size')", 1), ("AnalysisError('one value only')", 3)],
+    )
+    def test_a_failing_notebook_is_one_line_naming_it(
+        self, tmp_path, deals_file, capsys, cached_claims, raised, code
+    ):
+        folder = tmp_path / "notebooks"
+        folder.mkdir()
+        cell = nbformat.v4.new_code_cell(
+            f"from salesinsight.exceptions import AnalysisError\nraise {raised}"
+        )
+        nbformat.write(nbformat.v4.new_notebook(cells=[cell]), folder / "01-broken.ipynb")
+        args = ["report", str(deals_file), "-q", "--out", str(tmp_path / "out"),
+                "--notebooks", str(folder)]  # fmt: skip
+        assert main(args) == code
+        [line] = capsys.readouterr().err.splitlines()
+        assert line.startswith(f"salesinsight: error: Notebook 01-broken.ipynb failed in the cell "
+                               f"`raise {raised}`")  # fmt: skip
+        assert (tmp_path / "out" / ".salesinsight-report").is_file()
 
     def test_input_inside_the_folder_survives(self, tmp_path, tiny_notebooks, deals_file):
         copy = tmp_path / "ledger.csv"
