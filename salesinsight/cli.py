@@ -91,7 +91,6 @@ class _Console:
     def __init__(self, *, quiet: bool, debug: bool) -> None:
         self.quiet = quiet
         self.debug = debug
-        self.caveats = 0
         self._seen: set[str] = set()
 
     def progress(self, message: str) -> None:
@@ -114,25 +113,12 @@ class _Console:
         file: Any = None,
         line: str | None = None,
     ) -> None:
-        if issubclass(category, StatisticalWarning) and not self.debug:
-            # Each caveat is repeated in the note of its scorecard row; one line says so.
-            self.caveats += 1
-            return
-        if not (issubclass(category, DataQualityWarning) or self.debug):
-            return
+        """Our own warnings once each, as one line; other libraries' only with --debug."""
+        ours = issubclass(category, (DataQualityWarning, StatisticalWarning))
         text = " ".join(str(message).split())
-        if text not in self._seen:
+        if (ours or self.debug) and text not in self._seen:
             self._seen.add(text)
             self.warn(text)
-
-    def caveats_note(self) -> None:
-        """One line for the statistical caveats collected so far."""
-        if self.caveats:
-            self.progress(
-                f"{self.caveats} statistical caveat(s) (small samples, separation, ...): "
-                "see the note column of the scorecard"
-            )
-        self.caveats = 0
 
 
 def _add_input_options(parser: argparse.ArgumentParser, *, as_of: bool = True) -> None:
@@ -323,7 +309,6 @@ def _report(args: argparse.Namespace, console: _Console) -> int:
     analysis = _load(args, console)
     console.progress("evaluating the claims")
     card = evaluate_claims(analysis.data)
-    console.caveats_note()
     index = write_report(
         analysis,
         out_dir,
@@ -419,7 +404,6 @@ def _claims(args: argparse.Namespace, console: _Console) -> int:
 
     console.progress("evaluating the claims")
     card = evaluate_claims(analysis.data)
-    console.caveats_note()
     table = card.table
     if args.format == "markdown":
         console.out(card.to_markdown())
@@ -527,7 +511,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = " ".join(str(exc).split())
             print(f"salesinsight: error: {message}", file=sys.stderr)
             return code
-    console.caveats_note()
     return code
 
 

@@ -278,11 +278,13 @@ class TestReport:
                  "--notebooks", str(tiny_notebooks)]  # fmt: skip
         assert main(again) == 0
 
-    def test_default_folder_is_named_after_the_export(self, tmp_path, tiny_notebooks, deals_file):
-        result = run("report", deals_file, "-q", "--notebooks", tiny_notebooks,
-                     entry=[str(SCRIPT)], cwd=tmp_path)  # fmt: skip
-        assert result.returncode == 0, result.stderr
-        assert result.stdout.rstrip().endswith("Report: reports/report1700000000000/index.html")
+    def test_default_folder_is_named_after_the_export(
+        self, tmp_path, tiny_notebooks, deals_file, capsys, cached_claims, monkeypatch
+    ):
+        monkeypatch.chdir(tmp_path)
+        assert main(["report", str(deals_file), "-q", "--notebooks", str(tiny_notebooks)]) == 0
+        out = capsys.readouterr().out
+        assert out.rstrip().endswith("Report: reports/report1700000000000/index.html")
         assert (tmp_path / "reports" / "report1700000000000" / "index.html").is_file()
 
     @pytest.mark.parametrize(
