@@ -376,6 +376,12 @@ def association(
     frame = data.loc[chosen.y.index, list(dict.fromkeys(extra))].copy()
     frame["__y__"] = chosen.y
     frame = _drop_missing(frame, caveats, chosen.population)
+    if frame.empty:
+        raise AnalysisError(
+            f"No {chosen.population} to analyse: "
+            + (caveats.note or f"none among the {len(data)} rows given.")
+            + f" Check that `{predictor}` and the controls have values in these rows."
+        )
     offset = None
     if exposure is not None:
         positive = pd.to_numeric(frame[exposure], errors="coerce") > 0
@@ -394,6 +400,13 @@ def association(
         raise AnalysisError(
             f"Only {n} {chosen.population} with complete values; at least {needed} are needed for "
             f"{n_terms} terms. Use fewer controls or more data."
+        )
+    if chosen.family in ("ols", "log_ols") and y.nunique() < 2:
+        # A constant outcome fits exactly: a zero effect with a zero-width interval from nothing.
+        raise AnalysisError(
+            f"`{chosen.label}` takes a single value ({y.iloc[0]:g}) in the {n} "
+            f"{chosen.population} analysed, so there is no variation for `{predictor}` to "
+            "explain."
         )
     if chosen.family == "logit":
         events = int(y.sum())

@@ -508,6 +508,12 @@ def time_to_close(
         if cluster is not None:
             groups = pd.factorize(frame[cluster])[0]
             n_clusters = int(groups.max()) + 1
+            if n_clusters < 2:
+                # One cluster's score sums to zero: a sandwich of zero width, not an interval.
+                raise AnalysisError(
+                    f"All {n} deals belong to one `{cluster}` group, so clustered errors cannot "
+                    "be computed. Pass `cluster=None` for model-based errors."
+                )
             if n_clusters < MIN_CLUSTERS:
                 caveats.warn(
                     SmallSampleWarning,
