@@ -170,6 +170,8 @@ def _summarise(label: Any, part: pd.DataFrame) -> dict[str, Any]:
     if closed:
         win_rate = won / closed
         ci_low, ci_high = proportion_confint(won, closed, alpha=0.05, method="wilson")
+        # The Wilson bounds reach 0 and 1 exactly at 0% and 100%; rounding must not cut them off.
+        ci_low, ci_high = min(float(ci_low), win_rate), max(float(ci_high), win_rate)
     else:
         win_rate = ci_low = ci_high = np.nan
         notes.append("No closed deals: win rate not computable.")

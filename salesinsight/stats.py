@@ -184,7 +184,9 @@ def _drop_missing(frame: pd.DataFrame, caveats: Caveats, population: str) -> pd.
     rows = missing.any(axis=1)
     if rows.any():
         per_column = missing.sum()
-        detail = ", ".join(f"{c}: {int(k)}" for c, k in per_column.items() if k)
+        detail = ", ".join(
+            f"{'the outcome' if c == '__y__' else c}: {int(k)}" for c, k in per_column.items() if k
+        )
         caveats.add(
             f"{int(rows.sum())} of {len(frame)} {population} left out for missing values "
             f"({detail})."
