@@ -43,6 +43,7 @@ __all__ = [
     "check_export_paths",
     "load_analysis",
     "load_export",
+    "log_step",
     "parse_as_of",
     "parse_flag",
     "read_fx_rates",
@@ -274,8 +275,24 @@ def read_fx_rates(path: str | os.PathLike[str]) -> dict[str, float]:
     return rates
 
 
-def _say(progress: Progress | None, message: str) -> None:
-    log.info(message)
+def log_step(progress: Progress | None, message: str, *, logger: logging.Logger = log) -> None:
+    """Log one step at INFO level and pass it to the `progress` callback, if any.
+
+    Parameters
+    ----------
+    progress : callable or None
+        The caller's :data:`Progress` callback.
+    message : str
+        One short line, e.g. ``"reading the bundled sample"``.
+    logger : Logger, default the ``salesinsight.pipeline`` logger
+        Where the line is logged; each module passes its own.
+
+    Examples
+    --------
+    >>> log_step(print, "reading the bundled sample")
+    reading the bundled sample
+    """
+    logger.info(message)
     if progress is not None:
         progress(message)
 
@@ -352,7 +369,7 @@ def load_export(
         from salesinsight.io import read_export
 
         names = ", ".join(p.name for p in paths)
-        _say(progress, f"reading {names}")
+        log_step(progress, f"reading {names}")
         export = read_export(
             paths if len(paths) > 1 else paths[0], crm=crm, currency=currency, fx=fx
         )
@@ -365,13 +382,13 @@ def load_export(
                 f"{currency!r} and fx_path {str(fx_path)!r}. Give your own export files to use "
                 "another currency."
             )
-        _say(progress, "reading the bundled sample")
+        log_step(progress, "reading the bundled sample")
         export = load_sample() if crm == "auto" else load_sample(crm=crm)
     log.info("read %d deals and %d ledger rows", len(export.deals), len(export.ledger))
     if parse_flag(pseudonymize):
         from salesinsight.privacy import pseudonymize_export
 
-        _say(progress, "replacing names by pseudonyms")
+        log_step(progress, "replacing names by pseudonyms")
         export = pseudonymize_export(export, salt=salt)
     return export
 
@@ -454,7 +471,7 @@ def load_analysis(
     )
     if stamp is None:
         stamp = _latest_date(export.deals)
-    _say(progress, f"computing trust features for {len(export.deals):,} deals")
+    log_step(progress, f"computing trust features for {len(export.deals):,} deals")
     data = trust_features(export.deals, export.activities, as_of=None if pd.isna(stamp) else stamp)
     parameters = {
         "export_paths": os.pathsep.join(str(p.resolve()) for p in paths),

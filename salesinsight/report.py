@@ -2,7 +2,8 @@
 
 :func:`execute_notebooks` runs the numbered notebooks with papermill in a kernel of the running
 Python; :func:`notebook_html` turns one into a self-contained page (code hidden, plots embedded);
-:func:`write_report` writes the whole report::
+:func:`write_report` writes the whole report (the landing page is built in
+:mod:`salesinsight.report_index`)::
 
     index.html        landing page: figures, verdict per claim, scorecard, links, privacy note
     NN-name.html      one page per notebook
@@ -18,13 +19,8 @@ sample (``make notebooks``).
 from __future__ import annotations
 
 import argparse
-import base64
-import html
-import io
 import json
 import logging
-import math
-import numbers
 import os
 import re
 import subprocess
@@ -37,8 +33,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from salesinsight.pipeline import ENVIRONMENT, Progress
+from salesinsight.pipeline import ENVIRONMENT, Progress, log_step
 from salesinsight.privacy import excel_safe
+from salesinsight.report_index import _index_page
 
 if TYPE_CHECKING:
     from salesinsight.pipeline import Analysis
@@ -96,12 +93,6 @@ class NotebookError(RuntimeError):
         self.notebook = notebook
         self.ename = ename
         self.output = output
-
-
-def _say(progress: Progress | None, message: str) -> None:
-    log.info(message)
-    if progress is not None:
-        progress(message)
 
 
 def _default_notebooks_dir() -> Path:
@@ -276,7 +267,7 @@ def execute_notebooks(
 
     def run(i: int, source: Path) -> Path:
         target = source if target_dir is None else target_dir / source.name
-        _say(progress, f"notebook {i}/{len(sources)}: {source.stem} ...")
+        log_step(progress, f"notebook {i}/{len(sources)}: {source.stem} ...", logger=log)
         start = time.perf_counter()
         error: PapermillExecutionError | None = None
         try:
@@ -310,8 +301,9 @@ def execute_notebooks(
                 ename=error.ename,
                 output=target,
             ) from None
-        _say(progress, f"notebook {i}/{len(sources)}: {source.stem} done in "
-                       f"{time.perf_counter() - start:.1f} s")  # fmt: skip
+        took = time.perf_counter() - start
+        done = f"notebook {i}/{len(sources)}: {source.stem} done in {took:.1f} s"
+        log_step(progress, done, logger=log)
         return target
 
     if jobs <= 1 or len(sources) <= 1:
@@ -531,7 +523,7 @@ def write_report(
     (folder / REPORT_MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
 
     if card is None:
-        _say(progress, "evaluating the claims")
+        log_step(progress, "evaluating the claims", logger=log)
         card = evaluate_claims(analysis.data)
     executed = execute_notebooks(
         notebooks,
@@ -541,7 +533,7 @@ def write_report(
         jobs=jobs,
     )
 
-    _say(progress, f"writing the report to {folder}")
+    log_step(progress, f"writing the report to {folder}", logger=log)
     pages = []
     for notebook in executed:
         title, body = notebook_html(notebook, show_code=show_code)
@@ -556,163 +548,6 @@ def write_report(
         _index_page(analysis, card, pages=pages, version=__version__), encoding="utf-8"
     )
     return index
-
-
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1100px;
-padding:1.5em;color:#222;line-height:1.45}
-h1{margin-bottom:0.1em} .sub{color:#666;margin-top:0}
-.privacy{padding:0.7em 1em;border-radius:6px;margin:1em 0}
-.privacy.names{background:#fff4e5;border:1px solid #e69f00}
-.privacy.safe{background:#e8f5ee;border:1px solid #009e73}
-.figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:0.6em}
-.figure{border:1px solid #ddd;border-radius:6px;padding:0.5em 0.8em}
-.figure b{display:block;font-size:1.4em}
-.figure span{color:#666;font-size:0.85em}
-table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}
-th,td{border-bottom:1px solid #e5e5e5;padding:0.3em 0.6em;text-align:left;vertical-align:top}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
-.v-supported{color:#00734d;font-weight:600} .v-contradicted{color:#b34700;font-weight:600}
-.v-mixed{color:#8a5a00;font-weight:600} .v-inconclusive{color:#555} .v-not-testable{color:#999}
-img{max-width:100%}
-"""
-
-
-def _fmt(value: Any, digits: int = 2) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return html.escape(str(value))
-    number = float(value)
-    if isinstance(value, numbers.Integral) or (number.is_integer() and abs(number) >= 100):
-        return f"{int(number):,}"
-    return f"{number:,.{digits}f}" if abs(number) >= 0.01 else f"{number:.2g}"
-
-
-def _verdict(verdict: str) -> str:
-    css = "v-" + str(verdict).replace(" ", "-")
-    return f'<span class="{css}">{html.escape(str(verdict))}</span>'
-
-
-def _table(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = []
-    for row in frame.itertuples(index=False):
-        cells = []
-        for column, value in zip(frame.columns, row, strict=True):
-            if column == "verdict":
-                cells.append(f"<td>{_verdict(value)}</td>")
-            elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-                cells.append(f'<td class="num">{_fmt(value)}</td>')
-            else:
-                cells.append(f"<td>{_fmt(value)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _figures(analysis: Analysis) -> list[tuple[str, str]]:
-    from salesinsight.kpis import pipeline_summary
-
-    counts = analysis.row_counts()
-    kpi = pipeline_summary(analysis.data).iloc[0]
-    win_rate = (
-        f"{kpi['win_rate']:.0%} <small>({kpi['win_rate_ci_low']:.0%}–"
-        f"{kpi['win_rate_ci_high']:.0%})</small>"
-        if pd.notna(kpi["win_rate"])
-        else "–"
-    )
-    return [
-        (_fmt(counts["read"]), "deal rows read"),
-        (_fmt(counts["kept"]), "deals kept"),
-        (_fmt(counts["dropped"]), 'rows dropped (<a href="ledger.csv">ledger</a>)'),
-        (f"{_fmt(kpi['won'])} / {_fmt(kpi['lost'])} / {_fmt(kpi['open'])}", "won / lost / open"),
-        (win_rate, "win rate, 95% CI"),
-        (_fmt(kpi["median_won_amount"], 0), f"median won deal ({_currency(analysis)})"),
-        (_fmt(kpi["median_cycle_days"], 0), "median days to close (Kaplan–Meier)"),
-    ]
-
-
-def _currency(analysis: Analysis) -> str:
-    return html.escape(str(analysis.parameters.get("currency") or "USD"))
-
-
-def _index_page(
-    analysis: Analysis, card: Any, *, pages: Sequence[tuple[str, str]], version: str
-) -> str:
-    as_of = "–" if pd.isna(analysis.as_of) else f"{analysis.as_of:%Y-%m-%d}"
-    sources = ", ".join(analysis.sources) or "the bundled sample"
-    if analysis.pseudonymized:
-        privacy = (
-            '<div class="privacy safe"><b>Pseudonymized.</b> Account, contact and owner names '
-            "were replaced by salted pseudonyms (such as <code>acct-3f9a1c2b7d4e</code>) in every "
-            "page and file of this report, before any analysis ran.</div>"
-        )
-    else:
-        privacy = (
-            '<div class="privacy names"><b>This report contains customer names</b> (accounts, '
-            "contacts and salespeople) from the export. Share it only inside the sales team, or "
-            "run <code>salesinsight report --pseudonymize</code> for a copy without them.</div>"
-        )
-    figures = "".join(
-        f'<div class="figure"><b>{value}</b><span>{label}</span></div>'
-        for value, label in _figures(analysis)
-    )
-    verdicts = card.verdicts()[["claim_id", "claim", "verdict", "note"]]
-    # The claim's wording is in the verdicts table above; the p-value before adjustment in the CSV.
-    table = card.table.drop(columns=["claim", "p_value"])
-    narrative = "".join(
-        f"<p>{html.escape(p)}</p>" for p in str(card.narrative()).split("\n") if p.strip()
-    )
-    links = "".join(f'<li><a href="{html.escape(p)}">{html.escape(t)}</a></li>' for p, t in pages)
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sales insight report: {html.escape(sources)}</title><style>{_CSS}</style></head>
-<body>
-<h1>Does trust sell?</h1>
-<p class="sub">{html.escape(sources)} · {html.escape(str(analysis.export.crm))} export ·
-as of {as_of} · amounts in {_currency(analysis)}</p>
-{privacy}
-<h2>The data</h2>
-<div class="figures">{figures}</div>
-<h2>The book's claims</h2>
-<p>Claims of Mark Hunter's <i>A Mind for Sales</i> (2020), paraphrased, tested on this export.
-A verdict needs the predicted direction and a 95% confidence interval, adjusted for the number of
-tests (Benjamini–Hochberg), that excludes no effect. An association is not a cause.</p>
-{_table(verdicts)}
-<img alt="Effects with 95% CIs, coloured by verdict" src="data:image/png;base64,{_figure_png(card)}">
-{narrative}
-<h2>The notebooks</h2>
-<p>Each page tells one part of the story with plots and numbers.</p>
-<ol>{links}</ol>
-<h2>Full scorecard</h2>
-{_table(table)}
-<h2>Files</h2>
-<ul>
-<li><a href="scorecard.csv">scorecard.csv</a> and <a href="scorecard.md">scorecard.md</a>: the
-table above, every column.</li>
-<li><a href="ledger.csv">ledger.csv</a>: every row the cleaner dropped and every value it changed,
-with the reason.</li>
-<li><a href="deals.parquet">deals.parquet</a>: the trust-features table, one row per deal kept
-by the cleaner: the cleaned deal columns, the trust proxies as of each deal's creation, and the
-outcomes.</li>
-<li><code>notebooks/</code>: the executed notebooks, to open in JupyterLab.</li>
-</ul>
-<p class="sub">Written by salesinsight {html.escape(version)} on
-{pd.Timestamp.now():%Y-%m-%d %H:%M}.</p>
-</body></html>
-"""
-
-
-def _figure_png(card: Any) -> str:
-    """The scorecard's forest plot as base64 PNG, drawn without touching pyplot's state."""
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(8, 6), layout="constrained")
-    card.plot(ax=figure.subplots())
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
