@@ -16,10 +16,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter
 
 from salesinsight.claims_registry import OUTCOMES, PROXIES
-from salesinsight.plots import PALETTE
+from salesinsight.plots import PALETTE, ratio_axis
 
 __all__ = ["TABLE_COLUMNS", "VERDICTS", "VERDICT_COLUMNS", "Scorecard"]
 
@@ -290,9 +289,7 @@ class Scorecard:
                 zorder=3,
             )
         ax.axvline(1.0, color="#555555", linewidth=0.9, linestyle="--")
-        ax.set_xscale("log")
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if v < 10 else ""))
+        ratio_axis(ax)
         ax.set_yticks(range(len(labels)), labels)
         ax.set_ylim(len(labels) - 0.5, -0.5)
         ax.set_xlabel("ratio (above 1: larger, faster, more), BH-adjusted interval")
