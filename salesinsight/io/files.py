@@ -347,7 +347,10 @@ def _arrow_body(
         return pcsv.read_csv(
             pa.py_buffer(body),
             read_options=pcsv.ReadOptions(column_names=names, block_size=block_size),
-            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            # A blank line is a data row (dropped with a reason), never skipped silently.
+            parse_options=pcsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False
+            ),
             convert_options=pcsv.ConvertOptions(
                 column_types=dict.fromkeys(names, TEXT),
                 null_values=[""],
