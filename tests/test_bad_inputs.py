@@ -228,6 +228,17 @@ class TestCorpusValues:
         assert (export.ledger["action"] != "dropped").all()
 
 
+class TestBlankLines:
+    @pytest.mark.parametrize("newline", ["\n", "\r\n"])
+    def test_blank_line_right_after_the_header_is_a_dropped_row(self, tmp_path, newline):
+        path = tmp_path / "deals.csv"
+        path.write_bytes(newline.join([HEADER, "", ROW, ROW.replace("Ann", "Bo"), ""]).encode())
+        export, _ = read(path)
+        check_invariant(export, {"deals.csv": 3})
+        assert export.ledger[["source_row", "action"]].values.tolist() == [[1, "dropped"]]
+        assert export.deals["source_row"].tolist() == [2, 3]
+
+
 def salesforce_file(path: Path, rows: list[str]) -> Path:
     path.write_text("\r\n".join([HEADER, *rows]) + "\r\n")
     return path
