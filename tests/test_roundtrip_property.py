@@ -114,7 +114,7 @@ HEADERS = {
         "segment": "Segment",
     },
 }
-STAGES = {
+STAGES: dict[str, dict[str, list[str | None]]] = {
     "salesforce": {"won": ["Closed Won"], "lost": ["Closed Lost"], "open": ["Prospecting"]},
     "hubspot": {"won": ["Closed Won"], "lost": ["Closed Lost"], "open": ["Contract Sent"]},
     "pipedrive": {s: ["Qualified", "Proposal Made"] for s in ("won", "lost", "open")},
@@ -199,11 +199,10 @@ class Export:
 
     def to_bytes(self) -> bytes:
         buffer = io.StringIO()
-        quoting = csv.QUOTE_ALL if self.layout.quote_all else csv.QUOTE_MINIMAL
         writer = csv.writer(
             buffer,
             delimiter=self.layout.delimiter,
-            quoting=quoting,
+            quoting=csv.QUOTE_ALL if self.layout.quote_all else csv.QUOTE_MINIMAL,
             lineterminator=self.layout.newline,
         )
         writer.writerow(self.layout.headers)
