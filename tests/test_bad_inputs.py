@@ -228,6 +228,16 @@ class TestCorpusValues:
         assert (export.ledger["action"] != "dropped").all()
 
 
+class TestForcedEncoding:
+    def test_wrong_encoding_is_refused_not_replaced(self):
+        with pytest.raises(ExportFormatError, match=r"cannot be decoded as utf-8.*omit encoding="):
+            read(BAD / "non_utf8_header.csv", encoding="utf-8")
+
+    def test_unknown_encoding_is_named(self):
+        with pytest.raises(ExportFormatError, match=r"cannot be decoded as klingon"):
+            read(BAD / "formulas.csv", encoding="klingon")
+
+
 class TestBlankLines:
     @pytest.mark.parametrize("newline", ["\n", "\r\n"])
     def test_blank_line_right_after_the_header_is_a_dropped_row(self, tmp_path, newline):

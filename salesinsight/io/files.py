@@ -148,7 +148,10 @@ def read_table(
     enc = encoding or sniff_encoding(data)
     if enc not in ("utf-8", "utf-8-sig", "ascii"):
         data = _decode(data, enc, path.name).encode("utf-8")
-    elif data.startswith(codecs.BOM_UTF8):
+    elif encoding is not None:
+        # A sniffed UTF-8 was checked; a forced one must be, or bad bytes become U+FFFD unseen.
+        _decode(data, enc, path.name)
+    if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     if data.find(codecs.BOM_UTF8) >= 0:
         # A byte-order mark starting a line is left by joining exported files: an encoding
@@ -200,8 +203,8 @@ def _decode(data: bytes, encoding: str, name: str) -> str:
         return data.decode(encoding).lstrip("\ufeff")
     except (UnicodeDecodeError, LookupError) as err:
         raise ExportFormatError(
-            f"`{name}` cannot be decoded as {encoding}: {err}. "
-            "Pass encoding='utf-8', 'cp1252' or 'utf-16' to read_export."
+            f"`{name}` cannot be decoded as {encoding}: {err}. Pass the file's encoding to "
+            "read_export (e.g. encoding='cp1252' or 'utf-16'), or omit encoding= to detect it."
         ) from err
 
 
