@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from scipy import stats as sps
-from statsmodels.duration.hazard_regression import PHReg, PHRegResults
+from statsmodels.duration.hazard_regression import PHRegResults
 from statsmodels.duration.survfunc import CumIncidenceRight, SurvfuncRight
 
+from salesinsight.cox import EfronCox, cluster_covariance
 from salesinsight.exceptions import (
     AnalysisError,
     InvalidValueError,
@@ -194,9 +195,12 @@ def _group_labels(values: pd.Series, name: str, caveats: Caveats) -> tuple[pd.Se
             f"`{name}` has {values.nunique()} distinct values: curves are drawn for its quartile "
             "groups, the Cox model uses it as a number (hazard ratio per unit)."
         )
-        present = set(bins.astype(str))
+        # Labels through the categories: formatting an interval per row is slow.
+        names = np.array([str(c) for c in bins.cat.categories] + [None], dtype=object)
+        labels = pd.Series(names[bins.cat.codes.to_numpy()], index=values.index, dtype="str")
+        present = set(labels.dropna())
         order = [str(c) for c in bins.cat.categories if str(c) in present]
-        return bins.astype(str), order
+        return labels, order
     order = [str(v) for v in sorted(values.unique())]
     return values.astype(str), order
 
@@ -253,44 +257,6 @@ def _incidence_at(
                 dict(zip(INCIDENCE_COLUMNS, (label, outcome, float(day), *values), strict=True))
             )
     return rows
-
-
-def _cox_cluster_covariance(
-    model: PHReg, params: np.ndarray, days: np.ndarray, status: np.ndarray, groups: np.ndarray
-) -> np.ndarray:
-    """Cluster-robust (sandwich) covariance of a Cox fit, as ``PHReg.fit(groups=...)`` gives it.
-
-    statsmodels builds the score residuals with a Python loop over event times that grows with
-    the square of the rows (half a minute for 20,000 deals with distinct durations) and returns
-    NaN for deals censored before the first event. The same residuals follow from cumulative
-    sums over the sorted times; deals never at risk at an event contribute zero.
-    """
-    exog = np.asarray(model.exog, dtype=float)
-    linear = exog @ params
-    risk = np.exp(linear - linear.max())
-    order = np.argsort(days, kind="stable")
-    sorted_days = days[order]
-    event_days, deaths = np.unique(days[status == 1], return_counts=True)
-    # Sums over the risk set {t_j >= u_k} of each distinct event day u_k, via reversed cumsums.
-    first_at_risk = np.searchsorted(sorted_days, event_days, side="left")
-    tail0 = np.cumsum(risk[order][::-1])[::-1]
-    tail1 = np.cumsum((risk[:, None] * exog)[order][::-1], axis=0)[::-1]
-    s0, s1 = tail0[first_at_risk], tail1[first_at_risk]
-    hazard_step = deaths / s0
-    average = s1 / s0[:, None]
-    passed = np.searchsorted(event_days, days, side="right")
-    cum_hazard = np.r_[0.0, np.cumsum(hazard_step)][passed]
-    cum_average = np.vstack([np.zeros(exog.shape[1]), np.cumsum(average * hazard_step[:, None], 0)])
-    own_average = np.vstack([np.zeros(exog.shape[1]), average])[passed]
-    score = (
-        exog * (status - risk * cum_hazard)[:, None]
-        - status[:, None] * own_average
-        + risk[:, None] * cum_average[passed]
-    )
-    per_group = np.zeros((int(groups.max()) + 1, exog.shape[1]))
-    np.add.at(per_group, groups, score)
-    bread = np.linalg.inv(model.hessian(params))
-    return bread @ (per_group.T @ per_group) @ bread
 
 
 def _check_monotone(status: np.ndarray, exog: pd.DataFrame, caveats: Caveats) -> None:
@@ -522,11 +488,11 @@ def time_to_close(
                 )
         _check_monotone(cox_status, design.exog, caveats)
         with caveats.translating_fit_warnings("Cox model"):
-            cox = PHReg(days, design.exog, status=cox_status, ties="efron")
+            cox = EfronCox(days, design.exog, status=cox_status)
             model = cox.fit()
             if groups is not None:
                 cox.groups = groups
-                robust = _cox_cluster_covariance(cox, model.params, days, cox_status, groups)
+                robust = cluster_covariance(cox, model.params, days, cox_status, groups)
                 model = PHRegResults(cox, model.params, robust)
         terms = list(design.exog.columns)
         hazard_ratios = tidy_coefficients(
