@@ -407,6 +407,7 @@ def time_to_close(
         raise AnalysisError(
             f"Too few deals or events: {n} deals with {n_events} {event}; at least {MIN_ROWS} "
             f"deals and {MIN_EVENTS} events are needed."
+            + (f" {caveats.note}" if caveats.note else "")
         )
     z = float(sps.norm.ppf(1 - alpha / 2))
     labels, order = (

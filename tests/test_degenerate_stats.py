@@ -256,6 +256,11 @@ class TestTimeToClose:
         with pytest.raises(AnalysisError, match=reason):
             survive(features[name], **options)
 
+    def test_grouping_missing_everywhere_says_so(self, features):
+        frame = features["proxy missing everywhere"]
+        with pytest.raises(AnalysisError, match=r"0 deals .* \(relationship_days: 185\)"):
+            survive(frame, by="relationship_days")
+
     def test_no_lost_deals_means_no_competing_outcome(self, features):
         result = survive(features["all won"], by=None, event="won")
         assert result.summary["competing"].tolist() == [0]
