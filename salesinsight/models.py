@@ -2,7 +2,8 @@
 
 ``association`` (:mod:`salesinsight.stats`) and ``time_to_close`` (:mod:`salesinsight.survival`)
 encode predictors and controls the same way, collect their caveats the same way and report their
-coefficients in the same tidy layout, so they share this module. :func:`bh_adjust` serves every
+coefficients in the same tidy layout, so they share this module, as ``correlations``
+(:mod:`salesinsight.correlation`) shares its argument checks. :func:`bh_adjust` serves every
 caller that tests many claims at once.
 """
 
@@ -26,10 +27,12 @@ from salesinsight.exceptions import (
 )
 
 __all__ = [
+    "MIN_CLUSTERS",
     "RATIO_COLUMNS",
     "TIDY_COLUMNS",
     "Caveats",
     "Design",
+    "as_names",
     "bh_adjust",
     "build_design",
     "closest_columns",
@@ -39,6 +42,9 @@ __all__ = [
 
 TIDY_COLUMNS = ["term", "estimate", "std_err", "ci_low", "ci_high", "p_value", "n"]
 RATIO_COLUMNS = ["ratio", "ratio_ci_low", "ratio_ci_high"]
+
+# Below this many clusters, cluster-robust errors and cluster bootstraps are rough.
+MIN_CLUSTERS = 20
 
 # A level of a categorical column seen in fewer rows than this is pooled into OTHER_LEVEL: a dummy
 # for a handful of rows costs a parameter, estimates nothing and can separate a logit perfectly.
@@ -58,6 +64,27 @@ def closest_columns(name: str, columns: Iterable[object], *, n: int = 3) -> list
     lowered = {c.lower(): c for c in names}
     hits = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)
     return [lowered[h] for h in hits]
+
+
+def as_names(value: str | Sequence[str] | None, argument: str) -> tuple[str, ...]:
+    """Column names passed as one name, a sequence of names or None, as a tuple.
+
+    Examples
+    --------
+    >>> as_names("segment", "controls"), as_names(["segment", "product"], "controls")
+    (('segment',), ('segment', 'product'))
+    """
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    names = tuple(value)
+    bad = [v for v in names if not isinstance(v, str)]
+    if bad:
+        raise InvalidValueError(
+            f"`{argument}` must be column names, got {bad!r}. Pass a list of strings."
+        )
+    return names
 
 
 def require_columns(data: pd.DataFrame, columns: Iterable[str], *, argument: str) -> None:
@@ -250,6 +277,8 @@ def build_design(
         encoded = _encode(frame[predictor], predictor, caveats, drop_constant=False)
         if encoded.shape[1] == 0 or all(encoded[c].nunique() <= 1 for c in encoded.columns):
             value = frame[predictor].iloc[0] if len(frame) else "nothing"
+            # numpy scalars print as `np.False_`; the message shows the plain Python value.
+            value = value.item() if isinstance(value, np.generic) else value
             raise AnalysisError(
                 f"Predictor `{predictor}` takes a single value ({value!r}) in the "
                 f"{len(frame)} rows analysed, so its effect cannot be estimated. "
