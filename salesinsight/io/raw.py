@@ -1,0 +1,309 @@
+"""The raw table of one file: its text cells, with the rows dropped and cells repaired on the way.
+
+:mod:`salesinsight.io.files` finds the header row, the data rows and any report footer in the
+bytes; :func:`build_raw_table` turns those parsed cells into a :class:`RawTable`. It names the
+columns (unique, blank headers numbered), drops the rows that carry no deal (blank records,
+``Total`` / ``Subtotal`` rows, the header row repeated) with a reason, carries grouping cells of
+summary reports down, and repairs mojibake and stray byte-order marks, recording every dropped
+row and repaired cell.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from salesinsight.exceptions import DataQualityWarning
+from salesinsight.io.tables import TEXT
+
+__all__ = ["RawTable", "build_raw_table"]
+
+_SUMMARY_CELL = r"^\s*((grand\s+)?totals?|sub-?totals?)(\s*\(\d+\s+records?\))?\s*:?\s*$"
+
+_DROP_COLUMNS = ["source_row", "value", "code", "reason"]
+_FIX_COLUMNS = ["source_row", "header", "value", "new_value", "reason"]
+
+
+@dataclass
+class RawTable:
+    """One source file as text cells, before any vendor meaning is applied.
+
+    Attributes
+    ----------
+    name : str
+        File name (no directories), used as ``source_file``.
+    table : pyarrow.Table
+        One string column per header (headers made unique), one row per kept data row.
+    source_row : numpy.ndarray
+        1-based data-row number of each row of ``table``.
+    n_rows : int
+        Number of data rows in the file (kept + dropped here).
+    dropped : pandas.DataFrame
+        ``source_row, value, code, reason`` of rows removed while reading.
+    fixed : pandas.DataFrame
+        ``source_row, header, value, new_value, reason`` of cells repaired while reading.
+    encoding, delimiter, kind : str
+        What was detected: the text encoding, the delimiter (``None`` for spreadsheets) and the
+        container (``csv``, ``xlsx``, ``html``).
+    """
+
+    name: str
+    table: pa.Table
+    source_row: np.ndarray
+    n_rows: int
+    encoding: str
+    delimiter: str | None
+    kind: str
+    dropped: pd.DataFrame = field(default_factory=lambda: _frame(_DROP_COLUMNS))
+    fixed: pd.DataFrame = field(default_factory=lambda: _frame(_FIX_COLUMNS))
+
+    @property
+    def headers(self) -> list[str]:
+        return list(self.table.column_names)
+
+
+def _frame(columns: list[str], rows: list[tuple] | None = None) -> pd.DataFrame:
+    frame = pd.DataFrame(rows or [], columns=columns)
+    return frame.astype({"source_row": "int64"})
+
+
+def build_raw_table(
+    name: str,
+    headers: list[str],
+    table: pa.Table,
+    footer: list[str],
+    encoding: str,
+    delimiter: str | None,
+    kind: str,
+    bad: Sequence[tuple] = (),
+    repaired: Sequence[tuple] = (),
+) -> RawTable:
+    """A :class:`RawTable` from the parsed cells of one file, every non-data row accounted for.
+
+    Parameters
+    ----------
+    name : str
+        File name, used as ``source_file`` and in messages.
+    headers : list of str
+        The header row's cells.
+    table : pyarrow.Table
+        The body's cells as text columns ``c0, c1, ...``, one row per data row.
+    footer : list of str
+        Text of the report footer lines cut off after the body (each becomes a dropped row).
+    encoding, delimiter, kind : str
+        What was detected, kept on the result.
+    bad : sequence of tuple
+        ``(index, value, code, reason)`` of body rows already found malformed, to drop.
+    repaired : sequence of tuple
+        ``(index, header, value, new_value, reason)`` of cells already repaired while parsing.
+
+    Examples
+    --------
+    >>> from salesinsight.io.tables import TEXT
+    >>> cells = pa.table({"c0": pa.array(["Acme", None, "Account", "CafÃ©"], TEXT),
+    ...                   "c1": pa.array(["Won", None, "Stage", "Lost"], TEXT)})
+    >>> raw = build_raw_table("report.csv", ["Account", "Stage"], cells, ["Confidential"],
+    ...                       "utf-8", ",", "csv")
+    >>> raw.table.column("Account").to_pylist(), raw.source_row.tolist(), raw.n_rows
+    (['Acme', 'Café'], [1, 4], 5)
+    >>> raw.dropped[["source_row", "code"]].values.tolist()
+    [[2, 'blank'], [3, 'header'], [5, 'footer']]
+    """
+    n_body = table.num_rows
+    source_row = np.arange(1, n_body + 1, dtype=np.int64)
+    dropped = [
+        (n_body + i + 1, text or None, *_footer_reason(text)) for i, text in enumerate(footer)
+    ]
+    dropped += [(i + 1, value, code, reason) for i, value, code, reason in bad]
+    names = _unique_headers(headers, table.num_columns, name)
+    table = table.rename_columns(names)
+    padded = [*headers, *[""] * table.num_columns][: table.num_columns]
+    keep = [
+        j
+        for j, (n, h) in enumerate(zip(names, padded, strict=True))
+        if h.strip() or table.column(n).null_count < table.num_rows
+    ]
+    table = table.select(keep)
+    header_text = [padded[j].replace("\ufeff", "").strip() for j in keep]
+    raw = RawTable(
+        name=name,
+        table=table,
+        source_row=source_row,
+        n_rows=n_body + len(footer),
+        encoding=encoding,
+        delimiter=delimiter,
+        kind=kind,
+    )
+    raw = _drop_rows(raw, dropped, header_text, [i for i, *_ in bad])
+    if repaired:
+        rows = [(i + 1, *rest) for i, *rest in repaired]
+        raw.fixed = pd.concat([raw.fixed, _frame(_FIX_COLUMNS, rows)], ignore_index=True)
+    return _repair_text(raw)
+
+
+def _footer_reason(text: str) -> tuple[str, str]:
+    if not text:
+        return "footer", "blank line in a report footer"
+    if re.match(r"(sub-?totals?|totals?)\b", text, re.IGNORECASE):
+        return "summary", "summary (Total/Subtotal) row of a report"
+    return "footer", "report footer, not a deal"
+
+
+def _unique_headers(headers: list[str], width: int, name: str = "the file") -> list[str]:
+    names: list[str] = []
+    seen: Counter[str] = Counter()
+    for i in range(width):
+        h = headers[i].replace("\ufeff", "").strip() if i < len(headers) else ""
+        h = h or f"Unnamed {i + 1}"
+        seen[h] += 1
+        names.append(h if seen[h] == 1 else f"{h} ({seen[h]})")
+    twice = [h for h, k in seen.items() if k > 1 and not h.startswith("Unnamed ")]
+    if twice:
+        warnings.warn(
+            f"`{name}` has several columns named {', '.join(f'`{h}`' for h in twice[:5])}: "
+            f"the first of each is read, the others are kept as `{twice[0]} (2)`, ... "
+            "Rename the columns in the export if another one is meant.",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+    return names
+
+
+def _drop_rows(raw: RawTable, extra: list[tuple], headers: list[str], bad: list[int]) -> RawTable:
+    """Remove blank records, Total / Subtotal rows, repeated header rows and the ``bad``
+    records (positions) already explained in ``extra``; fill grouping cells of summary reports."""
+    table = raw.table
+    n = table.num_rows
+    filled = np.zeros(n, dtype=np.int64)
+    for col in table.columns:
+        filled += np.asarray(col.is_valid(), dtype=np.int64)
+    known = np.zeros(n, dtype=bool)
+    known[np.asarray(bad, dtype=np.int64)] = True
+    blank = (filled == 0) & ~known
+    summary = np.zeros(n, dtype=bool)
+    for col in table.columns[:2]:
+        hit = pc.fill_null(pc.match_substring_regex(col, _SUMMARY_CELL, ignore_case=True), False)
+        summary |= np.asarray(hit)
+    summary &= filled <= max(1, table.num_columns // 2)
+    repeated = _repeated_header(table, headers, filled) & ~summary
+    rows = list(extra)
+    first = table.column(0) if table.num_columns else None
+    for i in np.flatnonzero(repeated):
+        rows.append(
+            (
+                int(raw.source_row[i]),
+                first[int(i)].as_py() if first is not None else None,
+                "header",
+                "the header row again (two exports joined into one file?)",
+            )
+        )
+    for i in np.flatnonzero(blank):
+        rows.append((int(raw.source_row[i]), None, "blank", "blank row with no values"))
+    for i in np.flatnonzero(summary):
+        value = first[int(i)].as_py() if first is not None else None
+        rows.append(
+            (int(raw.source_row[i]), value, "summary", "summary (Total/Subtotal) row of a report")
+        )
+    fixes: list[tuple] = []
+    drop = blank | summary | repeated | known
+    if summary.any():
+        table, fixes = _fill_groups(table, raw.source_row, drop)
+    keep = ~drop
+    raw.table = table.filter(pa.array(keep)) if drop.any() else table
+    raw.source_row = raw.source_row[keep]
+    raw.dropped = _frame(_DROP_COLUMNS, sorted(rows, key=lambda r: r[0]))
+    raw.fixed = _frame(_FIX_COLUMNS, fixes)
+    return raw
+
+
+def _repeated_header(table: pa.Table, headers: list[str], filled: np.ndarray) -> np.ndarray:
+    """Rows whose every filled cell is its column's header, at least half the named columns."""
+    hits = np.zeros(table.num_rows, dtype=np.int64)
+    named = 0
+    for col, header in zip(table.columns, headers, strict=False):
+        if not header:
+            continue
+        named += 1
+        same = pc.equal(pc.utf8_trim_whitespace(col), pa.scalar(header, col.type))
+        hits += np.asarray(pc.fill_null(same, False), dtype=np.int64)
+    return (hits == filled) & (hits >= max(2, (named + 1) // 2))
+
+
+def _fill_groups(table: pa.Table, source_row: np.ndarray, drop: np.ndarray):
+    """Summary reports show a grouping value only on a group's first row: carry it down."""
+    fixes = []
+    columns = list(table.columns)
+    for j in range(min(2, table.num_columns)):
+        values = columns[j].to_pylist()
+        data_rows = [i for i in range(len(values)) if not drop[i]]
+        if not data_rows or values[data_rows[0]] is None:
+            break
+        if all(values[i] is not None for i in data_rows):
+            break
+        last = None
+        for i in range(len(values)):
+            if drop[i]:
+                last = None
+                continue
+            if values[i] is None and last is not None:
+                values[i] = last
+                fixes.append(
+                    (
+                        int(source_row[i]),
+                        table.column_names[j],
+                        None,
+                        last,
+                        "blank grouping cell of a summary report, filled from the row above",
+                    )
+                )
+            last = values[i]
+        columns[j] = pa.chunked_array([pa.array(values, TEXT)])
+    return pa.table(columns, names=table.column_names), fixes
+
+
+def _repair_text(raw: RawTable) -> RawTable:
+    """Repair mojibake (UTF-8 read as cp1252 or Mac-Roman) with ftfy and remove invisible
+    byte-order marks (U+FEFF) from cells, one unique value at a time."""
+    import ftfy
+
+    columns = list(raw.table.columns)
+    fixes = []
+    for j, col in enumerate(columns):
+        if col.null_count == len(col) or pc.all(pc.string_is_ascii(col)).as_py() is not False:
+            continue
+        uniques = pc.unique(col).drop_null()
+        odd = uniques.filter(pc.invert(pc.string_is_ascii(uniques))).to_pylist()
+        repaired = {v: ftfy.fix_encoding(v.replace("\ufeff", "")) for v in odd}
+        repaired = {k: v for k, v in repaired.items() if v != k}
+        if not repaired:
+            continue
+        keys = pa.array(list(repaired), TEXT)
+        pos = pc.index_in(col, value_set=keys)
+        hits = np.flatnonzero(np.asarray(pc.fill_null(pc.is_valid(pos), False)))
+        new_values = pa.array(list(repaired.values()), TEXT)
+        columns[j] = pc.coalesce(pc.take(new_values, pos), col)
+        old = col.take(pa.array(hits)).to_pylist()
+        for i, before in zip(hits, old, strict=True):
+            fixes.append(
+                (
+                    int(raw.source_row[i]),
+                    raw.table.column_names[j],
+                    before,
+                    repaired[before],
+                    "removed an invisible byte-order mark (U+FEFF)"
+                    if before.replace("\ufeff", "") == repaired[before]
+                    else "repaired mojibake (text saved in one encoding and read in another)",
+                )
+            )
+    if fixes:
+        raw.table = pa.table(columns, names=raw.table.column_names)
+        raw.fixed = pd.concat([raw.fixed, _frame(_FIX_COLUMNS, fixes)], ignore_index=True)
+    return raw
