@@ -11,7 +11,8 @@ Hessian are computed with a few vectorised passes:
 * Efron's correction for ``m`` deals tied at one event time averages over ``l = 0 .. m-1`` the
   risk set less ``l/m`` of the tied deals; those averages need only a few sums per event time;
 * the Hessian's risk-set second moments collapse into one weighted cross-product of the design,
-  ``sum_k a_k R2_k = X' diag(e * cumsum(a)[bucket]) X``.
+  ``sum_k a_k R2_k = X' diag(e * cumsum(a)[bucket]) X`` (the tied failures' correction folded
+  into the same weights).
 
 Deals censored before the first event are in no risk set, as in ``PHReg``. Strata, entry times
 and offsets are not supported (this kit does not use them). Only ``model.surv`` — the risk-set
@@ -27,6 +28,7 @@ from __future__ import annotations
 from functools import cached_property
 
 import numpy as np
+from scipy.linalg.blas import dsyrk
 from statsmodels.base.model import LikelihoodModel
 from statsmodels.duration.hazard_regression import PHReg, PHSurvivalTime
 
@@ -58,8 +60,22 @@ class EfronCox(PHReg):
     """
 
     def __init__(self, endog, exog, status) -> None:
+        values = np.asarray(exog, dtype=float)
+        complete = bool(np.isfinite(values).all() and np.isfinite(np.asarray(endog, float)).all())
+        # statsmodels looks for an implicit constant with two SVDs of the whole design; without a
+        # constant column, one QR decomposition answers that and gives the rank too.
+        quick = complete and values.ndim == 2 and values.size > 0
+        quick = quick and not (values.max(axis=0) == values.min(axis=0)).any()
         LikelihoodModel.__init__(
-            self, endog, exog, status=status, entry=None, strata=None, offset=None, missing="drop"
+            self,
+            endog,
+            exog,
+            status=status,
+            entry=None,
+            strata=None,
+            offset=None,
+            missing="drop",
+            hasconst=False if quick else None,
         )
         # The base class stored `status`, less the rows it dropped for missing values.
         self.status: np.ndarray = np.asarray(self.__dict__["status"])
@@ -67,7 +83,9 @@ class EfronCox(PHReg):
         self.groups = None
         self.missing = "drop"
         self.ties = "efron"
-        rank = _rank(np.asarray(self.exog, dtype=float))
+        rank, rank_with_ones = _ranks(np.asarray(self.exog, dtype=float))
+        if quick:
+            self.k_constant = self.data.k_constant = int(rank == rank_with_ones)
         self.df_resid = float(self.exog.shape[0] - rank)
         self.df_model = float(rank)
         self._sums = _EventSums(np.asarray(self.endog, float), self.status, self.exog)
@@ -87,15 +105,22 @@ class EfronCox(PHReg):
         return self._sums.hessian(np.asarray(params, dtype=float))
 
 
-def _rank(exog: np.ndarray) -> int:
-    """``np.linalg.matrix_rank(exog)`` through the triangle of a QR decomposition (same
-    singular values, a fraction of the cost for tall matrices)."""
-    if exog.size == 0:
-        return 0
+def _ranks(exog: np.ndarray) -> tuple[int, int]:
+    """``np.linalg.matrix_rank`` of `exog` and of `exog` with a column of ones in front, from the
+    triangle of one QR decomposition (same singular values, a fraction of the cost)."""
     rows, cols = exog.shape
-    triangle = np.linalg.qr(exog, mode="r") if rows > cols else exog
-    values = np.linalg.svd(triangle, compute_uv=False)
-    return int((values > values.max() * max(rows, cols) * np.finfo(float).eps).sum())
+    if not rows:
+        return 0, 0
+    augmented = np.column_stack([np.ones(rows), exog])
+    triangle = np.linalg.qr(augmented, mode="r") if rows > cols + 1 else augmented
+
+    def rank(matrix: np.ndarray, width: int) -> int:
+        if not matrix.size:
+            return 0
+        values = np.linalg.svd(matrix, compute_uv=False)
+        return int((values > values.max() * max(rows, width) * np.finfo(float).eps).sum())
+
+    return rank(triangle[:, 1:], cols), rank(triangle, cols + 1)
 
 
 class _EventSums:
@@ -117,19 +142,32 @@ class _EventSums:
         self.failed = np.flatnonzero(failed)
         self.fail_bucket = self.bucket[self.failed]
         self.fail_starts = np.searchsorted(self.fail_bucket, np.arange(n_times))
-        ties = np.bincount(self.fail_bucket, minlength=n_times)
+        self.ties = ties = np.bincount(self.fail_bucket, minlength=n_times)
         # One slot per failure: its event time and its share l/m of Efron's correction.
         self.slot_time = np.repeat(np.arange(n_times), ties)
         first = np.cumsum(ties) - ties
         self.share = (np.arange(len(self.slot_time)) - first[self.slot_time]) / ties[self.slot_time]
         self.exog_failed_sum = self.exog[self.failed].sum(axis=0)
         self.n_times = n_times
+        self.n_rows = len(time)
+        self._last: tuple[np.ndarray, tuple[np.ndarray, ...]] | None = None
 
-    def _weights(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _point(self, params: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Linear predictor, relative risks, Efron denominators and the risk-set and tied sums of
+        ``risk * x`` at `params` (kept for the last `params`: Newton asks for the score and the
+        Hessian at the same point)."""
+        if self._last is not None and np.array_equal(self._last[0], params):
+            return self._last[1]
         linear = self.exog @ params
         if len(linear):
             linear -= linear.max()
-        return linear, np.exp(linear)
+        risk = np.exp(linear)
+        r0, f0 = self._sums(risk)
+        c0 = r0[self.slot_time] - self.share * f0[self.slot_time]
+        r1, f1 = self._sums(self.exog * risk[:, None])
+        point = (linear, risk, c0, r0, r1, f1)
+        self._last = (params.copy(), point)
+        return point
 
     def _sums(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per event time: the risk set's sum of `values` (rows) and the tied failures' sum."""
@@ -137,27 +175,19 @@ class _EventSums:
         at_risk = np.cumsum(per_bucket[::-1], axis=0)[::-1]
         return at_risk, np.add.reduceat(values[self.failed], self.fail_starts, axis=0)
 
-    def _denominators(self, risk: np.ndarray) -> np.ndarray:
-        """Efron's denominator of each failure: its risk set less its share of the ties."""
-        r0, f0 = self._sums(risk)
-        return r0[self.slot_time] - self.share * f0[self.slot_time]
+    def _per_time(self, values: np.ndarray) -> np.ndarray:
+        return np.bincount(self.slot_time, weights=values, minlength=self.n_times)
 
     def loglike(self, params: np.ndarray) -> float:
         if not self.n_times:
             return 0.0
-        linear, risk = self._weights(params)
-        c0 = self._denominators(risk)
+        linear, _, c0, *_ = self._point(params)
         return float(linear[self.failed].sum() - np.log(c0).sum())
-
-    def _per_time(self, values: np.ndarray) -> np.ndarray:
-        return np.bincount(self.slot_time, weights=values, minlength=self.n_times)
 
     def gradient(self, params: np.ndarray) -> np.ndarray:
         if not self.n_times:
             return np.zeros(self.exog.shape[1])
-        _, risk = self._weights(params)
-        c0 = self._denominators(risk)
-        r1, f1 = self._sums(self.exog * risk[:, None])
+        _, _, c0, _, r1, f1 = self._point(params)
         inverse = 1.0 / c0
         return (
             self.exog_failed_sum
@@ -168,9 +198,7 @@ class _EventSums:
     def hessian(self, params: np.ndarray) -> np.ndarray:
         if not self.n_times:
             return np.zeros((self.exog.shape[1],) * 2)
-        _, risk = self._weights(params)
-        c0 = self._denominators(risk)
-        r1, f1 = self._sums(self.exog * risk[:, None])
+        _, risk, c0, _, r1, f1 = self._point(params)
         inverse = 1.0 / c0
         share = self.share
         a = self._per_time(inverse)
@@ -178,26 +206,64 @@ class _EventSums:
         d = self._per_time(inverse**2)
         e = self._per_time(share * inverse**2)
         c = self._per_time(share**2 * inverse**2)
-        # sum_k a_k R2_k, with R2_k the risk set's second moment: every row weighted by the
-        # a_k of all event times at or before its own.
-        weight = risk * np.cumsum(a)[self.bucket]
-        second = self.exog.T @ (self.exog * weight[:, None])
-        tied = self.exog[self.failed]
-        second -= tied.T @ (tied * (risk[self.failed] * b[self.fail_bucket])[:, None])
+        # sum_k (a_k R2_k - b_k F2_k), with R2_k the risk set's second moment and F2_k the tied
+        # failures': every row weighted by the a_k of all event times at or before its own, a
+        # failure less the b_k of its own time (never below zero, as b_k <= a_k).
+        weight = np.cumsum(a)[self.bucket]
+        weight[self.failed] -= b[self.fail_bucket]
+        scaled = self.exog * np.sqrt(np.maximum(weight * risk, 0.0))[:, None]
+        second = _gram(scaled)
         cross = r1.T @ (f1 * e[:, None])
         second -= r1.T @ (r1 * d[:, None]) - cross - cross.T + f1.T @ (f1 * c[:, None])
         return -second
 
+    def cluster_scores(self, params: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """Per cluster, the sum of its rows' score residuals (``PHReg.score_residuals``); rows in
+        no risk set contribute zero."""
+        n_groups = int(groups.max()) + 1 if len(groups) else 0
+        out = np.zeros((n_groups, self.exog.shape[1]))
+        if not self.n_times:
+            return out
+        _, risk, _, r0, r1, _ = self._point(params)
+        hazard = self.ties / r0
+        average = r1 / r0[:, None]
+        # score = x * (failed - risk * H) + risk * A - failed * average at the row's own time
+        score = np.cumsum(average * hazard[:, None], axis=0)[self.bucket]
+        score *= risk[:, None]
+        factor = -risk * np.cumsum(hazard)[self.bucket]
+        factor[self.failed] += 1.0
+        score += self.exog * factor[:, None]
+        score[self.failed] -= average[self.fail_bucket]
+        codes = groups[self.rows]
+        for j in range(score.shape[1]):
+            out[:, j] = np.bincount(codes, weights=score[:, j], minlength=n_groups)
+        return out
 
-def cluster_covariance(
-    model: PHReg, params: np.ndarray, days: np.ndarray, status: np.ndarray, groups: np.ndarray
-) -> np.ndarray:
+
+def _gram(values: np.ndarray) -> np.ndarray:
+    """``values.T @ values`` with half the work (BLAS ``syrk`` fills one triangle)."""
+    if not values.size:
+        return np.zeros((values.shape[1],) * 2)
+    upper = dsyrk(1.0, np.asarray(values.T, order="F"), trans=0)
+    return np.triu(upper) + np.triu(upper, 1).T
+
+
+def cluster_covariance(model: EfronCox, params: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Cluster-robust (sandwich) covariance of a Cox fit, as ``PHReg.fit(groups=...)`` gives it.
 
     statsmodels builds the score residuals with a Python loop over event times that grows with
     the square of the rows (half a minute for 20,000 deals with distinct durations) and returns
-    NaN for deals censored before the first event. The same residuals follow from cumulative
-    sums over the sorted times; deals never at risk at an event contribute zero.
+    NaN for deals censored before the first event; here they come from the model's sums over the
+    event times, and deals never at risk at an event contribute zero.
+
+    Parameters
+    ----------
+    model : EfronCox
+        The model (its rows, after any dropped for missing values).
+    params : ndarray
+        The fitted coefficients.
+    groups : ndarray of int
+        Cluster code (0, 1, ...) of each of the model's rows.
 
     Examples
     --------
@@ -209,38 +275,13 @@ def cluster_covariance(
     >>> params = model.fit().params
     >>> slow = PHReg(days, x, status=status, ties="efron")
     >>> slow.groups = groups
-    >>> bool(np.allclose(cluster_covariance(model, params, days, status, groups),
+    >>> bool(np.allclose(cluster_covariance(model, params, groups),
     ...                  slow.robust_covariance(params)))
     True
     """
-    exog = np.asarray(model.exog, dtype=float)
-    linear = exog @ params
-    risk = np.exp(linear - linear.max())
-    order = np.argsort(days, kind="stable")
-    sorted_days = days[order]
-    event_days, deaths = np.unique(days[status == 1], return_counts=True)
-    # Sums over the risk set {t_j >= u_k} of each distinct event day u_k, via reversed cumsums.
-    first_at_risk = np.searchsorted(sorted_days, event_days, side="left")
-    tail0 = np.cumsum(risk[order][::-1])[::-1]
-    tail1 = np.cumsum((risk[:, None] * exog)[order][::-1], axis=0)[::-1]
-    s0, s1 = tail0[first_at_risk], tail1[first_at_risk]
-    hazard_step = deaths / s0
-    average = s1 / s0[:, None]
-    passed = np.searchsorted(event_days, days, side="right")
-    cum_hazard = np.r_[0.0, np.cumsum(hazard_step)][passed]
-    cum_average = np.vstack([np.zeros(exog.shape[1]), np.cumsum(average * hazard_step[:, None], 0)])
-    own_average = np.vstack([np.zeros(exog.shape[1]), average])[passed]
-    score = (
-        exog * (status - risk * cum_hazard)[:, None]
-        - status[:, None] * own_average
-        + risk[:, None] * cum_average[passed]
-    )
-    n_groups = int(groups.max()) + 1
-    per_group = np.column_stack(
-        [
-            np.bincount(groups, weights=score[:, j], minlength=n_groups)
-            for j in range(score.shape[1])
-        ]
-    )
+    groups = np.asarray(groups)
+    if len(groups) != model.nobs:
+        raise ValueError(f"{len(groups)} cluster codes for a model of {model.nobs} rows.")
+    per_group = model._sums.cluster_scores(np.asarray(params, dtype=float), groups)
     bread = np.linalg.inv(model.hessian(params))
     return bread @ (per_group.T @ per_group) @ bread

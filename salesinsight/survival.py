@@ -493,7 +493,7 @@ def time_to_close(
             model = cox.fit()
             if groups is not None:
                 cox.groups = groups
-                robust = cluster_covariance(cox, model.params, days, cox_status, groups)
+                robust = cluster_covariance(cox, model.params, groups)
                 model = PHRegResults(cox, model.params, robust)
         terms = list(design.exog.columns)
         hazard_ratios = tidy_coefficients(
