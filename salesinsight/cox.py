@@ -112,7 +112,9 @@ def _ranks(exog: np.ndarray) -> tuple[int, int]:
     if not rows:
         return 0, 0
     augmented = np.column_stack([np.ones(rows), exog])
-    triangle = np.linalg.qr(augmented, mode="r") if rows > cols + 1 else augmented
+    triangle: np.ndarray = (
+        np.asarray(np.linalg.qr(augmented, mode="r")) if rows > cols + 1 else augmented
+    )
 
     def rank(matrix: np.ndarray, width: int) -> int:
         if not matrix.size:
