@@ -167,11 +167,10 @@ def account_years(data: pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
         by="account_id",
     )["index"].to_numpy()
     later = later.assign(segment=segment, revenue=later["amount"].where(later["won"], 0.0))
-    totals = later.groupby("segment").agg(
-        opportunities=("proactive", "size"),
-        proactive_opportunities=("proactive", "sum"),
-        won_revenue=("revenue", lambda v: v.sum(min_count=1)),
-    )
+    grouped = later.groupby("segment")
+    totals = grouped.agg(
+        opportunities=("proactive", "size"), proactive_opportunities=("proactive", "sum")
+    ).assign(won_revenue=grouped["revenue"].sum(min_count=1))
     panel = panel.join(totals)
     panel["opportunities"] = panel["opportunities"].fillna(0).astype(int)
     has_proactive = "rep_initiated" in data.columns or "is_new_product_for_account" in data.columns
