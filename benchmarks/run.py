@@ -15,9 +15,9 @@ process, so that each peak-memory figure (``ru_maxrss``) belongs to one stage:
   drawn at random (about ``--naive-sample`` deals) and extrapolated linearly; its owner groups
   are smaller in the sample, so the extrapolation flatters it;
 * ``evaluate_claims``: every claim, naive and controlled, on the features table;
-* ``report (no notebooks)``: what ``salesinsight report`` does before and after the notebooks:
-  ``load_analysis`` on the two files, ``evaluate_claims``, then the scorecard, ledger and deals
-  files and the index page.
+* ``report (no notebooks)``: what ``salesinsight report`` does besides running the notebooks:
+  ``load_analysis`` on the two files, ``evaluate_claims``, then ``write_report(...,
+  notebooks=False)``: the scorecard, ledger and deals files and the index page.
 
 Wall time is affected by whatever else runs on the machine; CPU time (user + system, all threads)
 less so. ``per 10x`` is the growth of the wall time from the previous size scaled to ten times
@@ -35,6 +35,7 @@ import os
 import pickle
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -220,25 +221,22 @@ def stage_report(data: Path) -> dict[str, Any]:
     import matplotlib
 
     matplotlib.use("Agg")
-    from salesinsight import report
     from salesinsight.claims import evaluate_claims
     from salesinsight.pipeline import load_analysis
+    from salesinsight.report import write_report
 
     warnings.simplefilter("ignore")
     out = Path(tempfile.mkdtemp(prefix="report-", dir=data))
 
     def run() -> Any:
+        # As `salesinsight report` does it, less the notebooks.
         analysis = load_analysis([str(p) for p in _exports(data)])
         card = evaluate_claims(analysis.data)
-        report.write_table(card.table, out / "scorecard.csv")
-        (out / "scorecard.md").write_text(card.to_markdown(), encoding="utf-8")
-        report.write_table(analysis.export.ledger, out / "ledger.csv")
-        report.write_table(analysis.data, out / "deals.parquet")
-        page = report._index_page(analysis, card, pages=[], version="benchmark")
-        (out / "index.html").write_text(page, encoding="utf-8")
+        write_report(analysis, out, card=card, force=True, notebooks=False)
         return analysis
 
     figures, analysis = _measure(run)
+    shutil.rmtree(out, ignore_errors=True)
     return {**figures, "rows": analysis.row_counts()["read"]}
 
 

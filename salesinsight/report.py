@@ -463,6 +463,7 @@ def write_report(
     show_code: bool = False,
     jobs: int | None = None,
     progress: Progress | None = None,
+    notebooks: bool = True,
 ) -> Path:
     """Execute the notebooks on an analysis and write the report folder.
 
@@ -486,6 +487,9 @@ def write_report(
         Notebooks run side by side; default: two, or one on a single-core machine.
     progress : callable, optional
         Called with one short line per step.
+    notebooks : bool, default True
+        False writes only the index page and the tables (scorecard, ledger, deals), without
+        executing any notebook: quicker, e.g. to time the analysis itself.
 
     Returns
     -------
@@ -502,16 +506,16 @@ def write_report(
     from salesinsight import __version__
     from salesinsight.claims import evaluate_claims
 
-    notebooks = find_notebooks(notebooks_dir)
+    chosen = find_notebooks(notebooks_dir) if notebooks else []
     inputs = [Path(p) for p in analysis.parameters.get("export_paths", "").split(os.pathsep) if p]
     if analysis.parameters.get("fx_path"):
         inputs.append(Path(analysis.parameters["fx_path"]))
-    check_out_dir(out_dir, force=force, inputs=inputs, notebooks=notebooks)
+    check_out_dir(out_dir, force=force, inputs=inputs, notebooks=chosen)
     jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
     folder = Path(out_dir).expanduser().resolve()
     _clear_earlier_report(folder, protected={p.expanduser().resolve() for p in inputs})
     folder.mkdir(parents=True, exist_ok=True)
-    files = _report_files(notebooks)
+    files = _report_files(chosen)
     # Marked first, so that a run stopped half-way is still recognised as a report folder.
     marker = {
         "salesinsight": __version__,
@@ -525,12 +529,16 @@ def write_report(
     if card is None:
         log_step(progress, "evaluating the claims", logger=log)
         card = evaluate_claims(analysis.data)
-    executed = execute_notebooks(
-        notebooks,
-        out_dir=folder / "notebooks",
-        parameters=analysis.parameters,
-        progress=progress,
-        jobs=jobs,
+    executed = (
+        execute_notebooks(
+            chosen,
+            out_dir=folder / "notebooks",
+            parameters=analysis.parameters,
+            progress=progress,
+            jobs=jobs,
+        )
+        if chosen
+        else []
     )
 
     log_step(progress, f"writing the report to {folder}", logger=log)
