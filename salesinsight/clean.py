@@ -57,6 +57,7 @@ from salesinsight.io.tables import (
     TEXT,
     empty_ledger,
     encode,
+    first_coded_rows,
     first_rows,
     hex_ids,
     keep_rows,
@@ -578,9 +579,13 @@ def dedupe(
         base = extra if base is None else pc.coalesce(base, extra)
     unset = np.ones(n, dtype=bool) if base is None else np.asarray(base.is_null())
     need_hash = unset.copy()
+    codes = None
     if base is not None:
-        live = text_series(base, n).where(~drop)
-        need_hash |= live.duplicated(keep=False).to_numpy() & live.notna().to_numpy()
+        # One factorisation of the ids serves both the rows to hash and the repeated ids.
+        codes = pd.factorize(text_series(base, n))[0]
+        live = ~drop & (codes >= 0)
+        counts = np.bincount(codes[live], minlength=int(codes.max(initial=0)) + 1)
+        need_hash |= live & (counts[np.maximum(codes, 0)] > 1)
     hashes = np.zeros(n, dtype=np.uint64)
     if need_hash.any():
         rows = np.flatnonzero(need_hash)
@@ -607,7 +612,10 @@ def dedupe(
         filled[rows] = np.asarray(hex_ids(hashes[rows], prefix).to_pylist(), dtype=object)
         base = pa.array(filled, TEXT)
     ids = Ids(base)
-    repeated, first = first_rows(text_series(base, n), ~drop)
+    if unset.any() or codes is None:
+        # Ids derived for rows without one are new values: factorise again.
+        codes = pd.factorize(text_series(base, n))[0]
+    repeated, first = first_coded_rows(codes, ~drop)
     if repeated.any():
         rows = np.flatnonzero(repeated)
         values = ids[rows]

@@ -12,6 +12,7 @@ __all__ = [
     "encode",
     "keep_rows",
     "empty_ledger",
+    "first_coded_rows",
     "first_rows",
     "hex_ids",
     "ledger_frame",
@@ -168,3 +169,24 @@ def first_rows(keys: pd.Series, candidates: np.ndarray) -> tuple[np.ndarray, np.
     mask = np.zeros(len(keys), dtype=bool)
     mask[repeats] = True
     return mask, first.reindex(sub[dup].to_numpy()).to_numpy()
+
+
+def first_coded_rows(codes: np.ndarray, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`first_rows` for keys already factorised into integer ``codes`` (-1: missing).
+
+    Examples
+    --------
+    >>> mask, first = first_coded_rows(np.array([0, 1, 0, -1, 1, 0]), np.ones(6, dtype=bool))
+    >>> np.flatnonzero(mask).tolist(), first.tolist()
+    ([2, 4, 5], [0, 1, 0])
+    """
+    positions = np.flatnonzero(candidates & (codes >= 0))
+    keys = codes[positions]
+    dup = pd.Series(keys).duplicated(keep="first").to_numpy()
+    mask = np.zeros(len(codes), dtype=bool)
+    if not dup.any():
+        return mask, np.zeros(0, dtype=np.int64)
+    first_of = np.full(int(keys.max()) + 1, -1, dtype=np.int64)
+    first_of[keys[~dup]] = positions[~dup]
+    mask[positions[dup]] = True
+    return mask, first_of[keys[dup]]
