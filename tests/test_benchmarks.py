@@ -42,7 +42,6 @@ def tables(bench, tmp_path_factory):
     return root
 
 
-@pytest.mark.slow
 class TestMain:
     def test_every_stage_has_a_row_with_figures(self, bench, tables):
         with (tables / "out" / "benchmark.csv").open(encoding="utf-8") as file:
