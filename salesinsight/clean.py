@@ -66,6 +66,7 @@ from salesinsight.io.tables import (
     row_hashes,
     text_series,
 )
+from salesinsight.schemas import DEAL_COLUMNS, OPTIONAL_DEAL_COLUMNS
 
 __all__ = [
     "CleanOptions",
@@ -76,27 +77,6 @@ __all__ = [
     "lead_source_group_of",
 ]
 
-DEAL_COLUMNS = [
-    "deal_id",
-    "account",
-    "account_id",
-    "owner",
-    "created_at",
-    "closed_at",
-    "expected_close_at",
-    "status",
-    "stage",
-    "amount",
-    "amount_original",
-    "currency",
-    "lead_source",
-    "lead_source_group",
-    "deal_type",
-    "crm",
-    "source_file",
-    "source_row",
-]
-OPTIONAL_DEAL_COLUMNS = ["product", "list_price", "industry", "employees", "segment"]
 ACTIVITY_COLUMNS = [
     "activity_id",
     "deal_id",
@@ -877,38 +857,30 @@ def _money(out, col, status, raw, ids, ledger, opts: CleanOptions, n: int) -> st
                 deal_id=ids[rows],
             )
         )
-    negative = amount < 0
-    if negative.any():
-        rows = np.flatnonzero(negative)
-        ledger.append(
-            ledger_frame(
-                raw.name,
-                raw.source_row[rows],
-                action="set_missing",
-                reason="negative amount; a deal's value cannot be below zero",
-                code="negative_amount",
-                column="amount",
-                value=original[rows],
-                deal_id=ids[rows],
+    implausible = [
+        (amount < 0, "negative amount; a deal's value cannot be below zero", "negative_amount"),
+        (
+            amount >= _MAX_AMOUNT,
+            "amount of a trillion (1e12) or more: a typing or unit error, not a deal",
+            "implausible_amount",
+        ),
+    ]
+    for bad, reason, code in implausible:
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            ledger.append(
+                ledger_frame(
+                    raw.name,
+                    raw.source_row[rows],
+                    action="set_missing",
+                    reason=reason,
+                    code=code,
+                    column="amount",
+                    value=original[rows],
+                    deal_id=ids[rows],
+                )
             )
-        )
-        amount = np.where(negative, np.nan, amount)
-    absurd = amount >= _MAX_AMOUNT
-    if absurd.any():
-        rows = np.flatnonzero(absurd)
-        ledger.append(
-            ledger_frame(
-                raw.name,
-                raw.source_row[rows],
-                action="set_missing",
-                reason="amount of a trillion (1e12) or more: a typing or unit error, not a deal",
-                code="implausible_amount",
-                column="amount",
-                value=original[rows],
-                deal_id=ids[rows],
-            )
-        )
-        amount = np.where(absurd, np.nan, amount)
+    amount = np.where(np.logical_or.reduce([bad for bad, _, _ in implausible]), np.nan, amount)
     out["amount"] = amount
     out["amount_original"] = original
     out["currency"] = currency

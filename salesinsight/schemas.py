@@ -14,10 +14,12 @@ from pandera.typing import Series
 
 __all__ = [
     "ACTIVITY_TYPES",
+    "DEAL_COLUMNS",
     "DEAL_TYPES",
     "LEAD_SOURCE_GROUPS",
     "LEDGER_ACTIONS",
     "LEDGER_COLUMNS",
+    "OPTIONAL_DEAL_COLUMNS",
     "STATUSES",
     "Accounts",
     "Activities",
@@ -39,6 +41,29 @@ LEAD_SOURCE_GROUPS = (
 DEAL_TYPES = ("new_business", "existing_business", "unknown")
 ACTIVITY_TYPES = ("call", "email", "meeting", "task", "other")
 LEDGER_ACTIONS = ("dropped", "set_missing", "fixed")
+DEAL_COLUMNS = [
+    "deal_id",
+    "account",
+    "account_id",
+    "owner",
+    "created_at",
+    "closed_at",
+    "expected_close_at",
+    "status",
+    "stage",
+    "amount",
+    "amount_original",
+    "currency",
+    "lead_source",
+    "lead_source_group",
+    "deal_type",
+    "crm",
+    "source_file",
+    "source_row",
+]
+"""The canonical deal columns, in the order every deals table carries them."""
+OPTIONAL_DEAL_COLUMNS = ["product", "list_price", "industry", "employees", "segment"]
+"""Known deal columns an export may or may not carry; they follow the canonical ones."""
 LEDGER_COLUMNS = ["source_file", "source_row", "deal_id", "column", "value", "action", "reason"]
 
 

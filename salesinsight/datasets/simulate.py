@@ -24,6 +24,8 @@ from salesinsight.datasets import engine
 from salesinsight.datasets.effects import Effects, log_realisation_shift, truth_table
 from salesinsight.datasets.names import PRODUCTS, company_names, person_names
 from salesinsight.exceptions import InvalidValueError
+from salesinsight.features import PROXY_COLUMNS
+from salesinsight.schemas import DEAL_COLUMNS, OPTIONAL_DEAL_COLUMNS
 
 __all__ = ["FX_TO_USD", "LEAD_SOURCES", "World", "simulate_world"]
 
@@ -54,41 +56,8 @@ _ACTIVITY_SHARES = (0.35, 0.4, 0.15, 0.1)
 _ACTIVE_DAYS = 120
 _LOG_EMPLOYEES = (4.6, 1.6)  # mean and sd of log(employees)
 _TENURE_YEARS = 2.5
-_DEAL_COLUMNS = [
-    "deal_id",
-    "account",
-    "account_id",
-    "owner",
-    "created_at",
-    "closed_at",
-    "expected_close_at",
-    "status",
-    "stage",
-    "amount",
-    "amount_original",
-    "currency",
-    "lead_source",
-    "lead_source_group",
-    "deal_type",
-    "crm",
-    "source_file",
-    "source_row",
-    "product",
-    "list_price",
-    "industry",
-    "employees",
-    "segment",
-    "prior_won_deals",
-    "prior_won_amount",
-    "prior_lost_deals",
-    "is_repeat_customer",
-    "relationship_days",
-    "same_owner_as_last",
-    "owner_prior_deals",
-    "is_referral",
-    "rep_initiated",
-    "is_new_product_for_account",
-]
+# The simulator's own proxies ride along, named and ordered as trust_features names them.
+_DEAL_COLUMNS = [*DEAL_COLUMNS, *OPTIONAL_DEAL_COLUMNS, *PROXY_COLUMNS]
 
 
 @dataclass(frozen=True, eq=False)
