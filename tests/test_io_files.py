@@ -145,6 +145,46 @@ class TestReadTable:
         with pytest.raises(ExportFormatError, match="save it as .xlsx or .csv"):
             read_table(path)
 
+    def test_cp1252_cells_are_decoded_on_both_paths(self, tmp_path):
+        text = (
+            'Account,Stage,Amount\r\n"Café €",Won,5\r\nZürich AG,"Lost, late",6\r\nAcme,Won,7\r\n'
+        )
+        fast, slow = tmp_path / "fast.csv", tmp_path / "slow.csv"
+        fast.write_bytes(text.encode("cp1252"))
+        # A blank line sends the file through the Python parser instead of pyarrow's.
+        slow.write_bytes(text.replace("Acme", "\r\nAcme").encode("cp1252"))
+        for path in (fast, slow):
+            raw = read_table(path)
+            assert raw.encoding == "cp1252"
+            assert raw.table.column("Account").to_pylist() == ["Café €", "Zürich AG", "Acme"]
+            assert raw.table.column("Stage").to_pylist() == ["Won", "Lost, late", "Won"]
+
+    def test_cp1252_footer_is_decoded(self, tmp_path):
+        path = tmp_path / "report.csv"
+        path.write_bytes(
+            "Account,Amount\nCafé,5\n\nGrand Totals (1 records)\nDaté\n".encode("cp1252")
+        )
+        raw = read_table(path)
+        assert raw.table.column("Account").to_pylist() == ["Café"]
+        assert "Daté" in raw.dropped["value"].tolist()
+
+    def test_byte_undefined_in_cp1252_reads_as_latin1(self, tmp_path):
+        path = tmp_path / "latin.csv"
+        path.write_bytes(b"Account,Amount\nCaf\xe9\x81,5\n")
+        raw = read_table(path)
+        assert raw.encoding == "latin-1"
+        assert raw.table.column("Account").to_pylist() == ["Caf\xe9\x81"]
+
+    def test_forced_single_byte_encoding_is_checked(self, tmp_path):
+        path = tmp_path / "latin.csv"
+        path.write_bytes(b"Account,Amount\nCaf\xe9\x81,5\n")
+        with pytest.raises(
+            ExportFormatError, match=r"cannot be decoded as cp1252: byte 0x81 at byte offset 19"
+        ):
+            read_table(path, encoding="cp1252")
+        raw = read_table(path, encoding="iso-8859-15")
+        assert raw.table.column("Account").to_pylist() == ["Caf\xe9\x81"]
+
     def test_empty_file(self, tmp_path):
         path = tmp_path / "empty.csv"
         path.write_text("")

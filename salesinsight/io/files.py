@@ -20,9 +20,11 @@ import re
 import zipfile
 from collections import Counter
 from datetime import date, datetime, time
+from functools import cache
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from salesinsight.exceptions import ExportFormatError, FileTooLargeError
@@ -95,24 +97,32 @@ def read_table(
         check_zip(data, path.name, max_bytes)
         return _finish(path.name, _xlsx_records(data, path.name), "xlsx", None, "xlsx")
     enc = encoding or sniff_encoding(data)
-    if enc not in ("utf-8", "utf-8-sig", "ascii"):
+    # A file in a single-byte encoding is parsed as it is and only its non-ASCII cells are
+    # decoded (`_decode_cells`); other encodings are transcoded to UTF-8 first.
+    cells = _single_byte(enc)
+    if cells is not None:
+        _check_single_byte(data, cells, path.name)
+    elif enc not in ("utf-8", "utf-8-sig", "ascii"):
         data = _decode(data, enc, path.name).encode("utf-8")
     elif encoding is not None:
         # A sniffed UTF-8 was checked; a forced one must be, or bad bytes become U+FFFD unseen.
         _decode(data, enc, path.name)
-    if data.startswith(codecs.BOM_UTF8):
+    text_encoding = cells or "utf-8"
+    if cells is None and data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
-    if data.find(codecs.BOM_UTF8) >= 0:
+    if cells is None and data.find(codecs.BOM_UTF8) >= 0:
         # A byte-order mark starting a line is left by joining exported files: an encoding
         # marker, not text of the cell it would otherwise stick to.
         data = data.replace(b"\n" + codecs.BOM_UTF8, b"\n").replace(b"\r" + codecs.BOM_UTF8, b"\r")
     head_end = check_first_line(data, path.name) + _HEAD_BYTES
-    text_head = data[:head_end].decode("utf-8", errors="replace").lstrip("\ufeff")
+    text_head = data[:head_end].decode(text_encoding, errors="replace").lstrip("\ufeff")
     check_text(text_head, path.name)
     if head.startswith(b"<") or text_head.lstrip()[:1] == "<":
+        if cells is not None:
+            data = data.decode(cells).encode("utf-8")
         return _finish(path.name, _html_records(data, path.name), enc, None, "html")
     with no_field_limit():
-        return _read_delimited(path.name, data, enc, text_head)
+        return _read_delimited(path.name, data, enc, text_head, cells)
 
 
 def sniff_encoding(data: bytes) -> str:
@@ -140,11 +150,55 @@ def sniff_encoding(data: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
+    # cp1252 decodes every byte but five; a file holding one of them is latin-1.
+    return "latin-1" if any(data.find(b) >= 0 for b in _undefined_bytes("cp1252")) else "cp1252"
+
+
+# Encodings with one byte per character and ASCII below 0x80 (codec names as codecs.lookup
+# gives them): their files are parsed as bytes, and only non-ASCII cells are decoded.
+_SINGLE_BYTE = frozenset(
+    {
+        "cp1250",
+        "cp1251",
+        "cp1252",
+        "cp1253",
+        "cp1254",
+        "cp1257",
+        "iso8859-1",
+        "iso8859-2",
+        "iso8859-15",
+        "mac-roman",
+    }
+)
+
+
+def _single_byte(encoding: str) -> str | None:
+    """The codec name of a single-byte ASCII-compatible `encoding`, else ``None``."""
     try:
-        data.decode("cp1252")
-        return "cp1252"
-    except UnicodeDecodeError:
-        return "latin-1"
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        return None
+    return name if name in _SINGLE_BYTE else None
+
+
+@cache
+def _undefined_bytes(encoding: str) -> tuple[bytes, ...]:
+    return tuple(
+        bytes([b])
+        for b in range(0x80, 0x100)
+        if bytes([b]).decode(encoding, errors="replace") == "\ufffd"
+    )
+
+
+def _check_single_byte(data: bytes, encoding: str, name: str) -> None:
+    for byte in _undefined_bytes(encoding):
+        at = data.find(byte)
+        if at >= 0:
+            raise ExportFormatError(
+                f"`{name}` cannot be decoded as {encoding}: byte 0x{byte.hex()} at byte offset {at:,} "
+                "is not a character of that encoding. Pass the file's encoding to read_export "
+                "(e.g. encoding='latin-1' or 'utf-16'), or omit encoding= to detect it."
+            )
 
 
 def _decode(data: bytes, encoding: str, name: str) -> str:
@@ -192,7 +246,11 @@ def _header_index(records: list[list[str]]) -> int:
     return 0
 
 
-def _read_delimited(name: str, data: bytes, encoding: str, text_head: str) -> RawTable:
+def _read_delimited(
+    name: str, data: bytes, encoding: str, text_head: str, cells: str | None = None
+) -> RawTable:
+    """The table of a delimited text file; `cells` names the single-byte encoding of `data`
+    (``None``: UTF-8)."""
     if "\n" not in text_head and "\r" in text_head:
         data = data.replace(b"\r", b"\n")
         text_head = text_head.replace("\r", "\n")
@@ -210,7 +268,7 @@ def _read_delimited(name: str, data: bytes, encoding: str, text_head: str) -> Ra
     headers = records[h]
     check_columns(len(headers), name)
     body_start = _line_offset(data, lines_used[h])
-    body_end, footer = _footer(data, body_start, delimiter)
+    body_end, footer = _footer(data, body_start, delimiter, cells or "utf-8")
     body = memoryview(data)[body_start:body_end]
     table = None
     if (
@@ -219,10 +277,12 @@ def _read_delimited(name: str, data: bytes, encoding: str, text_head: str) -> Ra
         and data.count(b'"', body_start, body_end) % 2 == 0
     ):
         table = _arrow_body(body, len(headers), delimiter)
+        if table is not None and cells is not None:
+            table = _decode_cells(table, cells)
     bad: list[tuple] = []
     fixes: list[tuple] = []
     if table is None:
-        text = bytes(body).decode("utf-8", errors="replace")
+        text = bytes(body).decode(cells or "utf-8", errors="replace")
         parsed = parse_records(text, len(headers), delimiter, first_line=lines_used[h] + 1)
         table, bad, fixes = _records_table(parsed.rows, parsed.width), parsed.drops, parsed.fixes
         check_columns(table.num_columns, name)
@@ -240,7 +300,9 @@ def _line_offset(data: bytes, n_lines: int) -> int:
     return pos
 
 
-def _footer(data: bytes, start: int, delimiter: str) -> tuple[int, list[str]]:
+def _footer(
+    data: bytes, start: int, delimiter: str, encoding: str = "utf-8"
+) -> tuple[int, list[str]]:
     """Cut a report footer off the end: returns the body's end and the footer records' text.
 
     From the end, blank lines, one-cell lines and ``Total`` lines form the footer block; it is
@@ -259,7 +321,7 @@ def _footer(data: bytes, start: int, delimiter: str) -> tuple[int, list[str]]:
         spans = spans[1:]
     block: list[tuple[int, str, bool]] = []
     for s, e in reversed(spans):
-        text = tail[s:e].decode("utf-8", errors="replace").strip("\r\n")
+        text = tail[s:e].decode(encoding, errors="replace").strip("\r\n")
         try:
             cells = next(csv.reader([text], delimiter=delimiter), [])
         except csv.Error:
@@ -305,6 +367,9 @@ def _arrow_body(
             ),
             convert_options=pcsv.ConvertOptions(
                 column_types=dict.fromkeys(names, TEXT),
+                # The bytes are UTF-8 checked while sniffing or decoding, or single-byte text
+                # whose non-ASCII cells `_decode_cells` decodes.
+                check_utf8=False,
                 null_values=[""],
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
@@ -315,6 +380,24 @@ def _arrow_body(
             # One row longer than a block: read the body as a single block.
             return _arrow_body(body, width, delimiter, min(len(body) + 1, (1 << 31) - 1))
         return None
+
+
+def _decode_cells(table: pa.Table, encoding: str) -> pa.Table:
+    """Cells parsed from single-byte `encoding` bytes as text: ASCII cells are text already, the
+    others are decoded one distinct value at a time."""
+    columns = []
+    for col in table.columns:
+        other = pc.invert(pc.fill_null(pc.string_is_ascii(col), True))
+        if not pc.any(other).as_py():
+            columns.append(col)
+            continue
+        values = pc.unique(pc.filter(col, other))
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        raw = pc.cast(values, pa.large_binary()).to_pylist()
+        decoded = pa.array([v.decode(encoding) for v in raw], TEXT)
+        columns.append(pc.coalesce(pc.take(decoded, pc.index_in(col, value_set=values)), col))
+    return pa.table(columns, names=table.column_names)
 
 
 def _records_table(rows: list[list], width: int) -> pa.Table:

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from salesinsight.clean import (
     Cleaned,
@@ -27,7 +29,14 @@ from salesinsight.clean import (
 )
 from salesinsight.io.files import RawTable
 from salesinsight.io.formats import TableFormat
-from salesinsight.io.tables import empty_ledger, ledger_frame, map_uniques, text_series
+from salesinsight.io.tables import (
+    TEXT,
+    empty_ledger,
+    keep_rows,
+    ledger_frame,
+    map_uniques,
+    text_series,
+)
 
 __all__ = ["activity_type_of", "clean_accounts", "clean_activities"]
 
@@ -87,15 +96,14 @@ def clean_activities(
     dates, note, _ = _parse_date_fields(raw, names, opts.dayfirst, ledger, None)
     occurred = dates.get("occurred_at", np.full(n, np.datetime64("NaT"), "datetime64[ns]"))
     kinds = (
-        map_uniques(col("type"), activity_type_of, n)
+        map_uniques(col("type"), activity_type_of, n, arrow=True)
         if col("type") is not None
-        else np.full(n, None, dtype=object)
+        else pa.nulls(n, TEXT)
     )
     default = fmt.default_type or ("meeting" if "StartDateTime" in by_field.values() else "other")
-    kinds = np.where(kinds == None, default, kinds).astype(object)  # noqa: E711
-    deal_id, link_rows = _link(col, deals, n)
-    if len(link_rows[0]):
-        rows, values = link_rows
+    kinds = pc.fill_null(kinds, default)
+    deal_id, (rows, values) = _link(col, deals, n)
+    if len(rows):
         ledger.append(
             ledger_frame(
                 raw.name,
@@ -107,52 +115,71 @@ def clean_activities(
                 value=values,
             )
         )
-    out = {
-        "activity_id": text_series(ids.arrow, n),
+    text = {
+        "activity_id": ids.arrow,
         "deal_id": deal_id,
-        "account": text_series(col("account"), n),
+        "account": col("account"),
         "type": kinds,
-        "occurred_at": occurred,
-        "owner": text_series(col("owner"), n),
-        "source_file": np.full(n, raw.name, dtype=object),
-        "source_row": raw.source_row,
+        "owner": col("owner"),
     }
-    frame = pd.DataFrame(out)
     if col("subject") is not None:
-        frame["subject"] = text_series(col("subject"), n)
+        text["subject"] = col("subject")
     used = {"activity_id", "deal_ref", "deal_name", "account", "type", "occurred_at", "owner"}
     for h, f in names.items():
-        if f not in used and f not in frame:
-            frame[f] = text_series(table.column(h), n)
-    frame = frame.loc[~drop].reset_index(drop=True)
+        if f not in used and f not in text:
+            text[f] = table.column(h)
+    # Rows are dropped from the Arrow columns before pandas sees them: cheaper than .loc.
+    keep = ~drop
+    kept = keep_rows(
+        pa.table([c if c is not None else pa.nulls(n, TEXT) for c in text.values()], list(text)),
+        keep,
+    )
+    m = kept.num_rows
+    columns = {f: text_series(kept.column(f), m) for f in text}
+    front = {
+        "activity_id": columns.pop("activity_id"),
+        "deal_id": columns.pop("deal_id"),
+        "account": columns.pop("account"),
+        "type": columns.pop("type"),
+        "occurred_at": occurred[keep],
+        "owner": columns.pop("owner"),
+        "source_file": text_series(pa.repeat(pa.scalar(raw.name, TEXT), m), m),
+        "source_row": raw.source_row[keep],
+    }
+    frame = pd.DataFrame({**front, **columns})
     ledger.append(_read_fixes(raw, names, None))
     result = pd.concat([x for x in ledger if len(x)] or [empty_ledger()], ignore_index=True)
     return Cleaned(frame, result, note)
 
 
+def _first_refs(ref: pa.ChunkedArray, n: int) -> pa.ChunkedArray | pa.Array:
+    """The first deal id of each reference cell (a cell may list several, split by ``;,|``)."""
+    if any(pc.any(pc.greater_equal(pc.find_substring(ref, sep), 0)).as_py() for sep in ";,|"):
+        return map_uniques(ref, _first_ref, n, arrow=True)
+    trimmed = pc.utf8_trim_whitespace(ref)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, trimmed.type), trimmed)
+
+
 def _link(col, deals: pd.DataFrame, n: int):
     """Deal id of each activity, and the rows (with their reference) that match no deal."""
-    linked = np.full(n, None, dtype=object)
-    wanted = np.full(n, None, dtype=object)
-    known = set(deals["deal_id"])
+    null = pa.scalar(None, TEXT)
+    linked = wanted = pa.nulls(n, TEXT)
+    known = pa.array(deals["deal_id"].dropna().to_numpy(dtype=object), TEXT)
     ref = col("deal_ref")
     if ref is not None:
-        refs = map_uniques(ref, _first_ref, n)
-        hit = np.array([r in known for r in refs]) if n else np.zeros(0, bool)
-        linked = np.where(hit, refs, np.array(None, dtype=object)).astype(object)
-        wanted = refs.copy()
+        wanted = _first_refs(ref, n).cast(TEXT)
+        linked = pc.if_else(pc.is_in(wanted, value_set=known), wanted, null)
     name = col("deal_name")
     if name is not None and "deal_name" in deals:
         names = deals["deal_name"].dropna()
         unique = names[~names.duplicated(keep=False)]
         lookup = dict(zip(unique, deals.loc[unique.index, "deal_id"], strict=True))
-        by_name = map_uniques(name, lambda v: lookup.get(v.strip()) if v else None, n)
-        linked = np.where(linked == None, by_name, linked).astype(object)  # noqa: E711
-        text = text_series(name, n).to_numpy(dtype=object, na_value=None)
-        wanted = np.where(wanted == None, text, wanted).astype(object)  # noqa: E711
-    missing = (linked == None) & (wanted != None)  # noqa: E711
+        by_name = map_uniques(name, lambda v: lookup.get(v.strip()) if v else None, n, arrow=True)
+        linked = pc.coalesce(linked, by_name)
+        wanted = pc.coalesce(wanted, name.cast(TEXT))
+    missing = np.asarray(pc.and_(pc.is_null(linked), pc.is_valid(wanted)))
     rows = np.flatnonzero(missing)
-    return linked, (rows, wanted[rows])
+    return linked, (rows, wanted.take(pa.array(rows)).to_pylist())
 
 
 def clean_accounts(raw: RawTable, mapping: Mapping[str, str], opts: CleanOptions) -> Cleaned:
