@@ -67,6 +67,11 @@ def _number(value: float) -> str:
     return f"{value:.2f}" if 0.01 <= value < 100 else f"{value:.3g}"
 
 
+def _listed(words: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return " and ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else "".join(words)
+
+
 def _claim_verdict(rows: pd.DataFrame) -> dict[str, Any]:
     """The overall verdict of one claim from its controlled rows (naive when none was tested)."""
     controlled = rows[(rows["adjustment"] == "controlled") & (rows["verdict"] != "not testable")]
@@ -234,9 +239,10 @@ class Scorecard:
                 " (account-year rows for all but product)." if "product" in self.controls else "."
             )
         if self.missing_controls:
+            missing = list(self.missing_controls)
+            pronoun = "it" if len(missing) == 1 else "they"
             lines[0] += (
-                f" The data lack {', '.join(self.missing_controls)}, so those could not be "
-                "adjusted for."
+                f" The data lack {_listed(missing)}, so {pronoun} could not be adjusted for."
             )
         for claim_id, rows in self.table.groupby("claim_id", sort=False):
             lines.append(_claim_paragraph(str(claim_id), rows, self.control_words))

@@ -451,7 +451,9 @@ class TestNotTestable:
         assert (rows(card, "K3")["verdict"] == "not testable").all()
         assert (rows(card, "K8")["verdict"] == "not testable").all()
         assert (card.table["verdict"] != "not testable").sum() > 20
-        assert "lack log_employees, product, industry, segment" in card.narrative()
+        assert (
+            "lack log_employees, product, industry and segment, so they could" in card.narrative()
+        )
 
     def test_hubspot_export_through_read_export(self, tmp_path):
         world = simulate_world(n_accounts=100, seed=4)
@@ -545,6 +547,11 @@ class TestScorecard:
         assert f"{row['ci_low']:.2f}–{row['ci_high']:.2f}" in text
         assert "after controls" in text
         assert "adjust for account size, product, industry, segment and year" in text
+
+    def test_narrative_names_one_missing_control_in_the_singular(self, rng):
+        data = deal_frame(rng, amount=0.3).drop(columns=["segment"])
+        text = quiet(data, claims="K1").narrative()
+        assert "The data lack segment, so it could not be adjusted for." in text
 
     def test_narrative_never_claims_causation(self, rng):
         text = quiet(deal_frame(rng, n=250, amount=0.3)).narrative()
