@@ -63,6 +63,7 @@ from salesinsight.io.tables import (
     keep_rows,
     ledger_frame,
     map_uniques,
+    repeat_codes,
     row_hashes,
     text_series,
 )
@@ -561,8 +562,8 @@ def dedupe(
     need_hash = unset.copy()
     codes = None
     if base is not None:
-        # One factorisation of the ids serves both the rows to hash and the repeated ids.
-        codes = pd.factorize(text_series(base, n))[0]
+        # One coding of the repeated ids serves both the rows to hash and the repeated ids.
+        codes = repeat_codes(base)
         live = ~drop & (codes >= 0)
         counts = np.bincount(codes[live], minlength=int(codes.max(initial=0)) + 1)
         need_hash |= live & (counts[np.maximum(codes, 0)] > 1)
@@ -593,8 +594,8 @@ def dedupe(
         base = pa.array(filled, TEXT)
     ids = Ids(base)
     if unset.any() or codes is None:
-        # Ids derived for rows without one are new values: factorise again.
-        codes = pd.factorize(text_series(base, n))[0]
+        # Ids derived for rows without one are new values: code them again.
+        codes = repeat_codes(base)
     repeated, first = first_coded_rows(codes, ~drop)
     if repeated.any():
         rows = np.flatnonzero(repeated)

@@ -67,12 +67,22 @@ OPTIONAL_DEAL_COLUMNS = ["product", "list_price", "industry", "employees", "segm
 LEDGER_COLUMNS = ["source_file", "source_row", "deal_id", "column", "value", "action", "reason"]
 
 
+def _not_repeated(values: pd.Series) -> pd.Series:
+    """True where a value is held by no other row: ``unique=True`` without a hash table of
+    every value, which took seconds on millions of ids."""
+    import pyarrow
+
+    from salesinsight.io.tables import repeat_codes
+
+    return pd.Series(repeat_codes(pyarrow.array(values)) < 0, index=values.index)
+
+
 class Deals(pa.DataFrameModel):
     """One row per opportunity, in the reporting currency, with status decided from the export."""
 
     deal_id: Series[str] = pa.Field(
-        unique=True,
-        description="Vendor id as text; where the export has none, a stable hash of the row's content.",
+        description="Unique. Vendor id as text; where the export has none, a stable hash of the "
+        "row's content.",
     )
     account: Series[str] = pa.Field(
         nullable=True, description="Account (company) name as exported."
@@ -128,6 +138,10 @@ class Deals(pa.DataFrameModel):
     )
     segment: Series[str] | None = pa.Field(nullable=True, description="Market segment.")
 
+    @pa.check("deal_id", name="unique", error="the value repeats another row's")
+    def _unique_deal_id(cls, values: Series[str]) -> Series[bool]:
+        return _not_repeated(values)
+
     class Config:
         strict = False
         coerce = True
@@ -136,9 +150,7 @@ class Deals(pa.DataFrameModel):
 class Activities(pa.DataFrameModel):
     """One row per logged call, email, meeting or task."""
 
-    activity_id: Series[str] = pa.Field(
-        unique=True, description="Vendor id or a stable derived id."
-    )
+    activity_id: Series[str] = pa.Field(description="Unique. Vendor id or a stable derived id.")
     deal_id: Series[str] = pa.Field(
         nullable=True, description="The deal the activity is linked to."
     )
@@ -153,6 +165,10 @@ class Activities(pa.DataFrameModel):
         ge=1, description="1-based data-row number in the source file."
     )
 
+    @pa.check("activity_id", name="unique", error="the value repeats another row's")
+    def _unique_activity_id(cls, values: Series[str]) -> Series[bool]:
+        return _not_repeated(values)
+
     class Config:
         strict = False
         coerce = True
@@ -161,10 +177,12 @@ class Activities(pa.DataFrameModel):
 class Accounts(pa.DataFrameModel):
     """One row per account, where an accounts export was given."""
 
-    account_id: Series[str] = pa.Field(
-        unique=True, description="Vendor id or derived from the name."
-    )
+    account_id: Series[str] = pa.Field(description="Unique. Vendor id or derived from the name.")
     account: Series[str] = pa.Field(nullable=True, description="Account name.")
+
+    @pa.check("account_id", name="unique", error="the value repeats another row's")
+    def _unique_account_id(cls, values: Series[str]) -> Series[bool]:
+        return _not_repeated(values)
 
     class Config:
         strict = False

@@ -271,11 +271,9 @@ def _read_delimited(
     body_end, footer = _footer(data, body_start, delimiter, cells or "utf-8")
     body = memoryview(data)[body_start:body_end]
     table = None
-    if (
-        data.find(b"\n\n", body_start, body_end) < 0
-        and data.find(b"\n\r\n", body_start, body_end) < 0
-        and data.count(b'"', body_start, body_end) % 2 == 0
-    ):
+    # Blank lines become all-missing rows (dropped with a reason later); an odd number of quotes
+    # means an unclosed one, which pyarrow would let swallow the rows after it.
+    if data.count(b'"', body_start, body_end) % 2 == 0:
         table = _arrow_body(body, len(headers), delimiter)
         if table is not None and cells is not None:
             table = _decode_cells(table, cells)

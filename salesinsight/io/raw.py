@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesinsight.exceptions import DataQualityWarning
-from salesinsight.io.tables import TEXT
+from salesinsight.io.tables import TEXT, keep_rows
 
 __all__ = ["RawTable", "build_raw_table"]
 
@@ -107,7 +107,7 @@ def build_raw_table(
 
     Examples
     --------
-    >>> from salesinsight.io.tables import TEXT
+    >>> from salesinsight.io.tables import TEXT, keep_rows
     >>> cells = pa.table({"c0": pa.array(["Acme", None, "Account", "CafÃ©"], TEXT),
     ...                   "c1": pa.array(["Won", None, "Stage", "Lost"], TEXT)})
     >>> raw = build_raw_table("report.csv", ["Account", "Stage"], cells, ["Confidential"],
@@ -188,11 +188,16 @@ def _drop_rows(raw: RawTable, extra: list[tuple], headers: list[str], bad: list[
     known = np.zeros(n, dtype=bool)
     known[np.asarray(bad, dtype=np.int64)] = True
     blank = (filled == 0) & ~known
-    summary = np.zeros(n, dtype=bool)
-    for col in table.columns[:2]:
-        hit = pc.fill_null(pc.match_substring_regex(col, _SUMMARY_CELL, ignore_case=True), False)
-        summary |= np.asarray(hit)
-    summary &= filled <= max(1, table.num_columns // 2)
+    # A summary row fills at most half the columns: only those rows are matched.
+    summary = (filled <= max(1, table.num_columns // 2)) & ~blank
+    if summary.any():
+        rows = np.flatnonzero(summary)
+        hit = np.zeros(len(rows), dtype=bool)
+        for col in table.columns[:2]:
+            cells = col.take(pa.array(rows))
+            match = pc.match_substring_regex(cells, _SUMMARY_CELL, ignore_case=True)
+            hit |= np.asarray(pc.fill_null(match, False))
+        summary[rows] = hit
     repeated = _repeated_header(table, headers, filled) & ~summary
     rows = list(extra)
     first = table.column(0) if table.num_columns else None
@@ -217,7 +222,7 @@ def _drop_rows(raw: RawTable, extra: list[tuple], headers: list[str], bad: list[
     if summary.any():
         table, fixes = _fill_groups(table, raw.source_row, drop)
     keep = ~drop
-    raw.table = table.filter(pa.array(keep)) if drop.any() else table
+    raw.table = keep_rows(table, keep)
     raw.source_row = raw.source_row[keep]
     raw.dropped = _frame(_DROP_COLUMNS, sorted(rows, key=lambda r: r[0]))
     raw.fixed = _frame(_FIX_COLUMNS, fixes)
@@ -226,15 +231,23 @@ def _drop_rows(raw: RawTable, extra: list[tuple], headers: list[str], bad: list[
 
 def _repeated_header(table: pa.Table, headers: list[str], filled: np.ndarray) -> np.ndarray:
     """Rows whose every filled cell is its column's header, at least half the named columns."""
-    hits = np.zeros(table.num_rows, dtype=np.int64)
-    named = 0
-    for col, header in zip(table.columns, headers, strict=False):
-        if not header:
-            continue
-        named += 1
-        same = pc.equal(pc.utf8_trim_whitespace(col), pa.scalar(header, col.type))
-        hits += np.asarray(pc.fill_null(same, False), dtype=np.int64)
-    return (hits == filled) & (hits >= max(2, (named + 1) // 2))
+    pairs = [(col, h) for col, h in zip(table.columns, headers, strict=False) if h]
+    out = np.zeros(table.num_rows, dtype=bool)
+    if not pairs:
+        return out
+    # Only rows whose first named cell is missing or that column's header can qualify.
+    first, header = pairs[0]
+    same = pc.equal(pc.utf8_trim_whitespace(first), pa.scalar(header, first.type))
+    rows = np.flatnonzero(np.asarray(pc.fill_null(same, True)))
+    if not len(rows):
+        return out
+    hits = np.zeros(len(rows), dtype=np.int64)
+    taken = pa.array(rows)
+    for col, header in pairs:
+        cells = pc.utf8_trim_whitespace(col.take(taken))
+        hits += np.asarray(pc.fill_null(pc.equal(cells, header), False), dtype=np.int64)
+    out[rows] = (hits == filled[rows]) & (hits >= max(2, (len(pairs) + 1) // 2))
+    return out
 
 
 def _fill_groups(table: pa.Table, source_row: np.ndarray, drop: np.ndarray):

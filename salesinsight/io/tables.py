@@ -17,6 +17,7 @@ __all__ = [
     "hex_ids",
     "ledger_frame",
     "map_uniques",
+    "repeat_codes",
     "row_hashes",
     "text_series",
 ]
@@ -154,6 +155,60 @@ def row_hashes(table: pa.Table) -> np.ndarray:
         values = np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
         out[start : start + step] = pd.util.hash_array(values, categorize=False)
     return out
+
+
+def repeat_codes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Per row, a code shared by the rows holding the same value, for values held by more than
+    one row; -1 for values held by one row and for missing values.
+
+    Large columns of ids of one length (CRM record ids) are screened with a 64-bit hash of their
+    bytes and a sort, and only rows whose hash repeats are compared exactly: a hash table of ten
+    million distinct strings is what made finding the few repeated ids slow.
+
+    Examples
+    --------
+    >>> repeat_codes(pa.array(["a", "b", "a", None, "c", "b"])).tolist()
+    [0, 1, 0, -1, -1, 1]
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    values = values.cast(TEXT)
+    hashes = _fixed_width_hashes(values) if len(values) >= 1 << 16 else None
+    if hashes is None:
+        return _exact_repeat_codes(values)
+    ordered = np.sort(hashes)
+    twice = ordered[1:][ordered[1:] == ordered[:-1]]
+    out = np.full(len(values), -1, dtype=np.int64)
+    if len(twice):
+        rows = np.flatnonzero(np.isin(hashes, twice))
+        out[rows] = _exact_repeat_codes(values.take(pa.array(rows)))
+    return out
+
+
+def _exact_repeat_codes(values: pa.Array) -> np.ndarray:
+    codes = pd.factorize(text_series(values, len(values)))[0]
+    counts = np.bincount(codes[codes >= 0], minlength=int(codes.max(initial=0)) + 1)
+    return np.where((codes >= 0) & (counts[np.maximum(codes, 0)] > 1), codes, -1)
+
+
+def _fixed_width_hashes(values: pa.Array) -> np.ndarray | None:
+    """A 64-bit hash of each value when all are present and of one length (else ``None``)."""
+    n = len(values)
+    if values.null_count or not n:
+        return None
+    offsets = np.frombuffer(values.buffers()[1], np.int64, count=n + 1, offset=values.offset * 8)
+    width = int(offsets[1] - offsets[0])
+    if not 0 < width <= 64 or not (np.diff(offsets) == width).all():
+        return None
+    data = np.frombuffer(values.buffers()[2], np.uint8)[offsets[0] : offsets[-1]]
+    padded = np.zeros((n, -(-width // 8) * 8), dtype=np.uint8)
+    padded[:, :width] = data.reshape(n, width)
+    hashes = np.zeros(n, dtype=np.uint64)
+    for word in padded.view(np.uint64).T:
+        hashes ^= word
+        hashes *= np.uint64(0x9E3779B97F4A7C15)
+        hashes ^= hashes >> np.uint64(29)
+    return hashes
 
 
 def first_rows(keys: pd.Series, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
