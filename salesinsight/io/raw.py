@@ -191,13 +191,13 @@ def _drop_rows(raw: RawTable, extra: list[tuple], headers: list[str], bad: list[
     # A summary row fills at most half the columns: only those rows are matched.
     summary = (filled <= max(1, table.num_columns // 2)) & ~blank
     if summary.any():
-        rows = np.flatnonzero(summary)
-        hit = np.zeros(len(rows), dtype=bool)
+        short = np.flatnonzero(summary)
+        hit = np.zeros(len(short), dtype=bool)
         for col in table.columns[:2]:
-            cells = col.take(pa.array(rows))
+            cells = col.take(pa.array(short))
             match = pc.match_substring_regex(cells, _SUMMARY_CELL, ignore_case=True)
             hit |= np.asarray(pc.fill_null(match, False))
-        summary[rows] = hit
+        summary[short] = hit
     repeated = _repeated_header(table, headers, filled) & ~summary
     rows = list(extra)
     first = table.column(0) if table.num_columns else None
