@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -196,10 +196,13 @@ def read_export(
         raise ExportFormatError(
             f"No deals export among the files: {found}. Add the opportunities/deals export."
         )
+    crm_name = next(m.crm for _, m in read if m.role == "deals")
+    # Each raw table is let go as soon as it is cleaned: the cells of a large activities export
+    # take as much memory as the file.
+    queue = {role: [(r, m) for r, m in read if m.role == role] for role in roles}
+    del read
     files, ledgers, deals_parts, activities_parts, accounts_parts = [], [], [], [], []
-    for raw, match in read:
-        if match.role != "deals":
-            continue
+    for raw, match in _drain(queue.get("deals", [])):
         fmt = match.format
         done = clean_deals(raw, match.mapping, fmt.crm, fmt.stages, fmt.statuses, opts)
         deals_parts.append(done.frame)
@@ -210,20 +213,19 @@ def read_export(
         ledgers.append(cross)
     else:
         deals = deals_parts[0]
-    for raw, match in read:
-        if match.role == "accounts":
-            done = clean_accounts(raw, match.mapping, opts)
-            accounts_parts.append(done.frame)
-            ledgers.append(done.ledger)
-            files.append(_file_row(raw, match, done.date_format, done.decimal))
+    for raw, match in _drain(queue.get("accounts", [])):
+        done = clean_accounts(raw, match.mapping, opts)
+        accounts_parts.append(done.frame)
+        ledgers.append(done.ledger)
+        files.append(_file_row(raw, match, done.date_format, done.decimal))
     accounts = pd.concat(accounts_parts, ignore_index=True) if accounts_parts else None
     deals = enrich_deals(deals, accounts)
-    for raw, match in read:
-        if match.role == "activities":
-            done = clean_activities(raw, match.mapping, match.format, opts, deals)
-            activities_parts.append(done.frame)
-            ledgers.append(done.ledger)
-            files.append(_file_row(raw, match, done.date_format, done.decimal))
+    for raw, match in _drain(queue.get("activities", [])):
+        done = clean_activities(raw, match.mapping, match.format, opts, deals)
+        activities_parts.append(done.frame)
+        ledgers.append(done.ledger)
+        files.append(_file_row(raw, match, done.date_format, done.decimal))
+    del raw, done
     activities = pd.concat(activities_parts, ignore_index=True) if activities_parts else None
     ledger = pd.concat([x for x in ledgers if len(x)] or [empty_ledger()], ignore_index=True)
     ledger = ledger.sort_values(["source_file", "source_row"], kind="stable", ignore_index=True)
@@ -235,7 +237,6 @@ def read_export(
         ledger = Ledger.validate(ledger[LEDGER_COLUMNS], lazy=True)
     except pandera.errors.SchemaErrors as err:
         raise validation_error(err, "export") from err
-    crm_name = next(m.crm for _, m in read if m.role == "deals")
     export = Export(
         deals=deals,
         activities=activities,
@@ -247,6 +248,13 @@ def read_export(
     )
     _warn_ambiguous(export)
     return export
+
+
+def _drain(items: list) -> Iterator:
+    """Yield and forget the items of `items`, first to last."""
+    items.reverse()
+    while items:
+        yield items.pop()
 
 
 def _file_row(raw: RawTable, match: Match, date_format: str, decimal: str) -> dict:

@@ -37,7 +37,7 @@ from salesinsight.io.guards import (
 )
 from salesinsight.io.raw import RawTable, build_raw_table
 from salesinsight.io.records import no_field_limit, parse_records
-from salesinsight.io.tables import TEXT
+from salesinsight.io.tables import TEXT, non_ascii_rows, replace_cells
 
 __all__ = ["DEFAULT_MAX_BYTES", "RawTable", "read_table", "sniff_delimiter", "sniff_encoding"]
 
@@ -385,16 +385,13 @@ def _decode_cells(table: pa.Table, encoding: str) -> pa.Table:
     others are decoded one distinct value at a time."""
     columns = []
     for col in table.columns:
-        other = pc.invert(pc.fill_null(pc.string_is_ascii(col), True))
-        if not pc.any(other).as_py():
-            columns.append(col)
-            continue
-        values = pc.unique(pc.filter(col, other))
-        if isinstance(values, pa.ChunkedArray):
-            values = values.combine_chunks()
-        raw = pc.cast(values, pa.large_binary()).to_pylist()
-        decoded = pa.array([v.decode(encoding) for v in raw], TEXT)
-        columns.append(pc.coalesce(pc.take(decoded, pc.index_in(col, value_set=values)), col))
+        rows = non_ascii_rows(col)
+        if len(rows):
+            cells = pc.cast(col.take(pa.array(rows)), pa.large_binary())
+            values = pc.unique(cells)
+            decoded = pa.array([v.decode(encoding) for v in values.to_pylist()], TEXT)
+            col = replace_cells(col, rows, pc.take(decoded, pc.index_in(cells, value_set=values)))
+        columns.append(col)
     return pa.table(columns, names=table.column_names)
 
 

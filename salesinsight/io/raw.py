@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesinsight.exceptions import DataQualityWarning
-from salesinsight.io.tables import TEXT, keep_rows
+from salesinsight.io.tables import TEXT, keep_rows, non_ascii_rows, replace_cells
 
 __all__ = ["RawTable", "build_raw_table"]
 
@@ -107,7 +107,7 @@ def build_raw_table(
 
     Examples
     --------
-    >>> from salesinsight.io.tables import TEXT, keep_rows
+    >>> from salesinsight.io.tables import TEXT, keep_rows, non_ascii_rows, replace_cells
     >>> cells = pa.table({"c0": pa.array(["Acme", None, "Account", "CafÃ©"], TEXT),
     ...                   "c1": pa.array(["Won", None, "Stage", "Lost"], TEXT)})
     >>> raw = build_raw_table("report.csv", ["Account", "Stage"], cells, ["Confidential"],
@@ -290,21 +290,19 @@ def _repair_text(raw: RawTable) -> RawTable:
     columns = list(raw.table.columns)
     fixes = []
     for j, col in enumerate(columns):
-        if col.null_count == len(col) or pc.all(pc.string_is_ascii(col)).as_py() is not False:
+        rows = non_ascii_rows(col)
+        if not len(rows):
             continue
-        uniques = pc.unique(col).drop_null()
-        odd = uniques.filter(pc.invert(pc.string_is_ascii(uniques))).to_pylist()
+        cells = col.take(pa.array(rows))
+        odd = pc.unique(cells).to_pylist()
         repaired = {v: ftfy.fix_encoding(v.replace("\ufeff", "")) for v in odd}
         repaired = {k: v for k, v in repaired.items() if v != k}
         if not repaired:
             continue
-        keys = pa.array(list(repaired), TEXT)
-        pos = pc.index_in(col, value_set=keys)
-        hits = np.flatnonzero(np.asarray(pc.fill_null(pc.is_valid(pos), False)))
-        new_values = pa.array(list(repaired.values()), TEXT)
-        columns[j] = pc.coalesce(pc.take(new_values, pos), col)
-        old = col.take(pa.array(hits)).to_pylist()
-        for i, before in zip(hits, old, strict=True):
+        pos = pc.index_in(cells, value_set=pa.array(list(repaired), TEXT))
+        hit = np.asarray(pc.is_valid(pos))
+        columns[j] = replace_cells(col, rows, pc.take(pa.array(list(repaired.values()), TEXT), pos))
+        for i, before in zip(rows[hit], pc.filter(cells, hit).to_pylist(), strict=True):
             fixes.append(
                 (
                     int(raw.source_row[i]),

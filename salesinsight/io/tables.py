@@ -17,7 +17,9 @@ __all__ = [
     "hex_ids",
     "ledger_frame",
     "map_uniques",
+    "non_ascii_rows",
     "repeat_codes",
+    "replace_cells",
     "row_hashes",
     "text_series",
 ]
@@ -106,6 +108,36 @@ def map_uniques(arr: pa.ChunkedArray | pa.Array, fn, n: int, *, arrow: bool = Fa
     return np.array(mapped, dtype=object)[positions] if n else np.zeros(0, dtype=object)
 
 
+def non_ascii_rows(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Positions of the cells holding a byte outside ASCII (the only ones decoding or mojibake
+    repair can change).
+
+    Examples
+    --------
+    >>> non_ascii_rows(pa.array(["Acme", "Café", None, "Zürich"])).tolist()
+    [1, 3]
+    """
+    if values.null_count == len(values):
+        return np.zeros(0, dtype=np.int64)
+    ascii_ = pc.fill_null(pc.string_is_ascii(values), True)
+    if pc.all(ascii_).as_py():
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(~np.asarray(ascii_))
+
+
+def replace_cells(
+    values: pa.Array | pa.ChunkedArray, rows: np.ndarray, new: pa.Array
+) -> pa.ChunkedArray:
+    """`values` with the cells at positions `rows` replaced by `new` (missing in `new`: kept)."""
+    positions = np.full(len(values), -1, dtype=np.int64)
+    positions[rows] = np.arange(len(rows))
+    index = pa.array(positions, mask=positions < 0)
+    taken = pc.take(new, index)
+    if isinstance(values, pa.ChunkedArray):
+        taken = pa.chunked_array([taken]) if isinstance(taken, pa.Array) else taken
+    return pc.coalesce(taken, values)
+
+
 def keep_rows(table: pa.Table, keep: np.ndarray) -> pa.Table:
     """The rows where ``keep`` is true. When few rows go, the kept runs are zero-copy slices."""
     if keep.all():
@@ -176,11 +208,15 @@ def repeat_codes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     hashes = _fixed_width_hashes(values) if len(values) >= 1 << 16 else None
     if hashes is None:
         return _exact_repeat_codes(values)
-    ordered = np.sort(hashes)
-    twice = ordered[1:][ordered[1:] == ordered[:-1]]
+    order = np.argsort(hashes)
+    ordered = hashes[order]
+    same = ordered[1:] == ordered[:-1]
     out = np.full(len(values), -1, dtype=np.int64)
-    if len(twice):
-        rows = np.flatnonzero(np.isin(hashes, twice))
+    if same.any():
+        grouped = np.zeros(len(values), dtype=bool)
+        grouped[1:] |= same
+        grouped[:-1] |= same
+        rows = np.sort(order[grouped])
         out[rows] = _exact_repeat_codes(values.take(pa.array(rows)))
     return out
 
@@ -200,11 +236,21 @@ def _fixed_width_hashes(values: pa.Array) -> np.ndarray | None:
     width = int(offsets[1] - offsets[0])
     if not 0 < width <= 64 or not (np.diff(offsets) == width).all():
         return None
-    data = np.frombuffer(values.buffers()[2], np.uint8)[offsets[0] : offsets[-1]]
-    padded = np.zeros((n, -(-width // 8) * 8), dtype=np.uint8)
-    padded[:, :width] = data.reshape(n, width)
+    data = values.buffers()[2]
+    if width >= 8:
+        # Eight-byte words read in place, the last one overlapping the one before it.
+        starts = [*range(0, width - 7, 8), *([width - 8] if width % 8 else [])]
+        words = [
+            np.ndarray((n,), "<u8", buffer=data, offset=int(offsets[0]) + k, strides=(width,))
+            for k in starts
+        ]
+    else:
+        cells = np.frombuffer(data, np.uint8)[offsets[0] : offsets[-1]].reshape(n, width)
+        padded = np.zeros((n, 8), dtype=np.uint8)
+        padded[:, :width] = cells
+        words = [padded.view("<u8")[:, 0]]
     hashes = np.zeros(n, dtype=np.uint64)
-    for word in padded.view(np.uint64).T:
+    for word in words:
         hashes ^= word
         hashes *= np.uint64(0x9E3779B97F4A7C15)
         hashes ^= hashes >> np.uint64(29)
