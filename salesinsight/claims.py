@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
+from salesinsight.claims_fits import Fit, fit_association, fit_cox, fit_price, fit_rate
 from salesinsight.claims_narrative import TABLE_COLUMNS, Scorecard
 from salesinsight.claims_panel import account_years
 from salesinsight.claims_registry import (
@@ -41,16 +40,12 @@ from salesinsight.claims_registry import (
     Proxy,
 )
 from salesinsight.exceptions import (
-    AnalysisError,
     InvalidValueError,
     SalesInsightError,
-    SmallSampleWarning,
     StatisticalWarning,
 )
-from salesinsight.models import Caveats, build_design, require_columns
+from salesinsight.models import require_columns
 from salesinsight.schemas import LEAD_SOURCE_GROUPS
-from salesinsight.stats import association
-from salesinsight.survival import time_to_close
 
 __all__ = ["AUTO_CONTROLS", "Scorecard", "account_years", "evaluate_claims"]
 
@@ -59,9 +54,6 @@ REACTIVE_SOURCES = ("inbound", "existing_customer")
 SOURCE_FLAGS = ("is_referral", "rep_initiated")
 # A deal is proactive when the rep initiated it or it brings a product new to the account.
 PROACTIVE_PARTS = ["rep_initiated", "is_new_product_for_account"]
-MIN_ROWS = 10
-MIN_EVENTS = 5
-MIN_CLUSTERS = 20
 # Columns each outcome reads, besides the proxy (deal-level) or the panel's own columns.
 OUTCOME_NEEDS = {
     "amount": ("amount", "status"),
@@ -84,26 +76,6 @@ PANEL_PROXIES = {
 PANEL_CONTROLS = {"log_employees": "log_employees", "industry": "industry", "segment": "segment"}
 
 
-@dataclass(frozen=True)
-class _Fit:
-    """One fitted effect on the model's own (log) scale, with what its interval needs."""
-
-    estimate: float
-    std_err: float
-    p_value: float
-    n: int
-    critical: Callable[[float], float]
-    note: str
-
-
-def _critical(model: Any) -> Callable[[float], float]:
-    """The two-sided critical value at level `a` of the distribution the model tests with."""
-    if model is not None and getattr(model, "use_t", False):
-        df = getattr(model, "df_resid_inference", None) or model.df_resid
-        return lambda a: float(sps.t.ppf(1 - a / 2, df))
-    return lambda a: float(sps.norm.ppf(1 - a / 2))
-
-
 def _missing(data: pd.DataFrame, columns: Sequence[str]) -> list[str]:
     """Columns absent from `data` or without a single value."""
     return [c for c in columns if c not in data.columns or data[c].notna().sum() == 0]
@@ -111,122 +83,6 @@ def _missing(data: pd.DataFrame, columns: Sequence[str]) -> list[str]:
 
 def _is_true(values: pd.Series) -> pd.Series:
     return values.astype("boolean").fillna(False).astype(bool)
-
-
-def _fit_association(frame: pd.DataFrame, *, outcome: str, proxy: str, **options: Any) -> _Fit:
-    result = association(frame, outcome=outcome, predictor=proxy, **options)
-    row = result.summary.iloc[0]
-    return _Fit(
-        float(row["estimate"]),
-        float(row["std_err"]),
-        float(row["p_value"]),
-        result.n,
-        _critical(result.model),
-        result.note,
-    )
-
-
-def _fit_cox(frame: pd.DataFrame, *, event: str, proxy: str, **options: Any) -> _Fit:
-    options.pop("alpha")
-    result = time_to_close(frame, by=proxy, event=event, **options)
-    if result.hazard_ratios is None:
-        raise AnalysisError("The Cox model was not fitted, so there is no hazard ratio.")
-    row = result.hazard_ratios.iloc[0]
-    return _Fit(
-        float(row["estimate"]),
-        float(row["std_err"]),
-        float(row["p_value"]),
-        result.n,
-        _critical(None),
-        result.note,
-    )
-
-
-def _fit_price(frame: pd.DataFrame, *, proxy: str, **options: Any) -> _Fit:
-    amount = pd.to_numeric(frame["amount"], errors="coerce").astype(float)
-    price = pd.to_numeric(frame["list_price"], errors="coerce").astype(float)
-    realisation = amount / price.where(price > 0)
-    keep = frame["status"].astype(str).eq("won") & (realisation > 0)
-    if realisation[keep].nunique() < 2:
-        raise AnalysisError(
-            f"{int(keep.sum())} won deal(s) with a list price and an amount, with "
-            f"{realisation[keep].nunique()} distinct realisation(s): nothing varies to explain."
-        )
-    won = frame.loc[keep].assign(log_price_realisation=np.log(realisation[keep]))
-    fit = _fit_association(won, outcome="log_price_realisation", proxy=proxy, **options)
-    note = (
-        "Over won deals with a list price; the model is on log(amount / list price), so the "
-        f"ratio compares the share of list price realised. {fit.note}"
-    )
-    return _Fit(fit.estimate, fit.std_err, fit.p_value, fit.n, fit.critical, note)
-
-
-def _fit_rate(
-    panel: pd.DataFrame,
-    *,
-    outcome: str,
-    proxy: str,
-    controls: Sequence[str],
-    cluster: str | None,
-    alpha: float,
-) -> _Fit:
-    """Pseudo-Poisson rate model with exposure: consistent for any non-negative outcome."""
-    caveats = Caveats()
-    columns = list(dict.fromkeys([outcome, proxy, "exposure_years", *controls]))
-    frame = panel[columns + ([cluster] if cluster and cluster not in columns else [])]
-    incomplete = frame.isna().any(axis=1)
-    if incomplete.any():
-        caveats.add(
-            f"{int(incomplete.sum())} of {len(frame)} account-years left out for missing values."
-        )
-        frame = frame.loc[~incomplete]
-    y = frame[outcome].astype(float)
-    n, positive = len(frame), int((y > 0).sum())
-    if n < MIN_ROWS or positive < MIN_EVENTS:
-        raise AnalysisError(
-            f"Only {n} account-years, {positive} of them with `{outcome}` above 0; at least "
-            f"{MIN_ROWS} and {MIN_EVENTS} are needed."
-        )
-    design = build_design(
-        frame, predictor=proxy, controls=controls, caveats=caveats, intercept=True
-    )
-    cov: dict[str, Any] = {"cov_type": "HC1"}
-    if cluster is not None:
-        codes = pd.factorize(frame[cluster])[0]
-        n_clusters = int(codes.max()) + 1
-        if n_clusters < 2:
-            raise AnalysisError(f"All {n} account-years belong to one account.")
-        if n_clusters < MIN_CLUSTERS:
-            caveats.warn(
-                SmallSampleWarning,
-                f"Only {n_clusters} accounts: cluster-robust errors are unreliable below about "
-                f"{MIN_CLUSTERS}; read the intervals as approximate.",
-            )
-        cov = {"cov_type": "cluster", "cov_kwds": {"groups": codes}}
-    with caveats.translating_fit_warnings("rate model"):
-        # Dividing by the mean keeps revenue in a range the fit handles; ratios are unchanged.
-        model = sm.GLM(
-            y / y.mean(),
-            design.exog,
-            family=sm.families.Poisson(),
-            exposure=frame["exposure_years"].to_numpy(dtype=float),
-        ).fit(**cov)
-    term = design.predictor_terms[0]
-    note = (
-        f"Pseudo-Poisson rate model of `{outcome}` per account-year on `{proxy}` over {n} "
-        f"account-years, exposure = years observed"
-        + (f", controlling for {', '.join(controls)}" if controls else ", no controls")
-        + (f"; errors clustered by `{cluster}`" if cluster else "; robust (HC1) errors")
-        + f". {caveats.note}"
-    ).strip()
-    return _Fit(
-        float(model.params[term]),
-        float(model.bse[term]),
-        float(model.pvalues[term]),
-        n,
-        _critical(model),
-        note,
-    )
 
 
 def _resolve_controls(data: pd.DataFrame, controls: Any) -> tuple[tuple[str, ...], list[str]]:
@@ -346,7 +202,7 @@ def _needs_text(missing: Sequence[str]) -> str:
     return f"Not testable: the data lack {_and(parts)}."
 
 
-def _run(fit: Callable[[], _Fit]) -> dict[str, Any]:
+def _run(fit: Callable[[], Fit]) -> dict[str, Any]:
     """Fit once; the library's errors become a not-testable row, its warnings part of the note."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -400,7 +256,7 @@ def _evaluate_test(
         if outcome.name == "proactive_opportunities":
             prefix += f" {_proactive_note(work)}"
         term = PANEL_PROXIES[proxy.column]
-        row = _run(lambda: _fit_rate(table, outcome=outcome.name, proxy=term, **options))
+        row = _run(lambda: fit_rate(table, outcome=outcome.name, proxy=term, **options))
     else:
         frame, population = _population(work, claim)
         prefix = f"{population} {prefix}"
@@ -417,15 +273,15 @@ def _evaluate_test(
         term = proxy.scaled
         if proxy.per != 1.0:
             prefix += f" `{proxy.column}` entered per {proxy.unit} as `{term}`."
-        fitters: dict[str, Callable[[], _Fit]] = {
-            "amount": lambda: _fit_association(frame, outcome="amount", proxy=term, **options),
-            "won": lambda: _fit_association(frame, outcome="won", proxy=term, **options),
-            "proactive_deal": lambda: _fit_association(
+        fitters: dict[str, Callable[[], Fit]] = {
+            "amount": lambda: fit_association(frame, outcome="amount", proxy=term, **options),
+            "won": lambda: fit_association(frame, outcome="won", proxy=term, **options),
+            "proactive_deal": lambda: fit_association(
                 frame, outcome="proactive_deal", proxy=term, **options
             ),
-            "time_to_close": lambda: _fit_cox(frame, event="closed", proxy=term, **options),
-            "time_to_win": lambda: _fit_cox(frame, event="won", proxy=term, **options),
-            "price_realisation": lambda: _fit_price(frame, proxy=term, **options),
+            "time_to_close": lambda: fit_cox(frame, event="closed", proxy=term, **options),
+            "time_to_win": lambda: fit_cox(frame, event="won", proxy=term, **options),
+            "price_realisation": lambda: fit_price(frame, proxy=term, **options),
         }
         row = _run(fitters[outcome.name])
     parts = [row["note"], prefix.strip()] if row["fit"] is None else [prefix.strip(), row["note"]]
@@ -471,7 +327,7 @@ def _adjust(rows: list[dict[str, Any]], alpha: float) -> None:
     adjusted = multipletests(p, alpha=alpha, method="fdr_bh")[1]
     rank = sps.rankdata(p, method="ordinal")
     for r, p_i, q_i, k in zip(tested, p, adjusted, rank, strict=True):
-        fit: _Fit = r["fit"]
+        fit: Fit = r["fit"]
         level = alpha * p_i / q_i if q_i > 0 else alpha * k / len(p)
         half = fit.critical(level) * fit.std_err
         low, high = np.exp(fit.estimate - half), np.exp(fit.estimate + half)

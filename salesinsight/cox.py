@@ -28,9 +28,10 @@ from __future__ import annotations
 from functools import cached_property
 
 import numpy as np
-from scipy.linalg.blas import dsyrk
 from statsmodels.base.model import LikelihoodModel
 from statsmodels.duration.hazard_regression import PHReg, PHSurvivalTime
+
+from salesinsight.models import clearly_full_rank, gram_matrix
 
 __all__ = ["EfronCox", "cluster_covariance"]
 
@@ -106,11 +107,21 @@ class EfronCox(PHReg):
 
 
 def _ranks(exog: np.ndarray) -> tuple[int, int]:
-    """``np.linalg.matrix_rank`` of `exog` and of `exog` with a column of ones in front, from the
-    triangle of one QR decomposition (same singular values, a fraction of the cost)."""
+    """``np.linalg.matrix_rank`` of `exog` and of `exog` with a column of ones in front.
+
+    A design whose cross-products are clearly non-singular has full rank by any tolerance
+    ``matrix_rank`` uses; otherwise the singular values come from the triangle of one QR
+    decomposition (the same values as an SVD of the whole matrix, a fraction of the cost).
+    """
     rows, cols = exog.shape
     if not rows:
         return 0, 0
+    if cols and rows > cols + 1:
+        gram = gram_matrix(exog)
+        sums = exog.sum(axis=0)
+        with_ones = np.block([[np.full((1, 1), float(rows)), sums[None, :]], [sums[:, None], gram]])
+        if clearly_full_rank(gram) and clearly_full_rank(with_ones):
+            return cols, cols + 1
     augmented = np.column_stack([np.ones(rows), exog])
     triangle: np.ndarray = (
         np.asarray(np.linalg.qr(augmented, mode="r")) if rows > cols + 1 else augmented
@@ -125,6 +136,28 @@ def _ranks(exog: np.ndarray) -> tuple[int, int]:
     return rank(triangle[:, 1:], cols), rank(triangle, cols + 1)
 
 
+class _Segments:
+    """Sums of weighted rows over runs of rows that share a segment id (ids sorted), a block of
+    rows at a time: the weighted copy of each block stays small."""
+
+    def __init__(self, ids: np.ndarray, n_segments: int, block_rows: int = 8192) -> None:
+        self.n_segments = n_segments
+        self.blocks = []
+        for start in range(0, len(ids), block_rows):
+            part = ids[start : start + block_rows]
+            first = np.flatnonzero(np.r_[True, part[1:] != part[:-1]])
+            self.blocks.append((start, start + len(part), first, part[first]))
+
+    def sums(self, values: np.ndarray, weights: np.ndarray, rows: np.ndarray | None = None):
+        """Per segment, the sum of ``weights * values[rows]`` (rows: all, in order, if None)."""
+        out = np.zeros((self.n_segments, values.shape[1]))
+        for start, stop, first, ids in self.blocks:
+            index = slice(start, stop) if rows is None else rows[start:stop]
+            block = values[index] * weights[start:stop, None]
+            out[ids] += np.add.reduceat(block, first, axis=0)
+        return out
+
+
 class _EventSums:
     """The bookkeeping of one Cox data set that does not depend on the coefficients."""
 
@@ -137,13 +170,19 @@ class _EventSums:
         at_risk = np.flatnonzero(bucket >= 0)
         order = at_risk[np.argsort(bucket[at_risk], kind="stable")]
         self.rows = order
-        self.exog = np.asarray(exog, dtype=float)[order]
+        values = np.asarray(exog, dtype=float)
+        # Column-major: every pass over the design reads contiguous columns.
+        self.exog = np.empty((len(order), values.shape[1]), order="F")
+        for j in range(values.shape[1]):
+            self.exog[:, j] = values[:, j][order]
         self.bucket = bucket[order]
         self.starts = np.searchsorted(self.bucket, np.arange(n_times))
         failed = fails[order]
         self.failed = np.flatnonzero(failed)
         self.fail_bucket = self.bucket[self.failed]
         self.fail_starts = np.searchsorted(self.fail_bucket, np.arange(n_times))
+        self.at_risk_rows = _Segments(self.bucket, n_times)
+        self.failed_rows = _Segments(self.fail_bucket, n_times)
         self.ties = ties = np.bincount(self.fail_bucket, minlength=n_times)
         # One slot per failure: its event time and its share l/m of Efron's correction.
         self.slot_time = np.repeat(np.arange(n_times), ties)
@@ -164,18 +203,14 @@ class _EventSums:
         if len(linear):
             linear -= linear.max()
         risk = np.exp(linear)
-        r0, f0 = self._sums(risk)
+        r0 = _from_later(np.add.reduceat(risk, self.starts))
+        f0 = np.add.reduceat(risk[self.failed], self.fail_starts)
         c0 = r0[self.slot_time] - self.share * f0[self.slot_time]
-        r1, f1 = self._sums(self.exog * risk[:, None])
+        r1 = _from_later(self.at_risk_rows.sums(self.exog, risk))
+        f1 = self.failed_rows.sums(self.exog, risk[self.failed], self.failed)
         point = (linear, risk, c0, r0, r1, f1)
         self._last = (params.copy(), point)
         return point
-
-    def _sums(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per event time: the risk set's sum of `values` (rows) and the tied failures' sum."""
-        per_bucket = np.add.reduceat(values, self.starts, axis=0)
-        at_risk = np.cumsum(per_bucket[::-1], axis=0)[::-1]
-        return at_risk, np.add.reduceat(values[self.failed], self.fail_starts, axis=0)
 
     def _per_time(self, values: np.ndarray) -> np.ndarray:
         return np.bincount(self.slot_time, weights=values, minlength=self.n_times)
@@ -213,8 +248,7 @@ class _EventSums:
         # failure less the b_k of its own time (never below zero, as b_k <= a_k).
         weight = np.cumsum(a)[self.bucket]
         weight[self.failed] -= b[self.fail_bucket]
-        scaled = self.exog * np.sqrt(np.maximum(weight * risk, 0.0))[:, None]
-        second = _gram(scaled)
+        second = gram_matrix(self.exog, weights=np.maximum(weight * risk, 0.0))
         cross = r1.T @ (f1 * e[:, None])
         second -= r1.T @ (r1 * d[:, None]) - cross - cross.T + f1.T @ (f1 * c[:, None])
         return -second
@@ -229,25 +263,23 @@ class _EventSums:
         _, risk, _, r0, r1, _ = self._point(params)
         hazard = self.ties / r0
         average = r1 / r0[:, None]
-        # score = x * (failed - risk * H) + risk * A - failed * average at the row's own time
-        score = np.cumsum(average * hazard[:, None], axis=0)[self.bucket]
-        score *= risk[:, None]
+        # score = x * (failed - risk * H) + risk * A - failed * average at the row's own time,
+        # summed per cluster one column at a time (no copy the size of the design).
+        later = np.cumsum(average * hazard[:, None], axis=0)
         factor = -risk * np.cumsum(hazard)[self.bucket]
         factor[self.failed] += 1.0
-        score += self.exog * factor[:, None]
-        score[self.failed] -= average[self.fail_bucket]
         codes = groups[self.rows]
-        for j in range(score.shape[1]):
-            out[:, j] = np.bincount(codes, weights=score[:, j], minlength=n_groups)
+        for j in range(out.shape[1]):
+            score = self.exog[:, j] * factor
+            score += risk * later[self.bucket, j]
+            score[self.failed] -= average[self.fail_bucket, j]
+            out[:, j] = np.bincount(codes, weights=score, minlength=n_groups)
         return out
 
 
-def _gram(values: np.ndarray) -> np.ndarray:
-    """``values.T @ values`` with half the work (BLAS ``syrk`` fills one triangle)."""
-    if not values.size:
-        return np.zeros((values.shape[1],) * 2)
-    upper = dsyrk(1.0, np.asarray(values.T, order="F"), trans=0)
-    return np.triu(upper) + np.triu(upper, 1).T
+def _from_later(per_time: np.ndarray) -> np.ndarray:
+    """Sums over each event time and all later ones (the risk set's sum)."""
+    return np.cumsum(per_time[::-1], axis=0)[::-1]
 
 
 def cluster_covariance(model: EfronCox, params: np.ndarray, groups: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.linalg.blas import dsyrk
 
 from salesinsight.exceptions import (
     AnalysisError,
@@ -35,7 +36,9 @@ __all__ = [
     "as_names",
     "bh_adjust",
     "build_design",
+    "clearly_full_rank",
     "closest_columns",
+    "gram_matrix",
     "require_columns",
     "tidy_coefficients",
 ]
@@ -174,11 +177,21 @@ class Caveats:
 
 @dataclass(frozen=True)
 class Design:
-    """A model matrix: one float column per term, plus which terms belong to the predictor."""
+    """A model matrix: one float column per term, plus which terms belong to the predictor.
+
+    The cross-products of the columns are computed once, while they are checked for
+    independence, and kept for least squares and rank checks: ``gram`` is ``X'X`` and
+    ``shifted_gram`` is ``Z'Z`` of ``Z = exog - shift``, each column less its mean (the
+    intercept column left as it is). Centring keeps the cross-product well conditioned when a
+    column's mean dwarfs its spread.
+    """
 
     exog: pd.DataFrame
     predictor_terms: list[str]
     control_terms: list[str]
+    gram: np.ndarray
+    shift: np.ndarray
+    shifted_gram: np.ndarray
 
 
 def _is_boolean(values: pd.Series) -> bool:
@@ -189,60 +202,129 @@ def _is_boolean(values: pd.Series) -> bool:
     return False
 
 
-def _encode(values: pd.Series, name: str, caveats: Caveats, *, drop_constant: bool) -> pd.DataFrame:
+def _varies(column: np.ndarray) -> bool:
+    """Whether `column` takes more than one value, missing values aside."""
+    present = column[~np.isnan(column)]
+    return bool(len(present)) and bool(present.min() != present.max())
+
+
+def _encode(
+    values: pd.Series, name: str, caveats: Caveats, *, drop_constant: bool
+) -> dict[str, np.ndarray]:
     """Encode one column as float terms: numbers as is, booleans 0/1, categories as dummies."""
     if _is_boolean(values):
-        encoded = pd.DataFrame({name: values.astype(bool).astype(float)}, index=values.index)
+        encoded = {name: values.astype(bool).to_numpy(dtype=float)}
     elif pd.api.types.is_numeric_dtype(values.dtype):
-        encoded = pd.DataFrame({name: values.astype(float)}, index=values.index)
+        encoded = {name: values.to_numpy(dtype=float, na_value=np.nan)}
     else:
-        labels = values.astype(str)
-        counts = labels.value_counts()
-        rare = counts[counts < MIN_LEVEL_ROWS].index
-        # A single rare level would only be renamed by pooling, so it keeps its own dummy.
-        if len(rare) >= 2:
-            labels = labels.where(~labels.isin(rare), OTHER_LEVEL)
-            caveats.add(
-                f"{len(rare)} rare level(s) of `{name}` (fewer than {MIN_LEVEL_ROWS} rows each) "
-                f"pooled into `{OTHER_LEVEL}`."
-            )
-            counts = labels.value_counts()
-        # The most common level is the reference, so each dummy compares with the typical deal.
-        reference = sorted(counts[counts == counts.max()].index)[0]
-        levels = sorted(lv for lv in counts.index if lv != reference)
-        encoded = pd.DataFrame(
-            {f"{name}[{lv}]": (labels == lv).astype(float) for lv in levels}, index=values.index
-        )
-        if levels:
-            caveats.add(f"`{name}` compared with its most common level `{reference}`.")
+        encoded = _dummies(values.astype(str), name, caveats)
     if drop_constant:
-        constant = [c for c in encoded.columns if encoded[c].nunique() <= 1]
-        if constant:
-            encoded = encoded.drop(columns=constant)
-            if encoded.shape[1] == 0:
-                caveats.add(f"Control `{name}` is constant in these rows and was left out.")
+        constant = [term for term, column in encoded.items() if not _varies(column)]
+        for term in constant:
+            del encoded[term]
+        if constant and not encoded:
+            caveats.add(f"Control `{name}` is constant in these rows and was left out.")
     return encoded
 
 
-def _independent_columns(exog: pd.DataFrame) -> list[str]:
-    """Greedily keep the columns that are not linear combinations of the columns kept before.
+def _dummies(labels: pd.Series, name: str, caveats: Caveats) -> dict[str, np.ndarray]:
+    """One 0/1 column per level but the most common (the reference); rare levels pooled."""
+    codes, uniques = pd.factorize(labels)
+    levels = [str(level) for level in uniques]
+    counts = np.bincount(codes[codes >= 0], minlength=len(levels))
+    rare = [code for code, count in enumerate(counts) if count < MIN_LEVEL_ROWS]
+    # A single rare level would only be renamed by pooling, so it keeps its own dummy.
+    if len(rare) >= 2:
+        if OTHER_LEVEL not in levels:
+            levels.append(OTHER_LEVEL)
+        recode = np.arange(len(levels))
+        recode[rare] = levels.index(OTHER_LEVEL)
+        codes = np.where(codes >= 0, recode[codes], -1)
+        caveats.add(
+            f"{len(rare)} rare level(s) of `{name}` (fewer than {MIN_LEVEL_ROWS} rows each) "
+            f"pooled into `{OTHER_LEVEL}`."
+        )
+        counts = np.bincount(codes[codes >= 0], minlength=len(levels))
+    seen = {levels[code]: code for code in np.flatnonzero(counts)}
+    # The most common level is the reference, so each dummy compares with the typical deal.
+    reference = sorted(level for level, code in seen.items() if counts[code] == counts.max())[0]
+    others = sorted(level for level in seen if level != reference)
+    if others:
+        caveats.add(f"`{name}` compared with its most common level `{reference}`.")
+    return {f"{name}[{level}]": (codes == seen[level]).astype(float) for level in others}
 
-    Works on the cross-product of unit-scaled columns, so the cost beyond one pass over the rows
-    depends only on the number of terms.
+
+_BLOCK_ROWS = 8192
+
+
+def gram_matrix(
+    values: np.ndarray, *, weights: np.ndarray | None = None, center: np.ndarray | None = None
+) -> np.ndarray:
+    """``X' diag(weights) X`` of ``X = values - center``, a block of rows at a time.
+
+    BLAS ``syrk`` fills one triangle (half the work of a matrix product); blocks of rows keep
+    the weighted or centred copy small instead of one the size of `values`.
+
+    Examples
+    --------
+    >>> x = np.arange(6.0).reshape(3, 2)
+    >>> bool(np.array_equal(gram_matrix(x), x.T @ x))
+    True
+    >>> w = np.array([1.0, 2.0, 0.5])
+    >>> bool(np.allclose(gram_matrix(x, weights=w, center=x.mean(axis=0)),
+    ...                  (x - x.mean(axis=0)).T @ (w[:, None] * (x - x.mean(axis=0)))))
+    True
     """
-    values = exog.to_numpy(dtype=float)
-    scale = np.sqrt((values**2).sum(axis=0))
+    k = values.shape[1]
+    upper = np.zeros((k, k), order="F")
+    if not values.size:
+        return upper
+    root = None if weights is None else np.sqrt(weights)
+    for start in range(0, len(values), _BLOCK_ROWS):
+        block = values[start : start + _BLOCK_ROWS]
+        if center is not None:
+            block = block - center
+        if root is not None:
+            block = block * root[start : start + _BLOCK_ROWS, None]
+        upper = dsyrk(1.0, np.asfortranarray(block), beta=1.0, c=upper, trans=1, overwrite_c=1)
+    return np.triu(upper) + np.triu(upper, 1).T
+
+
+def clearly_full_rank(gram: np.ndarray) -> bool:
+    """Whether the matrix with cross-product `gram` has full column rank beyond doubt.
+
+    Its smallest singular value is then above 1e-4 of the largest, far above any rank tolerance
+    (``matrix_rank`` counts values above about ``1e-10`` of the largest for a million rows)
+    and above the rounding of the cross-product, so a QR or SVD of the matrix itself would
+    find full rank too. Nearly singular designs answer False and get the full check.
+
+    Examples
+    --------
+    >>> x = np.column_stack([np.ones(4), [1.0, 2.0, 3.0, 5.0]])
+    >>> clearly_full_rank(x.T @ x), clearly_full_rank(np.ones((2, 2)))
+    (True, False)
+    """
+    if not gram.size or not np.isfinite(gram).all():
+        return False
+    eigenvalues = np.linalg.eigvalsh(gram)
+    return bool(eigenvalues[0] > 1e-8 * eigenvalues[-1] > 0)
+
+
+def _independent(gram: np.ndarray, order: Sequence[int]) -> list[int]:
+    """Greedily keep the columns, in `order`, that are not linear combinations of the columns
+    kept before, judged on the cross-product of unit-scaled columns."""
+    scale = np.sqrt(np.diag(gram))
     scale[scale == 0] = 1.0
-    gram = (values / scale).T @ (values / scale)
+    scaled = gram / np.outer(scale, scale)
     kept: list[int] = []
-    for j in range(values.shape[1]):
-        residual = gram[j, j]
+    for j in order:
+        residual = scaled[j, j]
         if kept:
-            cross = gram[kept, j]
-            residual -= cross @ np.linalg.solve(gram[np.ix_(kept, kept)], cross)
+            cross = scaled[kept, j]
+            residual -= cross @ np.linalg.solve(scaled[np.ix_(kept, kept)], cross)
         if residual > 1e-9:
             kept.append(j)
-    return [str(exog.columns[k]) for k in kept]
+    return kept
 
 
 def build_design(
@@ -268,14 +350,16 @@ def build_design(
     ... )
     >>> list(design.exog.columns)
     ['Intercept', 'repeat', 'segment[ent]']
+    >>> design.gram[0].tolist()
+    [20.0, 10.0, 6.0]
     """
-    parts = []
+    columns: dict[str, np.ndarray] = {}
     predictor_terms: list[str] = []
     if intercept:
-        parts.append(pd.DataFrame({"Intercept": np.ones(len(frame))}, index=frame.index))
+        columns["Intercept"] = np.ones(len(frame))
     if predictor is not None:
         encoded = _encode(frame[predictor], predictor, caveats, drop_constant=False)
-        if encoded.shape[1] == 0 or all(encoded[c].nunique() <= 1 for c in encoded.columns):
+        if not any(_varies(column) for column in encoded.values()):
             value = frame[predictor].iloc[0] if len(frame) else "nothing"
             # numpy scalars print as `np.False_`; the message shows the plain Python value.
             value = value.item() if isinstance(value, np.generic) else value
@@ -284,30 +368,57 @@ def build_design(
                 f"{len(frame)} rows analysed, so its effect cannot be estimated. "
                 "Choose a predictor that varies, or check the filters applied before."
             )
-        predictor_terms = list(encoded.columns)
-        parts.append(encoded)
+        predictor_terms = list(encoded)
+        columns.update(encoded)
     for control in controls:
-        parts.append(_encode(frame[control], control, caveats, drop_constant=True))
-    exog = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=frame.index)
+        columns.update(_encode(frame[control], control, caveats, drop_constant=True))
+    names = list(columns)
+    # Column-major, so that each term is one contiguous column and BLAS reads it without a copy.
+    values = np.empty((len(frame), len(names)), order="F")
+    for j, column in enumerate(columns.values()):
+        values[:, j] = column
+    shift = values.mean(axis=0) if len(values) else np.zeros(len(names))
+    if intercept:
+        shift[0] = 0.0
+    shifted_gram = gram_matrix(values, center=shift)
+    n = len(values)
+    # Z'1 = n (mean - shift): n in the intercept's column, zero in the centred ones.
+    sums = np.zeros(len(names))
+    if intercept:
+        sums[0] = n
+    cross = np.outer(sums, shift)
+    gram = shifted_gram + cross + cross.T + n * np.outer(shift, shift)
     # The predictor goes last, so it is the one found redundant if the controls already span it.
-    order = [c for c in exog.columns if c not in predictor_terms] + predictor_terms
-    kept = _independent_columns(exog[order]) if exog.shape[1] else []
-    if any(term not in kept for term in predictor_terms):
+    first = [j for j, c in enumerate(names) if c not in predictor_terms]
+    kept = _independent(gram, first + [names.index(t) for t in predictor_terms])
+    if any(names.index(term) not in kept for term in predictor_terms):
         raise AnalysisError(
             f"Predictor `{predictor}` is fully determined by the "
             + (f"controls ({', '.join(controls)})" if controls else "intercept")
             + " in these rows, so its own effect cannot be separated. Drop the control that "
             "duplicates it."
         )
-    left_out = [c for c in exog.columns if c not in kept]
+    left_out = [c for j, c in enumerate(names) if j not in kept]
     if left_out:
         caveats.add(
             f"Term(s) {', '.join(f'`{c}`' for c in left_out)} left out: collinear with the "
             "other terms."
         )
-    control_terms = [c for c in kept if c not in predictor_terms and c != "Intercept"]
-    exog = exog[(["Intercept"] if intercept else []) + predictor_terms + control_terms]
-    return Design(exog=exog, predictor_terms=predictor_terms, control_terms=control_terms)
+    control_terms = [c for c in names if c not in left_out + predictor_terms + ["Intercept"]]
+    final = (["Intercept"] if intercept else []) + predictor_terms + control_terms
+    index = [names.index(c) for c in final]
+    if index != list(range(len(names))):
+        values = np.asfortranarray(values[:, index])
+        gram, shift = gram[np.ix_(index, index)], shift[index]
+        shifted_gram = shifted_gram[np.ix_(index, index)]
+    return Design(
+        exog=pd.DataFrame(values, index=frame.index, columns=final, copy=False),
+        predictor_terms=predictor_terms,
+        control_terms=control_terms,
+        gram=gram,
+        shift=shift,
+        shifted_gram=shifted_gram,
+    )
 
 
 def tidy_coefficients(

@@ -32,12 +32,15 @@ from salesinsight.exceptions import (
 from salesinsight.models import (
     MIN_CLUSTERS,
     Caveats,
+    Design,
     as_names,
     build_design,
+    clearly_full_rank,
     require_columns,
     tidy_coefficients,
 )
 from salesinsight.plots import forest
+from salesinsight.regression import ols_fit
 
 __all__ = ["Association", "association", "correlations"]
 
@@ -215,29 +218,37 @@ def _check_separation(
 def _fit(
     kind: str,
     y: pd.Series,
-    exog: pd.DataFrame,
+    design: Design,
     *,
     offset: np.ndarray | None,
     cov: dict[str, Any],
     caveats: Caveats,
 ) -> tuple[Any, str]:
+    exog = design.exog
     if kind == "log_ols" or kind == "ols":
-        return sm.OLS(y, exog).fit(**cov), kind
+        return ols_fit(y, design, **cov), kind
+    # statsmodels finds the rank with a QR decomposition of the whole design; a design whose
+    # cross-product is clearly non-singular has full rank, which is what it would find.
+    check_rank = not clearly_full_rank(design.gram)
     if kind == "logit":
         with caveats.translating_fit_warnings("logistic regression"):
-            result = sm.Logit(y, exog).fit(disp=0, maxiter=100, **cov)
+            result = sm.Logit(y, exog, check_rank=check_rank).fit(disp=0, maxiter=100, **cov)
             fitted = np.asarray(result.predict())
         _check_separation(y, exog, fitted, caveats)
         return result, kind
     with caveats.translating_fit_warnings("Poisson regression"):
-        result = sm.Poisson(y, exog, offset=offset).fit(disp=0, maxiter=100, **cov)
+        result = sm.Poisson(y, exog, offset=offset, check_rank=check_rank).fit(
+            disp=0, maxiter=100, **cov
+        )
     mu = np.asarray(result.predict())
     dispersion = float(((y - mu) ** 2 / mu).sum() / result.df_resid)
     if dispersion <= OVERDISPERSION:
         caveats.add(f"Poisson dispersion {dispersion:.2f} (no overdispersion).")
         return result, "poisson"
     with caveats.translating_fit_warnings("negative binomial regression"):
-        nb = sm.NegativeBinomial(y, exog, offset=offset).fit(disp=0, maxiter=200, **cov)
+        nb = sm.NegativeBinomial(y, exog, offset=offset, check_rank=check_rank).fit(
+            disp=0, maxiter=200, **cov
+        )
     caveats.add(
         f"Poisson dispersion {dispersion:.2f} > {OVERDISPERSION}: negative binomial used "
         f"(alpha = {float(nb.params['alpha']):.3g})."
@@ -447,7 +458,7 @@ def association(
     else:
         cov = {"cov_type": "HC1", "use_t": True}
 
-    result, family = _fit(chosen.family, y, design.exog, offset=offset, cov=cov, caveats=caveats)
+    result, family = _fit(chosen.family, y, design, offset=offset, cov=cov, caveats=caveats)
     if not _converged(result) and ConvergenceWarning not in caveats.issued:
         caveats.warn(
             ConvergenceWarning,

@@ -1,0 +1,165 @@
+"""The fits behind each scorecard row: one effect, its standard error and its p-value.
+
+:func:`~salesinsight.claims.evaluate_claims` calls one of these per row: :func:`fit_association`
+(deal size, win rate, proactive deals), :func:`fit_price` (price realisation), :func:`fit_cox`
+(speed) and :func:`fit_rate` (the account-year panel). Each returns a :class:`Fit` on the model's
+own log scale with the critical values its interval needs; the library's errors propagate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from salesinsight.exceptions import AnalysisError, SmallSampleWarning
+from salesinsight.models import Caveats, build_design
+from salesinsight.regression import poisson_rate_fit
+from salesinsight.stats import association
+from salesinsight.survival import time_to_close
+
+__all__ = ["Fit", "critical_value", "fit_association", "fit_cox", "fit_price", "fit_rate"]
+
+MIN_ROWS = 10
+MIN_EVENTS = 5
+MIN_CLUSTERS = 20
+
+
+@dataclass(frozen=True)
+class Fit:
+    """One fitted effect on the model's own (log) scale, with what its interval needs."""
+
+    estimate: float
+    std_err: float
+    p_value: float
+    n: int
+    critical: Callable[[float], float]
+    note: str
+
+
+def critical_value(model: Any) -> Callable[[float], float]:
+    """The two-sided critical value at level `a` of the distribution the model tests with."""
+    if model is not None and getattr(model, "use_t", False):
+        df = getattr(model, "df_resid_inference", None) or model.df_resid
+        return lambda a: float(sps.t.ppf(1 - a / 2, df))
+    return lambda a: float(sps.norm.ppf(1 - a / 2))
+
+
+def fit_association(frame: pd.DataFrame, *, outcome: str, proxy: str, **options: Any) -> Fit:
+    result = association(frame, outcome=outcome, predictor=proxy, **options)
+    row = result.summary.iloc[0]
+    return Fit(
+        float(row["estimate"]),
+        float(row["std_err"]),
+        float(row["p_value"]),
+        result.n,
+        critical_value(result.model),
+        result.note,
+    )
+
+
+def fit_cox(frame: pd.DataFrame, *, event: str, proxy: str, **options: Any) -> Fit:
+    options.pop("alpha")
+    result = time_to_close(frame, by=proxy, event=event, **options)
+    if result.hazard_ratios is None:
+        raise AnalysisError("The Cox model was not fitted, so there is no hazard ratio.")
+    row = result.hazard_ratios.iloc[0]
+    return Fit(
+        float(row["estimate"]),
+        float(row["std_err"]),
+        float(row["p_value"]),
+        result.n,
+        critical_value(None),
+        result.note,
+    )
+
+
+def fit_price(frame: pd.DataFrame, *, proxy: str, **options: Any) -> Fit:
+    amount = pd.to_numeric(frame["amount"], errors="coerce").astype(float)
+    price = pd.to_numeric(frame["list_price"], errors="coerce").astype(float)
+    realisation = amount / price.where(price > 0)
+    keep = frame["status"].astype(str).eq("won") & (realisation > 0)
+    if realisation[keep].nunique() < 2:
+        raise AnalysisError(
+            f"{int(keep.sum())} won deal(s) with a list price and an amount, with "
+            f"{realisation[keep].nunique()} distinct realisation(s): nothing varies to explain."
+        )
+    won = frame.loc[keep].assign(log_price_realisation=np.log(realisation[keep]))
+    fit = fit_association(won, outcome="log_price_realisation", proxy=proxy, **options)
+    note = (
+        "Over won deals with a list price; the model is on log(amount / list price), so the "
+        f"ratio compares the share of list price realised. {fit.note}"
+    )
+    return Fit(fit.estimate, fit.std_err, fit.p_value, fit.n, fit.critical, note)
+
+
+def fit_rate(
+    panel: pd.DataFrame,
+    *,
+    outcome: str,
+    proxy: str,
+    controls: Sequence[str],
+    cluster: str | None,
+    alpha: float,
+) -> Fit:
+    """Pseudo-Poisson rate model with exposure: consistent for any non-negative outcome."""
+    caveats = Caveats()
+    columns = list(dict.fromkeys([outcome, proxy, "exposure_years", *controls]))
+    frame = panel[columns + ([cluster] if cluster and cluster not in columns else [])]
+    incomplete = frame.isna().any(axis=1)
+    if incomplete.any():
+        caveats.add(
+            f"{int(incomplete.sum())} of {len(frame)} account-years left out for missing values."
+        )
+        frame = frame.loc[~incomplete]
+    y = frame[outcome].astype(float)
+    n, positive = len(frame), int((y > 0).sum())
+    if n < MIN_ROWS or positive < MIN_EVENTS:
+        raise AnalysisError(
+            f"Only {n} account-years, {positive} of them with `{outcome}` above 0; at least "
+            f"{MIN_ROWS} and {MIN_EVENTS} are needed."
+        )
+    design = build_design(
+        frame, predictor=proxy, controls=controls, caveats=caveats, intercept=True
+    )
+    groups = None
+    if cluster is not None:
+        codes = pd.factorize(frame[cluster])[0]
+        n_clusters = int(codes.max()) + 1
+        if n_clusters < 2:
+            raise AnalysisError(f"All {n} account-years belong to one account.")
+        if n_clusters < MIN_CLUSTERS:
+            caveats.warn(
+                SmallSampleWarning,
+                f"Only {n_clusters} accounts: cluster-robust errors are unreliable below about "
+                f"{MIN_CLUSTERS}; read the intervals as approximate.",
+            )
+        groups = codes
+    with caveats.translating_fit_warnings("rate model"):
+        # Dividing by the mean keeps revenue in a range the fit handles; ratios are unchanged.
+        model = poisson_rate_fit(
+            y / y.mean(),
+            design.exog,
+            exposure=frame["exposure_years"].to_numpy(dtype=float),
+            groups=groups,
+        )
+    term = design.predictor_terms[0]
+    note = (
+        f"Pseudo-Poisson rate model of `{outcome}` per account-year on `{proxy}` over {n} "
+        f"account-years, exposure = years observed"
+        + (f", controlling for {', '.join(controls)}" if controls else ", no controls")
+        + (f"; errors clustered by `{cluster}`" if cluster else "; robust (HC1) errors")
+        + f". {caveats.note}"
+    ).strip()
+    return Fit(
+        float(model.params[term]),
+        float(model.bse[term]),
+        float(model.pvalues[term]),
+        n,
+        critical_value(model),
+        note,
+    )

@@ -1,0 +1,298 @@
+"""Least squares and pseudo-Poisson rate fits computed from cross-products of the design.
+
+statsmodels solves least squares with an SVD of the whole ``n x k`` design (``OLS.fit``) or one
+least-squares solve per IRLS step (``GLM.fit``): for a million deals and a few dozen terms that is
+most of the scorecard's time. The same estimates follow from ``k x k`` cross-products:
+
+* :func:`ols_fit` is ``sm.OLS(y, design.exog).fit(**cov)`` with the pseudo-inverse taken from
+  the cross-product :func:`~salesinsight.models.build_design` already computed; it returns the
+  same statsmodels results object.
+* :func:`poisson_rate_fit` is ``sm.GLM(y, exog, family=Poisson(), exposure=...).fit()`` with
+  cluster-robust errors: the same IRLS steps from the same start, with the same convergence
+  rule, each weighted least-squares step solved from its cross-product; then the same sandwich
+  covariance. It returns the estimates, not a statsmodels object.
+
+Both agree with statsmodels to rounding (about 1e-10 relative on well-conditioned designs).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import linalg
+from scipy import stats as sps
+from statsmodels.regression.linear_model import OLSResults, RegressionResultsWrapper
+from statsmodels.tools.sm_exceptions import SingularMatrixWarning
+
+from salesinsight.models import Design, gram_matrix
+
+__all__ = ["RateFit", "ols_fit", "poisson_rate_fit"]
+
+_EPS = np.finfo(float).eps
+
+
+def _inverse(gram: np.ndarray) -> np.ndarray:
+    """Inverse of a positive definite cross-product, equilibrated for accuracy."""
+    scale = 1.0 / np.sqrt(np.diag(gram))
+    factor = linalg.cho_factor(gram * np.outer(scale, scale))
+    return linalg.cho_solve(factor, np.eye(len(gram))) * np.outer(scale, scale)
+
+
+def _normalized_cov(design: Design) -> np.ndarray:
+    """``(X'X)^-1`` from the centred cross-product ``Z'Z``.
+
+    With the intercept first and left uncentred, ``X = Z A`` for ``A = I + e_0 shift'``, so
+    ``(X'X)^-1 = A^-1 (Z'Z)^-1 A^-T`` with ``A^-1 = I - e_0 shift'``.
+    """
+    if not (len(design.exog.columns) and design.exog.columns[0] == "Intercept"):
+        return _inverse(design.gram)
+    undo = np.eye(len(design.shift))
+    undo[0] -= design.shift
+    return undo @ _inverse(design.shifted_gram) @ undo.T
+
+
+def ols_fit(y: pd.Series, design: Design, **cov: Any) -> RegressionResultsWrapper:
+    """``sm.OLS(y, design.exog).fit(**cov)``, its pseudo-inverse from ``design.gram``.
+
+    The design's columns are linearly independent (:func:`build_design` checks), so the
+    pseudo-inverse is ``(X'X)^-1 X'``; statsmodels' SVD of ``X`` gives the same to rounding.
+
+    Parameters
+    ----------
+    y : Series
+        The outcome, aligned with ``design.exog``.
+    design : Design
+        From :func:`~salesinsight.models.build_design` over the same rows.
+    **cov
+        ``cov_type``, ``cov_kwds`` and ``use_t`` as for ``OLS.fit``.
+
+    Returns
+    -------
+    statsmodels RegressionResultsWrapper
+        As ``OLS.fit`` returns it (an ``OLSResults`` inside).
+
+    Examples
+    --------
+    >>> from salesinsight.models import Caveats, build_design
+    >>> rng = np.random.default_rng(0)
+    >>> frame = pd.DataFrame({"x": rng.normal(size=50), "g": rng.integers(0, 10, 50)})
+    >>> y = 1 + 2 * frame["x"] + rng.normal(size=50)
+    >>> design = build_design(frame, predictor="x", controls=[], caveats=Caveats(), intercept=True)
+    >>> fast = ols_fit(y, design, cov_type="cluster", cov_kwds={"groups": frame["g"].to_numpy()})
+    >>> slow = sm.OLS(y, design.exog).fit(cov_type="cluster", cov_kwds={"groups": frame["g"]})
+    >>> bool(np.allclose(fast.params, slow.params) and np.allclose(fast.bse, slow.bse))
+    True
+    """
+    model = sm.OLS(y, design.exog)
+    k = design.gram.shape[0]
+    if k == 0 or not np.isfinite(design.shifted_gram).all():
+        return model.fit(**cov)
+    try:
+        normalized = _normalized_cov(design)
+    except linalg.LinAlgError:
+        return model.fit(**cov)
+    eigenvalues = np.linalg.eigvalsh(design.gram)[::-1]
+    singular_values = np.sqrt(np.maximum(eigenvalues, 0.0))
+    model.pinv_wexog = normalized @ np.asarray(model.wexog).T
+    model.normalized_cov_params = normalized
+    model.wexog_singular_values = singular_values
+    model.rank = np.linalg.matrix_rank(np.diag(singular_values))
+    if model.rank < k:
+        warnings.warn(
+            "The design matrix is rank-deficient. "
+            "The model parameters are not uniquely determined.",
+            SingularMatrixWarning,
+            stacklevel=2,
+        )
+    # The normal equations lose accuracy with the square of the design's condition; one step of
+    # refinement on the residuals brings the estimates back to what an SVD gives.
+    x, y_values = np.asarray(model.wexog), np.asarray(model.wendog)
+    beta = normalized @ (x.T @ y_values)
+    beta += normalized @ (x.T @ (y_values - x @ beta))
+    if model._df_model is None:
+        model._df_model = float(model.rank - model.k_constant)
+    if model._df_resid is None:
+        model.df_resid = model.nobs - model.rank
+    result = OLSResults(model, beta, normalized_cov_params=normalized, **cov)
+    return RegressionResultsWrapper(result)
+
+
+@dataclass(frozen=True)
+class RateFit:
+    """A pseudo-Poisson rate fit: estimates with their robust covariance, on the log scale.
+
+    ``use_t`` is False: intervals and p-values use the normal distribution, as statsmodels' GLM
+    does by default.
+    """
+
+    params: pd.Series
+    cov_params: pd.DataFrame
+    converged: bool
+    iterations: int
+    use_t: bool = False
+
+    @property
+    def bse(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self.cov_params)), index=self.params.index)
+
+    @property
+    def pvalues(self) -> pd.Series:
+        return pd.Series(2 * sps.norm.sf(np.abs(self.params / self.bse)), index=self.params.index)
+
+
+class _Unreproducible(Exception):
+    """The fast path met a case (non-finite or singular values) it leaves to statsmodels."""
+
+
+def _poisson_deviance(y: np.ndarray, mu: np.ndarray) -> float:
+    """Poisson deviance, computed as statsmodels computes it (its convergence rule reads it)."""
+    ratio = np.clip(y / mu, _EPS, np.inf)
+    return float(np.sum(2 * (y * np.log(ratio) - (y - mu))))
+
+
+def _weighted_solve(x: np.ndarray, z: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted least squares of `z` on `x` from the normal equations (equilibrated Cholesky)."""
+    root = np.sqrt(weights)
+    scaled = x * root[:, None]
+    gram = gram_matrix(scaled)
+    if not np.isfinite(gram).all() or (np.diag(gram) <= 0).any():
+        raise _Unreproducible
+    try:
+        return _inverse(gram) @ (scaled.T @ (z * root))
+    except linalg.LinAlgError:
+        raise _Unreproducible from None
+
+
+def _irls(
+    y: np.ndarray, x: np.ndarray, offset: np.ndarray, maxiter: int, tol: float
+) -> tuple[np.ndarray, np.ndarray, bool, int]:
+    """statsmodels' ``GLM._fit_irls`` for the Poisson family and log link, step for step."""
+    mu = (y + y.mean()) / 2.0
+    linear = np.log(np.clip(mu, _EPS, np.inf))
+    previous = _poisson_deviance(y, mu)
+    params = np.zeros(x.shape[1])
+    converged, iterations = False, 0
+    while not converged and iterations < maxiter:
+        iterations += 1
+        slope = 1.0 / np.clip(mu, _EPS, np.inf)
+        weights = 1.0 / (slope**2 * np.fabs(mu))
+        z = linear + slope * (y - mu) - offset
+        if not (np.isfinite(z).all() and np.isfinite(weights).all()):
+            raise _Unreproducible
+        if iterations == 1:
+            params = _weighted_solve(x, z, weights)
+        else:
+            # From the second step the working response is x @ params plus a correction, so
+            # the step solves for the change alone: the same solution, without the normal
+            # equations' loss of accuracy on the part that is already known.
+            params = params + _weighted_solve(x, z - (linear - offset), weights)
+        linear = x @ params + offset
+        mu = np.exp(linear)
+        deviance = _poisson_deviance(y, mu)
+        converged = bool(abs(previous - deviance) <= tol)
+        previous = deviance
+    return params, mu, converged, iterations
+
+
+def poisson_rate_fit(
+    y: pd.Series,
+    exog: pd.DataFrame,
+    *,
+    exposure: np.ndarray,
+    groups: np.ndarray | None,
+    maxiter: int = 100,
+    tol: float = 1e-8,
+) -> RateFit:
+    """Pseudo-Poisson regression with exposure and cluster-robust (or HC0) covariance.
+
+    Equals ``sm.GLM(y, exog, family=sm.families.Poisson(), exposure=exposure).fit(cov_type=
+    "cluster", cov_kwds={"groups": groups})`` (or ``cov_type="HC1"`` when `groups` is None,
+    which statsmodels' GLM computes without a small-sample factor). Where the fast path cannot
+    reproduce statsmodels step for step (non-finite values, a singular step), statsmodels
+    fits it.
+
+    Parameters
+    ----------
+    y : Series
+        Non-negative outcome.
+    exog : DataFrame
+        Design with an intercept, linearly independent columns.
+    exposure : ndarray
+        Positive exposure per row; log(exposure) is the offset.
+    groups : ndarray of int or None
+        Cluster codes 0, 1, ... per row.
+    maxiter, tol
+        As for ``GLM.fit``: at most `maxiter` IRLS steps, stopping when the deviance changes by
+        at most `tol`.
+
+    Returns
+    -------
+    RateFit
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> n = 400
+    >>> x = pd.DataFrame({"Intercept": 1.0, "age": rng.uniform(0, 5, n)})
+    >>> exposure = rng.uniform(0.2, 1.0, n)
+    >>> y = pd.Series(rng.poisson(exposure * np.exp(0.3 + 0.2 * x["age"])).astype(float))
+    >>> groups = np.repeat(np.arange(80), 5)
+    >>> fast = poisson_rate_fit(y, x, exposure=exposure, groups=groups)
+    >>> slow = sm.GLM(y, x, family=sm.families.Poisson(), exposure=exposure).fit(
+    ...     cov_type="cluster", cov_kwds={"groups": groups}
+    ... )
+    >>> bool(np.allclose(fast.params, slow.params, rtol=1e-10))
+    True
+    >>> bool(np.allclose(fast.bse, slow.bse, rtol=1e-10))
+    True
+    """
+    values = np.asarray(exog, dtype=float)
+    outcome = np.asarray(y, dtype=float)
+    offset = np.log(np.asarray(exposure, dtype=float))
+    try:
+        params, mu, converged, iterations = _irls(outcome, values, offset, maxiter, tol)
+        cov = _sandwich(values, outcome, mu, groups)
+    except _Unreproducible:
+        cov_type = "cluster" if groups is not None else "HC1"
+        slow = sm.GLM(y, exog, family=sm.families.Poisson(), exposure=exposure).fit(
+            maxiter=maxiter,
+            tol=tol,
+            cov_type=cov_type,
+            cov_kwds={"groups": groups} if groups is not None else None,
+        )
+        params, cov = np.asarray(slow.params), np.asarray(slow.cov_params())
+        converged, iterations = bool(slow.converged), int(slow.fit_history["iteration"])
+    names = list(exog.columns)
+    return RateFit(
+        params=pd.Series(params, index=names),
+        cov_params=pd.DataFrame(cov, index=names, columns=names),
+        converged=converged,
+        iterations=iterations,
+    )
+
+
+def _sandwich(
+    x: np.ndarray, y: np.ndarray, mu: np.ndarray, groups: np.ndarray | None
+) -> np.ndarray:
+    """statsmodels' ``cov_cluster`` (CRV1 factor) of a Poisson GLM, or its HC0 for no groups."""
+    hessian = -gram_matrix(x * np.sqrt(mu)[:, None])
+    if not np.isfinite(hessian).all():
+        raise _Unreproducible
+    bread = np.linalg.inv(hessian)
+    scores = x * (y - mu)[:, None]
+    n, k = x.shape
+    if groups is None:
+        return bread @ gram_matrix(scores) @ bread.T
+    codes = np.asarray(groups)
+    n_groups = int(codes.max()) + 1
+    sums = np.column_stack(
+        [np.bincount(codes, weights=scores[:, j], minlength=n_groups) for j in range(k)]
+    )
+    n_present = int(np.count_nonzero(np.bincount(codes, minlength=n_groups)))
+    cov = bread @ (sums.T @ sums) @ bread.T
+    return cov * (n_present / (n_present - 1.0) * ((n - 1.0) / float(n - k)))
