@@ -51,3 +51,22 @@ class TestKeepRows:
         keep = np.ones(10, dtype=bool)
         keep[[0, 4, 9]] = False
         assert keep_rows(table, keep).column("a").to_pylist() == [1, 2, 3, 5, 6, 7, 8]
+
+
+class TestFirstRefs:
+    """Deal references of activities: split lists, trimmed, plain ids passed through."""
+
+    @pytest.mark.parametrize(
+        ("cells", "expected"),
+        [
+            (["006A;006B", " 006C ", None], ["006A", "006C", None]),
+            (["006A", " 006C\t", "  "], ["006A", "006C", None]),
+            (["006A", "006C", None], ["006A", "006C", None]),
+            (["0060\u00a0", "006C"], ["0060", "006C"]),
+        ],
+    )
+    def test_paths_agree(self, cells, expected):
+        from salesinsight.io.related import _first_refs
+
+        refs = pa.chunked_array([pa.array(cells, pa.large_string())])
+        assert _first_refs(refs, len(cells)).to_pylist() == expected

@@ -139,14 +139,32 @@ def replace_cells(
 
 
 def keep_rows(table: pa.Table, keep: np.ndarray) -> pa.Table:
-    """The rows where ``keep`` is true. When few rows go, the kept runs are zero-copy slices."""
+    """The rows where ``keep`` is true.
+
+    A few kept runs (rows dropped at the end of a report) are zero-copy slices; otherwise each
+    column is made one chunk and filtered, which is several times quicker than filtering a
+    column read in blocks and leaves no thousands of tiny chunks behind.
+
+    Examples
+    --------
+    >>> table = pa.table({"a": [1, 2, 3, 4]})
+    >>> keep_rows(table, np.array([True, False, True, True])).column("a").to_pylist()
+    [1, 3, 4]
+    """
     if keep.all():
         return table
     edges = np.flatnonzero(np.diff(np.concatenate([[0], keep.astype(np.int8), [0]])))
     starts, stops = edges[0::2], edges[1::2]
-    if len(starts) > 10_000 or not len(starts):
-        return table.filter(pa.array(keep))
-    return pa.concat_tables([table.slice(a, b - a) for a, b in zip(starts, stops, strict=True)])
+    if len(starts) <= 16:
+        if not len(starts):
+            return table.slice(0, 0)
+        return pa.concat_tables([table.slice(a, b - a) for a, b in zip(starts, stops, strict=True)])
+    mask = pa.array(keep)
+    columns = [
+        pc.filter(col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col, mask)
+        for col in table.columns
+    ]
+    return pa.table(columns, names=table.column_names)
 
 
 def hex_ids(hashes: np.ndarray, prefix: str) -> pa.Array:
