@@ -226,15 +226,12 @@ def repeat_codes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     hashes = _fixed_width_hashes(values) if len(values) >= 1 << 16 else None
     if hashes is None:
         return _exact_repeat_codes(values)
-    order = np.argsort(hashes)
-    ordered = hashes[order]
-    same = ordered[1:] == ordered[:-1]
+    ordered = np.sort(hashes)
+    twice = ordered[1:][ordered[1:] == ordered[:-1]]
     out = np.full(len(values), -1, dtype=np.int64)
-    if same.any():
-        grouped = np.zeros(len(values), dtype=bool)
-        grouped[1:] |= same
-        grouped[:-1] |= same
-        rows = np.sort(order[grouped])
+    if len(twice):
+        # A hash-table lookup of the few repeated hashes (np.isin would sort everything again).
+        rows = np.flatnonzero(pd.Series(hashes).isin(np.unique(twice)).to_numpy())
         out[rows] = _exact_repeat_codes(values.take(pa.array(rows)))
     return out
 
