@@ -131,6 +131,11 @@ def _prepared(data: pd.DataFrame) -> pd.DataFrame:
         if proxy.per != 1.0 and proxy.column in work.columns:
             values = pd.to_numeric(work[proxy.column], errors="coerce").astype(float)
             work[proxy.scaled] = values / proxy.per
+    # Clusters and categorical controls as categories: every fit factorises them and takes row
+    # subsets of them, which is cheaper on integer codes than on text.
+    for column in ("account_id", "owner", *AUTO_CONTROLS):
+        if column in work.columns and isinstance(work[column].dtype, pd.StringDtype):
+            work[column] = work[column].astype("category")
     return work
 
 
@@ -228,9 +233,31 @@ def _run(fit: Callable[[], Fit]) -> dict[str, Any]:
     return {"n": result.n, "note": note, "fit": result, "caveat": flagged}
 
 
+class _Tables:
+    """The account-year panel and the current claim's deals, each built once for its tests."""
+
+    def __init__(self, work: pd.DataFrame) -> None:
+        self.work = work
+        self._panel: pd.DataFrame | None = None
+        self._deals: tuple[str, pd.DataFrame, str] | None = None
+
+    def panel(self) -> pd.DataFrame:
+        if self._panel is None:
+            table = account_years(self.work, as_of=_snapshot(self.work))
+            table["year"] = table["year"].astype(str)
+            self._panel = table
+        return self._panel
+
+    def population(self, claim: Claim) -> tuple[pd.DataFrame, str]:
+        # Only the latest claim's subset is kept: claims come one after another.
+        if self._deals is None or self._deals[0] != claim.id:
+            self._deals = (claim.id, *_population(self.work, claim))
+        return self._deals[1], self._deals[2]
+
+
 def _evaluate_test(
     work: pd.DataFrame,
-    panel: Callable[[], pd.DataFrame],
+    tables: _Tables,
     claim: Claim,
     proxy: Proxy,
     outcome: Outcome,
@@ -247,7 +274,7 @@ def _evaluate_test(
     options: dict[str, Any] = {"controls": controls, "cluster": cluster, "alpha": alpha}
     prefix = cluster_note
     if outcome.name in PANEL_OUTCOMES:
-        table = panel()
+        table = tables.panel()
         names = {c: "year" if c == "created_year" else PANEL_CONTROLS.get(c) for c in controls}
         options["controls"] = tuple(n for n in names.values() if n in table.columns)
         dropped = [f"`{c}`" for c, n in names.items() if n not in table.columns]
@@ -258,7 +285,7 @@ def _evaluate_test(
         term = PANEL_PROXIES[proxy.column]
         row = _run(lambda: fit_rate(table, outcome=outcome.name, proxy=term, **options))
     else:
-        frame, population = _population(work, claim)
+        frame, population = tables.population(claim)
         prefix = f"{population} {prefix}"
         values = frame[proxy.column].dropna()
         if proxy.is_flag and values.nunique() < 2:
@@ -433,15 +460,7 @@ def evaluate_claims(
     chosen = _select_claims(claims)
     used, missing_controls = _resolve_controls(data, controls)
     work = _prepared(data)
-    cache: dict[str, pd.DataFrame] = {}
-
-    def panel() -> pd.DataFrame:
-        if "panel" not in cache:
-            table = account_years(work, as_of=_snapshot(work))
-            table["year"] = table["year"].astype(str)
-            cache["panel"] = table
-        return cache["panel"]
-
+    tables = _Tables(work)
     adjustments: list[tuple[str, tuple[str, ...]]] = [("naive", ())]
     if controls is not None:
         adjustments.append(("controlled", used))
@@ -459,7 +478,7 @@ def evaluate_claims(
                     if adjustment == "controlled" and not names:
                         row = _untestable(f"Not testable with controls: {control_note}")
                     else:
-                        row = _evaluate_test(work, panel, claim, proxy, outcome, names, alpha)
+                        row = _evaluate_test(work, tables, claim, proxy, outcome, names, alpha)
                         if adjustment == "controlled" and row["fit"] is None:
                             row["note"] = f"{row['note']} {control_note}"
                         elif adjustment == "controlled":

@@ -88,7 +88,12 @@ def fit_price(frame: pd.DataFrame, *, proxy: str, **options: Any) -> Fit:
             f"{int(keep.sum())} won deal(s) with a list price and an amount, with "
             f"{realisation[keep].nunique()} distinct realisation(s): nothing varies to explain."
         )
-    won = frame.loc[keep].assign(log_price_realisation=np.log(realisation[keep]))
+    # Only the columns the model reads: a row subset of every column is costly at scale.
+    cluster = options.get("cluster")
+    used = [proxy, *options.get("controls", ()), *([cluster] if cluster else [])]
+    won = frame.loc[keep, list(dict.fromkeys(used))].assign(
+        log_price_realisation=np.log(realisation[keep])
+    )
     fit = fit_association(won, outcome="log_price_realisation", proxy=proxy, **options)
     note = (
         "Over won deals with a list price; the model is on log(amount / list price), so the "

@@ -35,6 +35,8 @@ from salesinsight.models import clearly_full_rank, gram_matrix
 
 __all__ = ["EfronCox", "cluster_covariance"]
 
+_BLOCK_ROWS = 8192
+
 
 class EfronCox(PHReg):
     """Cox proportional hazards regression with Efron ties, vectorised.
@@ -136,26 +138,41 @@ def _ranks(exog: np.ndarray) -> tuple[int, int]:
     return rank(triangle[:, 1:], cols), rank(triangle, cols + 1)
 
 
-class _Segments:
-    """Sums of weighted rows over runs of rows that share a segment id (ids sorted), a block of
-    rows at a time: the weighted copy of each block stays small."""
+class _Blocks:
+    """Per event time, the sums of ``risk * x`` over the rows at that time and over the failures
+    among them, a block of rows at a time (rows sorted by event time): the weighted copy of each
+    block stays small, and one pass over the design serves both sums."""
 
-    def __init__(self, ids: np.ndarray, n_segments: int, block_rows: int = 8192) -> None:
-        self.n_segments = n_segments
+    def __init__(self, bucket: np.ndarray, failed: np.ndarray, n_times: int) -> None:
+        self.n_times = n_times
         self.blocks = []
-        for start in range(0, len(ids), block_rows):
-            part = ids[start : start + block_rows]
+        for start in range(0, len(bucket), _BLOCK_ROWS):
+            part = bucket[start : start + _BLOCK_ROWS]
             first = np.flatnonzero(np.r_[True, part[1:] != part[:-1]])
-            self.blocks.append((start, start + len(part), first, part[first]))
+            fails = np.flatnonzero(failed[start : start + _BLOCK_ROWS])
+            fail_part = part[fails]
+            fail_first = np.flatnonzero(np.r_[True, fail_part[1:] != fail_part[:-1]])
+            self.blocks.append(
+                (
+                    start,
+                    start + len(part),
+                    first,
+                    part[first],
+                    fails,
+                    fail_first,
+                    fail_part[fail_first] if len(fails) else fail_part,
+                )
+            )
 
-    def sums(self, values: np.ndarray, weights: np.ndarray, rows: np.ndarray | None = None):
-        """Per segment, the sum of ``weights * values[rows]`` (rows: all, in order, if None)."""
-        out = np.zeros((self.n_segments, values.shape[1]))
-        for start, stop, first, ids in self.blocks:
-            index = slice(start, stop) if rows is None else rows[start:stop]
-            block = values[index] * weights[start:stop, None]
-            out[ids] += np.add.reduceat(block, first, axis=0)
-        return out
+    def sums(self, exog: np.ndarray, risk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        at_time = np.zeros((self.n_times, exog.shape[1]))
+        failures = np.zeros((self.n_times, exog.shape[1]))
+        for start, stop, first, times, fails, fail_first, fail_times in self.blocks:
+            block = exog[start:stop] * risk[start:stop, None]
+            at_time[times] += np.add.reduceat(block, first, axis=0)
+            if len(fails):
+                failures[fail_times] += np.add.reduceat(block[fails], fail_first, axis=0)
+        return at_time, failures
 
 
 class _EventSums:
@@ -181,14 +198,13 @@ class _EventSums:
         self.failed = np.flatnonzero(failed)
         self.fail_bucket = self.bucket[self.failed]
         self.fail_starts = np.searchsorted(self.fail_bucket, np.arange(n_times))
-        self.at_risk_rows = _Segments(self.bucket, n_times)
-        self.failed_rows = _Segments(self.fail_bucket, n_times)
+        self.blocks = _Blocks(self.bucket, failed, n_times)
         self.ties = ties = np.bincount(self.fail_bucket, minlength=n_times)
         # One slot per failure: its event time and its share l/m of Efron's correction.
         self.slot_time = np.repeat(np.arange(n_times), ties)
         first = np.cumsum(ties) - ties
         self.share = (np.arange(len(self.slot_time)) - first[self.slot_time]) / ties[self.slot_time]
-        self.exog_failed_sum = self.exog[self.failed].sum(axis=0)
+        self.exog_failed_sum = failed.astype(float) @ self.exog
         self.n_times = n_times
         self.n_rows = len(time)
         self._last: tuple[np.ndarray, tuple[np.ndarray, ...]] | None = None
@@ -206,8 +222,8 @@ class _EventSums:
         r0 = _from_later(np.add.reduceat(risk, self.starts))
         f0 = np.add.reduceat(risk[self.failed], self.fail_starts)
         c0 = r0[self.slot_time] - self.share * f0[self.slot_time]
-        r1 = _from_later(self.at_risk_rows.sums(self.exog, risk))
-        f1 = self.failed_rows.sums(self.exog, risk[self.failed], self.failed)
+        per_time, f1 = self.blocks.sums(self.exog, risk)
+        r1 = _from_later(per_time)
         point = (linear, risk, c0, r0, r1, f1)
         self._last = (params.copy(), point)
         return point

@@ -217,7 +217,7 @@ def _encode(
     elif pd.api.types.is_numeric_dtype(values.dtype):
         encoded = {name: values.to_numpy(dtype=float, na_value=np.nan)}
     else:
-        encoded = _dummies(values.astype(str), name, caveats)
+        encoded = _dummies(values, name, caveats)
     if drop_constant:
         constant = [term for term, column in encoded.items() if not _varies(column)]
         for term in constant:
@@ -227,12 +227,22 @@ def _encode(
     return encoded
 
 
-def _dummies(labels: pd.Series, name: str, caveats: Caveats) -> dict[str, np.ndarray]:
+def _codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Integer codes of the values as text (-1 where missing), and the text of each code."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        levels = [str(level) for level in values.cat.categories]
+        # Categories that read the same as text are one level, as they are after astype(str).
+        if len(set(levels)) == len(levels):
+            return values.cat.codes.to_numpy(), levels
+    codes, uniques = pd.factorize(values.astype(str))
+    return codes, [str(level) for level in uniques]
+
+
+def _dummies(values: pd.Series, name: str, caveats: Caveats) -> dict[str, np.ndarray]:
     """One 0/1 column per level but the most common (the reference); rare levels pooled."""
-    codes, uniques = pd.factorize(labels)
-    levels = [str(level) for level in uniques]
+    codes, levels = _codes(values)
     counts = np.bincount(codes[codes >= 0], minlength=len(levels))
-    rare = [code for code, count in enumerate(counts) if count < MIN_LEVEL_ROWS]
+    rare = [code for code, count in enumerate(counts) if 0 < count < MIN_LEVEL_ROWS]
     # A single rare level would only be renamed by pooling, so it keeps its own dummy.
     if len(rare) >= 2:
         if OTHER_LEVEL not in levels:

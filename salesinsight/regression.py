@@ -157,13 +157,11 @@ def _poisson_deviance(y: np.ndarray, mu: np.ndarray) -> float:
 
 def _weighted_solve(x: np.ndarray, z: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Weighted least squares of `z` on `x` from the normal equations (equilibrated Cholesky)."""
-    root = np.sqrt(weights)
-    scaled = x * root[:, None]
-    gram = gram_matrix(scaled)
+    gram = gram_matrix(x, weights=weights)
     if not np.isfinite(gram).all() or (np.diag(gram) <= 0).any():
         raise _Unreproducible
     try:
-        return _inverse(gram) @ (scaled.T @ (z * root))
+        return _inverse(gram) @ (x.T @ (weights * z))
     except linalg.LinAlgError:
         raise _Unreproducible from None
 
@@ -280,19 +278,20 @@ def _sandwich(
     x: np.ndarray, y: np.ndarray, mu: np.ndarray, groups: np.ndarray | None
 ) -> np.ndarray:
     """statsmodels' ``cov_cluster`` (CRV1 factor) of a Poisson GLM, or its HC0 for no groups."""
-    hessian = -gram_matrix(x * np.sqrt(mu)[:, None])
+    hessian = -gram_matrix(x, weights=mu)
     if not np.isfinite(hessian).all():
         raise _Unreproducible
     bread = np.linalg.inv(hessian)
-    scores = x * (y - mu)[:, None]
+    residual = y - mu
     n, k = x.shape
     if groups is None:
-        return bread @ gram_matrix(scores) @ bread.T
+        return bread @ gram_matrix(x, weights=residual**2) @ bread.T
     codes = np.asarray(groups)
     n_groups = int(codes.max()) + 1
+    # Per cluster, the sum of its rows' scores x * (y - mu), one column at a time.
     sums = np.column_stack(
-        [np.bincount(codes, weights=scores[:, j], minlength=n_groups) for j in range(k)]
+        [np.bincount(codes, weights=x[:, j] * residual, minlength=n_groups) for j in range(k)]
     )
     n_present = int(np.count_nonzero(np.bincount(codes, minlength=n_groups)))
-    cov = bread @ (sums.T @ sums) @ bread.T
+    cov = bread @ gram_matrix(sums) @ bread.T
     return cov * (n_present / (n_present - 1.0) * ((n - 1.0) / float(n - k)))

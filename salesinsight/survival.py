@@ -198,7 +198,7 @@ def _group_labels(values: pd.Series, name: str, caveats: Caveats) -> tuple[pd.Se
         # Labels through the categories: formatting an interval per row is slow.
         names = np.array([str(c) for c in bins.cat.categories] + [None], dtype=object)
         labels = pd.Series(names[bins.cat.codes.to_numpy()], index=values.index, dtype="str")
-        present = set(labels.dropna())
+        present = set(labels.dropna().unique())
         order = [str(c) for c in bins.cat.categories if str(c) in present]
         return labels, order
     order = [str(v) for v in sorted(values.unique())]

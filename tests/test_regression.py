@@ -8,7 +8,7 @@ import pytest
 import statsmodels.api as sm
 from statsmodels.regression.linear_model import OLSResults, RegressionResultsWrapper
 
-from salesinsight.models import Caveats, build_design, gram_matrix
+from salesinsight.models import Caveats, build_design
 from salesinsight.regression import RateFit, ols_fit, poisson_rate_fit
 
 TIGHT = 1e-9
@@ -40,26 +40,6 @@ def design_of(frame: pd.DataFrame, predictor: str = "repeat", controls=None):
     return build_design(
         frame, predictor=predictor, controls=controls, caveats=Caveats(), intercept=True
     )
-
-
-class TestGramMatrix:
-    def test_plain_weighted_and_centred_equal_numpy(self, rng):
-        x = rng.normal(size=(20_000, 7)) + 3.0
-        w = rng.random(20_000)
-        c = x.mean(axis=0)
-        assert np.allclose(gram_matrix(x), x.T @ x, rtol=1e-12)
-        assert np.allclose(gram_matrix(x, weights=w), x.T @ (w[:, None] * x), rtol=1e-12)
-        expected = (x - c).T @ (x - c)
-        assert np.allclose(gram_matrix(x, center=c), expected, rtol=1e-10, atol=1e-8)
-
-    def test_design_keeps_its_cross_products(self, rng):
-        frame = deals(rng)
-        design = design_of(frame)
-        x = design.exog.to_numpy()
-        assert np.allclose(design.gram, x.T @ x, rtol=1e-12)
-        z = x - design.shift
-        assert design.shift[0] == 0.0
-        assert np.allclose(design.shifted_gram, z.T @ z, rtol=1e-10, atol=1e-6)
 
 
 class TestOlsFit:
