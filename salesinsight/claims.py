@@ -104,7 +104,8 @@ def _resolve_controls(data: pd.DataFrame, controls: Any) -> tuple[tuple[str, ...
 
 def _prepared(data: pd.DataFrame) -> pd.DataFrame:
     """A working copy: proxies rescaled to their units, period as a category."""
-    work = data.copy()
+    # Copy-on-write: the working frame gains columns without copying or touching the caller's.
+    work = data.copy(deep=False)
     if "log_employees" not in work.columns and "employees" in work.columns:
         employees = pd.to_numeric(work["employees"], errors="coerce")
         work["log_employees"] = np.log(employees.where(employees > 0))

@@ -25,9 +25,12 @@ slow way, and only when such a method asks for it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
+from typing import cast
 
 import numpy as np
+from scipy.linalg.blas import dsyrk
 from statsmodels.base.model import LikelihoodModel
 from statsmodels.duration.hazard_regression import PHReg, PHSurvivalTime
 
@@ -164,15 +167,40 @@ class _Blocks:
                 )
             )
 
-    def sums(self, exog: np.ndarray, risk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        at_time = np.zeros((self.n_times, exog.shape[1]))
-        failures = np.zeros((self.n_times, exog.shape[1]))
+    def sums(
+        self, exog: np.ndarray, risk: np.ndarray, weights: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The two sums, and with `weights` also ``X' diag(weights) X`` from the same pass."""
+        k = exog.shape[1]
+        at_time = np.zeros((self.n_times, k))
+        failures = np.zeros((self.n_times, k))
+        upper = np.zeros((k, k), order="F") if weights is not None else None
+        root = np.sqrt(weights) if weights is not None else None
         for start, stop, first, times, fails, fail_first, fail_times in self.blocks:
-            block = exog[start:stop] * risk[start:stop, None]
+            rows = exog[start:stop]
+            block = rows * risk[start:stop, None]
             at_time[times] += np.add.reduceat(block, first, axis=0)
             if len(fails):
                 failures[fail_times] += np.add.reduceat(block[fails], fail_first, axis=0)
-        return at_time, failures
+            if root is not None:
+                scaled = np.asfortranarray(rows * root[start:stop, None])
+                upper = dsyrk(1.0, scaled, beta=1.0, c=upper, trans=1, overwrite_c=1)
+        second = None if upper is None else np.triu(upper) + np.triu(upper, 1).T
+        return at_time, failures, second
+
+
+@dataclass
+class _Point:
+    """The quantities of one coefficient vector; the sums over the design filled in on demand."""
+
+    params: np.ndarray
+    linear: np.ndarray
+    risk: np.ndarray
+    c0: np.ndarray
+    r0: np.ndarray
+    r1: np.ndarray | None = None
+    f1: np.ndarray | None = None
+    second: np.ndarray | None = None
 
 
 class _EventSums:
@@ -207,26 +235,45 @@ class _EventSums:
         self.exog_failed_sum = failed.astype(float) @ self.exog
         self.n_times = n_times
         self.n_rows = len(time)
-        self._last: tuple[np.ndarray, tuple[np.ndarray, ...]] | None = None
+        self._last: _Point | None = None
 
-    def _point(self, params: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Linear predictor, relative risks, Efron denominators and the risk-set and tied sums of
-        ``risk * x`` at `params` (kept for the last `params`: Newton asks for the score and the
-        Hessian at the same point)."""
-        if self._last is not None and np.array_equal(self._last[0], params):
-            return self._last[1]
-        linear = self.exog @ params
-        if len(linear):
-            linear -= linear.max()
-        risk = np.exp(linear)
-        r0 = _from_later(np.add.reduceat(risk, self.starts))
-        f0 = np.add.reduceat(risk[self.failed], self.fail_starts)
-        c0 = r0[self.slot_time] - self.share * f0[self.slot_time]
-        per_time, f1 = self.blocks.sums(self.exog, risk)
-        r1 = _from_later(per_time)
-        point = (linear, risk, c0, r0, r1, f1)
-        self._last = (params.copy(), point)
+    def _point(self, params: np.ndarray, *, sums: bool = True, hessian: bool = False) -> _Point:
+        """What the likelihood, score and Hessian need at `params`, computed as asked and kept
+        for the last `params` (Newton asks for the Hessian and the score at the same point, and
+        the log-likelihood alone needs no pass over the design beyond the linear predictor)."""
+        point = self._last
+        if point is None or not np.array_equal(point.params, params):
+            linear = self.exog @ params
+            if len(linear):
+                linear -= linear.max()
+            risk = np.exp(linear)
+            r0 = _from_later(np.add.reduceat(risk, self.starts))
+            f0 = np.add.reduceat(risk[self.failed], self.fail_starts)
+            c0 = r0[self.slot_time] - self.share * f0[self.slot_time]
+            point = self._last = _Point(params.copy(), linear, risk, c0, r0)
+        if hessian and point.second is None:
+            weights = self._hessian_weights(point)
+            if point.r1 is None:
+                per_time, point.f1, point.second = self.blocks.sums(self.exog, point.risk, weights)
+                point.r1 = _from_later(per_time)
+            else:
+                point.second = gram_matrix(self.exog, weights=weights)
+        if sums and point.r1 is None:
+            per_time, point.f1, _ = self.blocks.sums(self.exog, point.risk)
+            point.r1 = _from_later(per_time)
         return point
+
+    def _hessian_weights(self, point: _Point) -> np.ndarray:
+        """Row weights of the Hessian's second moments: sum_k (a_k R2_k - b_k F2_k), with R2_k
+        the risk set's second moment and F2_k the tied failures', puts on every row the a_k of
+        all event times at or before its own, on a failure less the b_k of its own time (never
+        below zero, as b_k <= a_k)."""
+        inverse = 1.0 / point.c0
+        a = self._per_time(inverse)
+        b = self._per_time(self.share * inverse)
+        weight = np.cumsum(a)[self.bucket]
+        weight[self.failed] -= b[self.fail_bucket]
+        return np.maximum(weight * point.risk, 0.0)
 
     def _per_time(self, values: np.ndarray) -> np.ndarray:
         return np.bincount(self.slot_time, weights=values, minlength=self.n_times)
@@ -234,13 +281,14 @@ class _EventSums:
     def loglike(self, params: np.ndarray) -> float:
         if not self.n_times:
             return 0.0
-        linear, _, c0, *_ = self._point(params)
-        return float(linear[self.failed].sum() - np.log(c0).sum())
+        point = self._point(params, sums=False)
+        return float(point.linear[self.failed].sum() - np.log(point.c0).sum())
 
     def gradient(self, params: np.ndarray) -> np.ndarray:
         if not self.n_times:
             return np.zeros(self.exog.shape[1])
-        _, _, c0, _, r1, f1 = self._point(params)
+        point = self._point(params)
+        c0, r1, f1 = point.c0, point.r1, point.f1
         inverse = 1.0 / c0
         return (
             self.exog_failed_sum
@@ -251,20 +299,15 @@ class _EventSums:
     def hessian(self, params: np.ndarray) -> np.ndarray:
         if not self.n_times:
             return np.zeros((self.exog.shape[1],) * 2)
-        _, risk, c0, _, r1, f1 = self._point(params)
-        inverse = 1.0 / c0
+        point = self._point(params, hessian=True)
+        inverse = 1.0 / point.c0
         share = self.share
-        a = self._per_time(inverse)
-        b = self._per_time(share * inverse)
         d = self._per_time(inverse**2)
         e = self._per_time(share * inverse**2)
         c = self._per_time(share**2 * inverse**2)
-        # sum_k (a_k R2_k - b_k F2_k), with R2_k the risk set's second moment and F2_k the tied
-        # failures': every row weighted by the a_k of all event times at or before its own, a
-        # failure less the b_k of its own time (never below zero, as b_k <= a_k).
-        weight = np.cumsum(a)[self.bucket]
-        weight[self.failed] -= b[self.fail_bucket]
-        second = gram_matrix(self.exog, weights=np.maximum(weight * risk, 0.0))
+        # _point(hessian=True) filled in the sums and the second moments.
+        r1, f1 = cast(np.ndarray, point.r1), cast(np.ndarray, point.f1)
+        second = cast(np.ndarray, point.second).copy()
         cross = r1.T @ (f1 * e[:, None])
         second -= r1.T @ (r1 * d[:, None]) - cross - cross.T + f1.T @ (f1 * c[:, None])
         return -second
@@ -276,7 +319,8 @@ class _EventSums:
         out = np.zeros((n_groups, self.exog.shape[1]))
         if not self.n_times:
             return out
-        _, risk, _, r0, r1, _ = self._point(params)
+        point = self._point(params)
+        risk, r0, r1 = point.risk, point.r0, point.r1
         hazard = self.ties / r0
         average = r1 / r0[:, None]
         # score = x * (failed - risk * H) + risk * A - failed * average at the row's own time,

@@ -193,16 +193,18 @@ def _check_separation(
     y: pd.Series, exog: pd.DataFrame, fitted: np.ndarray, caveats: Caveats
 ) -> None:
     separated = []
-    for term in exog.columns:
-        column = exog[term]
-        if term == "Intercept" or not column.isin([0.0, 1.0]).all():
+    outcome = y.to_numpy(dtype=float)
+    events = outcome.sum()
+    for term, column in zip(exog.columns, exog.to_numpy(dtype=float).T, strict=True):
+        if term == "Intercept" or not ((column == 0.0) | (column == 1.0)).all():
             continue
-        for level in (0.0, 1.0):
-            outcomes = y[column == level]
-            if len(outcomes) and outcomes.nunique() == 1:
-                separated.append(
-                    f"`{term}` = {int(level)} only with outcome {int(outcomes.iloc[0])}"
-                )
+        # Rows and events with the flag at 1, then at 0 (exact: sums of zeros and ones).
+        rows_at_one = column.sum()
+        events_at_one = column @ outcome
+        counts = ((len(column) - rows_at_one, events - events_at_one), (rows_at_one, events_at_one))
+        for level, (rows, hits) in enumerate(counts):
+            if rows and hits in (0, rows):
+                separated.append(f"`{term}` = {level} only with outcome {int(hits == rows)}")
                 break
     extreme = int(((fitted < 1e-8) | (fitted > 1 - 1e-8)).sum())
     if separated or extreme:

@@ -322,6 +322,13 @@ class TestAssociation:
         assert "separation" in result.note
         assert "is_repeat_customer` = 1 only with outcome 1" in result.note
 
+    def test_separation_at_the_zero_level_names_it(self, deals):
+        deals = deals.assign(won=np.where(deals["is_repeat_customer"], deals["won"], 0.0))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = association(deals, outcome="won", predictor="is_repeat_customer")
+        assert "is_repeat_customer` = 0 only with outcome 0" in result.note
+
     def test_non_convergence_warns_once_and_notes(self, rng):
         x = rng.normal(size=200)
         frame = pd.DataFrame(
