@@ -49,22 +49,28 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from salesinsight.clean_dates import DATE_FIELDS, parse_date_fields, resolve_dates
+from salesinsight.clean_ids import (
+    Ids,
+    account_ids,
+    account_key,
+    account_keys,
+    dedupe,
+    ids_for,
+    plain,
+)
+from salesinsight.clean_money import money_columns, number_column
 from salesinsight.exceptions import DataQualityWarning, InvalidValueError
 from salesinsight.io.files import RawTable
 from salesinsight.io.formats import header_key, snake_case
-from salesinsight.io.parse import date_order_evidence, parse_dates, parse_flags, parse_money
+from salesinsight.io.parse import parse_flags
 from salesinsight.io.tables import (
     TEXT,
     empty_ledger,
-    encode,
-    first_coded_rows,
-    first_rows,
-    hex_ids,
     keep_rows,
     ledger_frame,
+    ledger_where,
     map_uniques,
-    repeat_codes,
-    row_hashes,
     text_series,
 )
 from salesinsight.schemas import DEAL_COLUMNS, OPTIONAL_DEAL_COLUMNS
@@ -78,25 +84,8 @@ __all__ = [
     "lead_source_group_of",
 ]
 
-ACTIVITY_COLUMNS = [
-    "activity_id",
-    "deal_id",
-    "account",
-    "type",
-    "occurred_at",
-    "owner",
-    "source_file",
-    "source_row",
-]
-ACCOUNT_COLUMNS = ["account_id", "account", "source_file", "source_row"]
-_DATE_FIELDS = ("created_at", "close_date", "closed_at", "won_at", "lost_at", "expected_close_at")
 _CONSUMED = {"close_date", "won_at", "lost_at", "is_won", "is_closed", "deal_ref"}
 _TEST_RECORD = r"\btest\b|do not use"
-_SCIENTIFIC = r"^\s*[+-]?\d+(\.\d+)?[eE][+-]?\d+\s*$"
-#: Dates outside [1980, 2100) are placeholders, not dates a deal happened on.
-_DATE_RANGE = (np.datetime64("1980-01-01", "ns"), np.datetime64("2100-01-01", "ns"))
-#: No single deal is worth this much in any reporting currency.
-_MAX_AMOUNT = 1e12
 
 
 @dataclass(frozen=True)
@@ -117,41 +106,6 @@ class Cleaned:
     ledger: pd.DataFrame
     date_format: str = ""
     decimal: str = ""
-
-
-_LEGAL = (
-    r"\b(inc|incorporated|llc|l\.l\.c|ltd|limited|gmbh|ag|corp|corporation|co|company|plc|sa|s\.a"
-    r"|bv|b\.v|nv|oy|ab|as|srl|spa|pty|pte|kg|sro|s\.r\.o)\b\.?"
-)
-
-
-def account_keys(names: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """Derived account ids of many names at once (see :func:`account_key`), on distinct names."""
-    uniques, positions = encode(names)
-    text = pc.utf8_lower(pc.utf8_normalize(uniques, "NFKD"))
-    text = pc.replace_substring_regex(text, r"[^\x00-\x7f]", "")
-    text = pc.replace_substring_regex(text, r"[,&+]", " ")
-    key = pc.replace_substring_regex(
-        pc.replace_substring_regex(text, _LEGAL, " "), "[^0-9a-z]+", ""
-    )
-    whole = pc.replace_substring_regex(text, "[^0-9a-z]+", "")
-    key = pc.if_else(pc.equal(key, ""), whole, key)
-    key = pc.if_else(pc.equal(key, ""), pa.scalar(None, key.type), key).cast(TEXT)
-    return pc.take(key, pa.array(positions, mask=positions < 0))
-
-
-def account_key(name: str | None) -> str | None:
-    """The derived account id of an account name: accents, case, punctuation, spaces and legal
-    suffixes (Inc, LLC, GmbH, ...) removed.
-
-    Examples
-    --------
-    >>> account_key("GTX Pro"), account_key("GTXPro, Inc."), account_key("Müller GmbH")
-    ('gtxpro', 'gtxpro', 'muller')
-    """
-    if name is None:
-        return None
-    return account_keys(pa.array([name], TEXT))[0].as_py()
 
 
 _LEAD_RULES = (
@@ -240,79 +194,6 @@ def _column_names(raw: RawTable, mapping: Mapping[str, str]) -> dict[str, str]:
     return names
 
 
-def _file_dayfirst(raw: RawTable, names: Mapping[str, str], dayfirst: bool | None):
-    """Decide the file's day/month order from every date column together."""
-    if dayfirst is not None:
-        return dayfirst, "forced"
-    day = month = 0
-    for h, f in names.items():
-        if f in (*_DATE_FIELDS, "occurred_at"):
-            d, m = date_order_evidence(raw.table.column(h))
-            day, month = day + d, month + m
-    if day > month:
-        return True, "day first (inferred)"
-    if month > 0:
-        return False, "month first (inferred)"
-    return False, "month first (assumed: no date tells)"
-
-
-def _parse_date_fields(raw, names, dayfirst, ledger, ids):
-    columns: dict[str, np.ndarray] = {}
-    styles = []
-    order_first, order_note = _file_dayfirst(raw, names, dayfirst)
-    for h, f in names.items():
-        if f not in (*_DATE_FIELDS, "occurred_at"):
-            continue
-        col = raw.table.column(h)
-        parsed = parse_dates(col, dayfirst=order_first)
-        columns[f] = _plausible_dates(parsed.values, h, f, col, raw, ledger, ids)
-        if parsed.style:
-            styles.append(f"{h}: {parsed.style}")
-        if parsed.failed.any():
-            rows = np.flatnonzero(parsed.failed)
-            ledger.append(
-                ledger_frame(
-                    raw.name,
-                    raw.source_row[rows],
-                    action="set_missing",
-                    reason=f"could not read the value of `{h}` as a date",
-                    code="bad_date",
-                    column=f if f in ("created_at", "occurred_at") else _date_target(f),
-                    value=col.take(pa.array(rows)).to_pylist(),
-                    deal_id=ids[rows] if ids is not None else None,
-                )
-            )
-    numeric = any(s.endswith(("M/D/Y", "D/M/Y")) for s in styles)
-    ambiguous = numeric and "assumed" in order_note
-    note = "; ".join(styles) + (f" ({order_note})" if numeric else "")
-    return columns, note, ambiguous
-
-
-def _plausible_dates(values, h, f, col, raw, ledger, ids) -> np.ndarray:
-    odd = ~np.isnat(values) & ((values < _DATE_RANGE[0]) | (values >= _DATE_RANGE[1]))
-    if not odd.any():
-        return values
-    rows = np.flatnonzero(odd)
-    ledger.append(
-        ledger_frame(
-            raw.name,
-            raw.source_row[rows],
-            action="set_missing",
-            reason=f"`{h}` is before 1980 or after 2099: a placeholder (Excel's day zero, a "
-            "'never' date), not a real date",
-            code="implausible_date",
-            column=f if f in ("created_at", "occurred_at") else _date_target(f),
-            value=col.take(pa.array(rows)).to_pylist(),
-            deal_id=ids[rows] if ids is not None else None,
-        )
-    )
-    return np.where(odd, np.datetime64("NaT", "ns"), values)
-
-
-def _date_target(f: str) -> str:
-    return "expected_close_at" if f == "expected_close_at" else "closed_at"
-
-
 def clean_deals(
     raw: RawTable, mapping: Mapping[str, str], crm: str, fmt_stages, fmt_statuses, opts
 ) -> Cleaned:
@@ -339,16 +220,15 @@ def clean_deals(
         )
         hit &= ~drop
         if hit.any():
-            rows = np.flatnonzero(hit)
             reason_rows.append(
-                ledger_frame(
-                    raw.name,
-                    raw.source_row[rows],
+                ledger_where(
+                    raw,
+                    hit,
                     action="dropped",
                     reason=f"test record (`{by_field[f]}` says TEST or DO NOT USE)",
                     code="test_record",
                     column=f,
-                    value=c.take(pa.array(rows)).to_pylist(),
+                    value=c,
                 )
             )
             drop |= hit
@@ -362,11 +242,10 @@ def clean_deals(
         )
         deleted = (explicit_status == "deleted") & ~drop
         if deleted.any():
-            rows = np.flatnonzero(deleted)
             reason_rows.append(
-                ledger_frame(
-                    raw.name,
-                    raw.source_row[rows],
+                ledger_where(
+                    raw,
+                    deleted,
                     action="dropped",
                     reason="deal is marked deleted in the CRM",
                     code="deleted",
@@ -379,7 +258,7 @@ def clean_deals(
     ids, drop, dup_rows = dedupe(raw, col("deal_id"), drop, prefix="deal-", noun="deal")
     reason_rows.extend(dup_rows)
     for frame in reason_rows:
-        frame["deal_id"] = _ids_for(frame, raw, ids)
+        frame["deal_id"] = ids_for(frame, raw, ids)
     ledger.extend(reason_rows)
     if drop.any():
         # Dropped rows are in the ledger; everything below works on the kept rows only.
@@ -392,7 +271,7 @@ def clean_deals(
         explicit_status = explicit_status[~drop]
         drop = np.zeros(n, dtype=bool)
 
-    dates, date_note, ambiguous = _parse_date_fields(raw, names, opts.dayfirst, ledger, ids)
+    dates, date_note, ambiguous = parse_date_fields(raw, names, opts.dayfirst, ledger, ids)
     status, unknown_stages = _status(col, explicit_status, fmt_stages, opts, n)
     if unknown_stages:
         warnings.warn(
@@ -403,8 +282,8 @@ def clean_deals(
             stacklevel=3,
         )
     out: dict[str, object] = {"deal_id": ids.arrow, "status": status}
-    _resolve_dates(out, dates, status, raw, ids, ledger, n)
-    decimal = _money(out, col, status, raw, ids, ledger, opts, n)
+    resolve_dates(out, dates, status, raw, ids, ledger, n)
+    decimal = money_columns(out, col, status, raw, ids, ledger, opts, n)
     for f in ("account", "owner", "stage", "lead_source", "deal_name"):
         out[f] = col(f) if col(f) is not None else pa.nulls(n, TEXT)
     for f in ("product", "industry", "segment"):
@@ -426,7 +305,7 @@ def clean_deals(
         else pa.repeat(pa.scalar("unknown", TEXT), n)
     )
     if col("account_id") is not None:
-        out["account_id"] = _account_ids(col("account_id"), col("account"), raw, ids, ledger)
+        out["account_id"] = account_ids(col("account_id"), col("account"), raw, ids, ledger)
     elif col("account") is not None:
         out["account_id"] = account_keys(col("account"))
     else:
@@ -436,13 +315,13 @@ def clean_deals(
     out["source_row"] = raw.source_row
     for f in ("employees", "probability"):
         if col(f) is not None:
-            out[f] = _number(col(f), f, raw, ids, ledger)
+            out[f] = number_column(col(f), f, raw, ids, ledger)
     order = [*DEAL_COLUMNS]
     order += [
         f for f in (*OPTIONAL_DEAL_COLUMNS, "deal_name", "probability", "actual_amount") if f in out
     ]
     for h, f in names.items():
-        if f not in out and f not in _CONSUMED and f not in _DATE_FIELDS and f != "actual_amount":
+        if f not in out and f not in _CONSUMED and f not in DATE_FIELDS and f != "actual_amount":
             out[f] = table.column(h)
             order.append(f)
     frame = _assemble_frame(out, order, ~drop)
@@ -476,148 +355,6 @@ def _assemble_frame(out: Mapping[str, object], order: list[str], keep: np.ndarra
     return pd.DataFrame(columns)
 
 
-def _scientific(values) -> np.ndarray:
-    return np.asarray(pc.fill_null(pc.match_substring_regex(values, _SCIENTIFIC), False))
-
-
-def _account_ids(vendor, names, raw: RawTable, ids: Ids, ledger: list):
-    """Vendor account ids; one Excel turned into scientific notation is derived from the name."""
-    sci = _scientific(vendor)
-    if not sci.any():
-        return vendor
-    rows = np.flatnonzero(sci)
-    ledger.append(
-        ledger_frame(
-            raw.name,
-            raw.source_row[rows],
-            action="fixed",
-            reason="account id in scientific notation (Excel rounded it; its digits are lost); "
-            "derived from the account name instead",
-            code="scientific_id",
-            column="account_id",
-            value=vendor.take(pa.array(rows)).to_pylist(),
-            deal_id=ids[rows],
-        )
-    )
-    derived = account_keys(names) if names is not None else pa.nulls(len(sci), TEXT)
-    return pc.if_else(pa.array(sci), derived, _plain(vendor).cast(TEXT))
-
-
-class Ids:
-    """Row ids held as a pyarrow array; indexing with row positions gives a NumPy object array."""
-
-    def __init__(self, values: pa.Array) -> None:
-        self.arrow = values
-
-    def __len__(self) -> int:
-        return len(self.arrow)
-
-    def __getitem__(self, rows) -> np.ndarray:
-        taken = self.arrow.take(pa.array(np.asarray(rows, dtype=np.int64)))
-        return np.asarray(taken.to_numpy(zero_copy_only=False), dtype=object)
-
-
-def _plain(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    if isinstance(values, pa.ChunkedArray):
-        return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-    return values
-
-
-def dedupe(
-    raw: RawTable,
-    vendor_ids: pa.ChunkedArray | None,
-    drop: np.ndarray,
-    *,
-    prefix: str,
-    noun: str,
-    derived: np.ndarray | None = None,
-) -> tuple[Ids, np.ndarray, list[pd.DataFrame]]:
-    """Ids for every row, and the exact duplicates and repeated ids among rows not yet dropped.
-
-    Rows without a vendor id take ``derived`` (when given) or ``prefix`` + the row hash.
-    """
-    table, n = raw.table, raw.table.num_rows
-    drop = drop.copy()
-    base = _plain(vendor_ids) if vendor_ids is not None else None
-    frames: list[pd.DataFrame] = []
-    if base is not None and (sci := _scientific(base) & ~drop).any():
-        rows = np.flatnonzero(sci)
-        frames.append(
-            ledger_frame(
-                raw.name,
-                raw.source_row[rows],
-                action="fixed",
-                reason=f"{noun} id in scientific notation (Excel rounded it; its digits are "
-                "lost and it may equal other rows' ids); replaced by an id derived from the row",
-                code="scientific_id",
-                column=f"{noun}_id",
-                value=base.take(pa.array(rows)).to_pylist(),
-            )
-        )
-        base = pc.if_else(pa.array(sci), pa.scalar(None, base.type), base)
-    if derived is not None:
-        extra = pa.array(derived, TEXT)
-        base = extra if base is None else pc.coalesce(base, extra)
-    unset = np.ones(n, dtype=bool) if base is None else np.asarray(base.is_null())
-    need_hash = unset.copy()
-    codes = None
-    if base is not None:
-        # One coding of the repeated ids serves both the rows to hash and the repeated ids.
-        codes = repeat_codes(base)
-        live = ~drop & (codes >= 0)
-        counts = np.bincount(codes[live], minlength=int(codes.max(initial=0)) + 1)
-        need_hash |= live & (counts[np.maximum(codes, 0)] > 1)
-    hashes = np.zeros(n, dtype=np.uint64)
-    if need_hash.any():
-        rows = np.flatnonzero(need_hash)
-        sub = table if need_hash.all() else table.take(pa.array(rows))
-        hashes[rows] = row_hashes(sub)
-    exact, first = first_rows(pd.Series(hashes), need_hash & ~drop)
-    if exact.any():
-        rows = np.flatnonzero(exact)
-        frames.append(
-            ledger_frame(
-                raw.name,
-                raw.source_row[rows],
-                action="dropped",
-                reason=[f"exact duplicate of row {r}" for r in raw.source_row[first]],
-                code="duplicate",
-            )
-        )
-        drop |= exact
-    if base is None:
-        return Ids(hex_ids(hashes, prefix)), drop, frames
-    if unset.any():
-        filled = np.asarray(base.to_numpy(zero_copy_only=False), dtype=object)
-        rows = np.flatnonzero(unset)
-        filled[rows] = np.asarray(hex_ids(hashes[rows], prefix).to_pylist(), dtype=object)
-        base = pa.array(filled, TEXT)
-    ids = Ids(base)
-    if unset.any() or codes is None:
-        # Ids derived for rows without one are new values: code them again.
-        codes = repeat_codes(base)
-    repeated, first = first_coded_rows(codes, ~drop)
-    if repeated.any():
-        rows = np.flatnonzero(repeated)
-        values = ids[rows]
-        frames.append(
-            ledger_frame(
-                raw.name,
-                raw.source_row[rows],
-                action="dropped",
-                reason=[
-                    f"{noun} id {v} repeats row {raw.source_row[f]} (the first is kept)"
-                    for v, f in zip(values, first, strict=True)
-                ],
-                code="repeated_id",
-                column=f"{noun}_id",
-                value=values,
-            )
-        )
-        drop |= repeated
-    return ids, drop, frames
-
-
 _CATEGORIES = ("lead_source", "industry", "segment", "product")
 
 
@@ -625,7 +362,7 @@ def _fix_typos(values, column: str, raw: RawTable, ids: Ids, ledger: list) -> pa
     """Repair misspelt categories: a value seen at most twice that is a close spelling (difflib
     ratio >= 0.85, or the same letters swapped) of a value seen at least five times as often (and
     at least three times) is read as that value, with a ledger row."""
-    counts = pc.value_counts(_plain(values).drop_null())
+    counts = pc.value_counts(plain(values).drop_null())
     labels = counts.field("values").to_pylist()
     freq = dict(zip(labels, counts.field("counts").to_pylist(), strict=True))
     common = [v for v, c in freq.items() if c >= 3]
@@ -642,9 +379,9 @@ def _fix_typos(values, column: str, raw: RawTable, ids: Ids, ledger: list) -> pa
     if not repairs:
         return values
     keys = pa.array(list(repairs), TEXT)
-    pos = pc.index_in(_plain(values).cast(TEXT), value_set=keys)
+    pos = pc.index_in(plain(values).cast(TEXT), value_set=keys)
     rows = np.flatnonzero(np.asarray(pc.fill_null(pc.is_valid(pos), False)))
-    before = _plain(values).take(pa.array(rows)).to_pylist()
+    before = plain(values).take(pa.array(rows)).to_pylist()
     ledger.append(
         ledger_frame(
             raw.name,
@@ -658,14 +395,7 @@ def _fix_typos(values, column: str, raw: RawTable, ids: Ids, ledger: list) -> pa
         )
     )
     fixed = pc.take(pa.array(list(repairs.values()), TEXT), pos)
-    return pc.coalesce(fixed, _plain(values).cast(TEXT))
-
-
-def _ids_for(frame: pd.DataFrame, raw: RawTable, ids: Ids) -> np.ndarray:
-    if not len(ids):
-        return np.full(len(frame), None, dtype=object)
-    pos = np.searchsorted(raw.source_row, frame["source_row"].to_numpy())
-    return ids[np.clip(pos, 0, len(ids) - 1)]
+    return pc.coalesce(fixed, plain(values).cast(TEXT))
 
 
 def _read_drops(raw: RawTable) -> pd.DataFrame:
@@ -708,7 +438,7 @@ def _read_fixes(raw: RawTable, names: Mapping[str, str], ids: Ids | None) -> pd.
         }
     )
     if ids is not None and len(frame):
-        frame["deal_id"] = _ids_for(frame, raw, ids)
+        frame["deal_id"] = ids_for(frame, raw, ids)
     return frame
 
 
@@ -744,198 +474,6 @@ def _status(col, explicit: np.ndarray, fmt_stages, opts: CleanOptions, n: int):
         if unknown:
             unknown -= set(text_series(stage, n)[decided].unique())
     return status, unknown
-
-
-def _resolve_dates(out, dates, status, raw, ids, ledger, n):
-    nat = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    get = lambda f: dates.get(f, nat)  # noqa: E731
-    won, lost, is_open = status == "won", status == "lost", status == "open"
-    actual = np.where(won, get("won_at"), np.where(lost, get("lost_at"), nat))
-    actual = np.where(np.isnat(get("closed_at")), actual, get("closed_at"))
-    closed_at = np.where(np.isnat(actual), get("close_date"), actual)
-    closed_at = np.where(is_open, nat, closed_at).astype("datetime64[ns]")
-    expected = np.where(
-        np.isnat(get("expected_close_at")), get("close_date"), get("expected_close_at")
-    )
-    expected = np.where(is_open, expected, nat).astype("datetime64[ns]")
-    stray = is_open & ~np.isnat(actual)
-    if stray.any():
-        rows = np.flatnonzero(stray)
-        ledger.append(
-            ledger_frame(
-                raw.name,
-                raw.source_row[rows],
-                action="set_missing",
-                reason="the deal is open, so its recorded close time is not a close",
-                code="open_close_time",
-                column="closed_at",
-                value=pd.Series(actual[rows]).astype(str).to_numpy(),
-                deal_id=ids[rows],
-            )
-        )
-    created = get("created_at").copy()
-    late = ~np.isnat(created) & ~np.isnat(closed_at)
-    late &= created.astype("datetime64[D]") > closed_at.astype("datetime64[D]")
-    if late.any():
-        rows = np.flatnonzero(late)
-        ledger.append(
-            ledger_frame(
-                raw.name,
-                raw.source_row[rows],
-                action="set_missing",
-                reason="created after it closed (an import or migration date, not the real "
-                "creation); created_at set missing, the deal is kept",
-                code="created_after_closed",
-                column="created_at",
-                value=pd.Series(created[rows]).astype(str).to_numpy(),
-                deal_id=ids[rows],
-            )
-        )
-        created[rows] = np.datetime64("NaT")
-    out["created_at"] = created
-    out["closed_at"] = closed_at
-    out["expected_close_at"] = expected
-
-
-def _money(out, col, status, raw, ids, ledger, opts: CleanOptions, n: int) -> str:
-    reporting = opts.currency.upper()
-    amount_col = col("amount")
-    parsed = parse_money(amount_col) if amount_col is not None else None
-    if parsed is None:
-        original = np.full(n, np.nan)
-        symbol = np.full(n, None, dtype=object)
-        decimal = ""
-    else:
-        original, symbol, decimal = parsed.amount.copy(), parsed.currency, parsed.decimal
-        _money_ledger(parsed, amount_col, "amount", raw, ids, ledger)
-    actual_col = col("actual_amount")
-    if actual_col is not None:
-        actual = parse_money(actual_col)
-        use = (status == "won") & ~np.isnan(actual.amount)
-        original = np.where(use, actual.amount, original)
-        symbol = np.where(use & (actual.currency != None), actual.currency, symbol)  # noqa: E711
-        out["actual_amount"] = actual.amount
-    cur_col = col("currency")
-    currency = symbol.astype(object)
-    if cur_col is not None:
-        given = map_uniques(cur_col, _currency_code, n)
-        currency = np.where(given == None, currency, given).astype(object)  # noqa: E711
-        unset = (currency == None) & ~np.isnan(original)  # noqa: E711
-        if unset.any():
-            rows = np.flatnonzero(unset)
-            ledger.append(
-                ledger_frame(
-                    raw.name,
-                    raw.source_row[rows],
-                    action="fixed",
-                    reason=f"currency missing; taken as the reporting currency {reporting}",
-                    code="currency_assumed",
-                    column="currency",
-                    deal_id=ids[rows],
-                )
-            )
-    currency = np.where(currency == None, reporting, currency).astype(object)  # noqa: E711
-    rates = {k.upper(): float(v) for k, v in opts.fx.items()}
-    rates[reporting] = 1.0
-    rate = map_uniques(pa.array(currency, TEXT), lambda c: rates.get(c, np.nan), n)
-    rate = rate.astype(float)
-    amount = original * rate
-    no_rate = np.isnan(rate) & ~np.isnan(original)
-    if no_rate.any():
-        rows = np.flatnonzero(no_rate)
-        ledger.append(
-            ledger_frame(
-                raw.name,
-                raw.source_row[rows],
-                action="set_missing",
-                reason=[
-                    f"no exchange rate for {c}; pass fx={{'{c}': <{reporting} per {c}>}}"
-                    for c in currency[rows]
-                ],
-                code="no_fx_rate",
-                column="amount",
-                value=original[rows],
-                deal_id=ids[rows],
-            )
-        )
-    implausible = [
-        (amount < 0, "negative amount; a deal's value cannot be below zero", "negative_amount"),
-        (
-            amount >= _MAX_AMOUNT,
-            "amount of a trillion (1e12) or more: a typing or unit error, not a deal",
-            "implausible_amount",
-        ),
-    ]
-    for bad, reason, code in implausible:
-        if bad.any():
-            rows = np.flatnonzero(bad)
-            ledger.append(
-                ledger_frame(
-                    raw.name,
-                    raw.source_row[rows],
-                    action="set_missing",
-                    reason=reason,
-                    code=code,
-                    column="amount",
-                    value=original[rows],
-                    deal_id=ids[rows],
-                )
-            )
-    amount = np.where(np.logical_or.reduce([bad for bad, _, _ in implausible]), np.nan, amount)
-    out["amount"] = amount
-    out["amount_original"] = original
-    out["currency"] = currency
-    if col("list_price") is not None:
-        out["list_price"] = _number(col("list_price"), "list_price", raw, ids, ledger) * rate
-    return decimal
-
-
-def _currency_code(text: str | None) -> str | None:
-    if text is None:
-        return None
-    code = text.strip().upper()
-    match = re.search(r"\b([A-Z]{3})\b", code)
-    return match.group(1) if match else None
-
-
-def _money_ledger(parsed, arr, column: str, raw, ids, ledger) -> None:
-    if parsed.failed.any():
-        rows = np.flatnonzero(parsed.failed)
-        ledger.append(
-            ledger_frame(
-                raw.name,
-                raw.source_row[rows],
-                action="set_missing",
-                reason=f"could not read the value as an amount of money ({column})",
-                code="bad_number",
-                column=column,
-                value=arr.take(pa.array(rows)).to_pylist(),
-                deal_id=ids[rows] if ids is not None else None,
-            )
-        )
-    if parsed.abbreviated.any():
-        rows = np.flatnonzero(parsed.abbreviated)
-        ledger.append(
-            ledger_frame(
-                raw.name,
-                raw.source_row[rows],
-                action="fixed",
-                reason=[f"abbreviation expanded to {v:g}" for v in parsed.amount[rows]],
-                code="abbreviation",
-                column=column,
-                value=arr.take(pa.array(rows)).to_pylist(),
-                deal_id=ids[rows] if ids is not None else None,
-            )
-        )
-
-
-def _number(arr, column: str, raw, ids, ledger) -> np.ndarray:
-    parsed = parse_money(arr)
-    _money_ledger(parsed, arr, column, raw, ids, ledger)
-    values = parsed.amount
-    if column in ("employees", "list_price"):
-        values = np.where(values < 0, np.nan, values)
-    return values
 
 
 def validation_error(err: Exception, table: str) -> InvalidValueError:

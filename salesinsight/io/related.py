@@ -15,18 +15,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from salesinsight.clean import (
-    Cleaned,
-    CleanOptions,
-    _column_names,
-    _number,
-    _parse_date_fields,
-    _read_drops,
-    _read_fixes,
-    account_key,
-    account_keys,
-    dedupe,
-)
+from salesinsight.clean import Cleaned, CleanOptions, _column_names, _read_drops, _read_fixes
+from salesinsight.clean_dates import parse_date_fields
+from salesinsight.clean_ids import account_key, account_keys, dedupe
+from salesinsight.clean_money import number_column
 from salesinsight.io.files import RawTable
 from salesinsight.io.formats import TableFormat
 from salesinsight.io.tables import (
@@ -93,7 +85,7 @@ def clean_activities(
         raw, col("activity_id"), np.zeros(n, bool), prefix="act-", noun="activity"
     )
     ledger.extend(frames)
-    dates, note, _ = _parse_date_fields(raw, names, opts.dayfirst, ledger, None)
+    dates, note, _ = parse_date_fields(raw, names, opts.dayfirst, ledger, None)
     occurred = dates.get("occurred_at", np.full(n, np.datetime64("NaT"), "datetime64[ns]"))
     kinds = (
         map_uniques(col("type"), activity_type_of, n, arrow=True)
@@ -230,7 +222,7 @@ def clean_accounts(raw: RawTable, mapping: Mapping[str, str], opts: CleanOptions
         if col(f) is not None:
             frame[f] = text_series(col(f), n)
     if col("employees") is not None:
-        frame["employees"] = _number(col("employees"), "employees", raw, ids, ledger)
+        frame["employees"] = number_column(col("employees"), "employees", raw, ids, ledger)
     for h, f in names.items():
         if f not in frame and f not in ("account_id", "account", "employees"):
             frame[f] = text_series(table.column(h), n)

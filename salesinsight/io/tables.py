@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+if TYPE_CHECKING:
+    from salesinsight.io.raw import RawTable
+
 __all__ = [
     "TEXT",
     "encode",
     "keep_rows",
+    "ledger_where",
     "empty_ledger",
     "first_coded_rows",
     "first_rows",
@@ -55,6 +61,56 @@ def ledger_frame(
         }
     )
     return frame
+
+
+def ledger_where(
+    raw: RawTable,
+    mask: np.ndarray,
+    *,
+    action: str,
+    reason: object,
+    code: str,
+    column: str | None = None,
+    value: object = None,
+    deal_id: object = None,
+) -> pd.DataFrame:
+    """Ledger rows for the rows of `raw` where `mask` is true.
+
+    `reason`, `value` and `deal_id` are one value for all those rows; a list with one entry per
+    masked row; given per row of the whole table (a NumPy array, a pyarrow column or the
+    cleaner's ids) and taken at the masked rows; or a function of the masked rows' positions.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> raw = SimpleNamespace(name="deals.csv", source_row=np.array([1, 2, 4]))
+    >>> cells = pa.array(["9e9", "12", "-3"])
+    >>> frame = ledger_where(raw, np.array([True, False, True]), action="set_missing",
+    ...                      reason="odd", code="odd", column="amount", value=cells)
+    >>> frame[["source_row", "value"]].values.tolist()
+    [[1, '9e9'], [4, '-3']]
+    """
+    rows = np.flatnonzero(mask)
+    return ledger_frame(
+        raw.name,
+        raw.source_row[rows],
+        action=action,
+        reason=_at(reason, rows),
+        code=code,
+        column=column,
+        value=_at(value, rows),
+        deal_id=_at(deal_id, rows),
+    )
+
+
+def _at(value: object, rows: np.ndarray) -> object:
+    if value is None or isinstance(value, str | list):
+        return value
+    if callable(value):
+        return value(rows)
+    if isinstance(value, pa.Array | pa.ChunkedArray):
+        return value.take(pa.array(rows)).to_pylist()
+    return value[rows]  # type: ignore[index]
 
 
 def _objects(value: object, n: int) -> np.ndarray:
