@@ -424,7 +424,7 @@ def _claims(args: argparse.Namespace, console: _Console) -> int:
                 "adjustment": table["adjustment"],
                 "n": table["n"].map(lambda v: "" if pd.isna(v) else f"{int(v):,}"),
                 "ratio": table["estimate"].map(number),
-                "95% CI": [
+                "adjusted 95% CI": [
                     "" if pd.isna(lo) else f"{number(lo)}–{number(hi)}"
                     for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
                 ],

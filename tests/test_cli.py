@@ -384,6 +384,8 @@ class TestClaims:
         assert result.stderr == ""
         header = result.stdout.splitlines()[0].split()
         assert header[:4] == ["claim", "proxy", "outcome", "adjustment"] and "verdict" in header
+        # The interval is the multiplicity-adjusted one the verdict is read from.
+        assert "adjusted 95% CI" in result.stdout.splitlines()[0]
         assert [line[:2] for line in result.stdout.splitlines()[-8:]] == [
             f"K{i}" for i in range(1, 9)
         ]
