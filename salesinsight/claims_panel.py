@@ -118,11 +118,14 @@ def account_years(data: pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
     first_deal = ~deals["account_id"].duplicated()
     first = deals.loc[first_deal].set_index("account_id")["created_at"]
 
-    years = [np.arange(start.year, cutoff.year + 1) for start in first]
+    # Each account's years from its first deal's to the cut-off's, without a loop per account.
+    first_year = first.dt.year.to_numpy(dtype=int)
+    counts = cutoff.year - first_year + 1
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     panel = pd.DataFrame(
         {
-            "account_id": np.repeat(first.index.to_numpy(), [len(y) for y in years]),
-            "year": np.concatenate(years) if years else np.array([], dtype=int),
+            "account_id": np.repeat(first.index.to_numpy(), counts),
+            "year": np.repeat(first_year, counts) + offsets,
         }
     )
     opened = _lookup(first, panel["account_id"])

@@ -261,13 +261,15 @@ def _incidence_at(
 
 def _check_monotone(status: np.ndarray, exog: pd.DataFrame, caveats: Caveats) -> None:
     empty = []
-    for term in exog.columns:
-        column = exog[term].to_numpy()
-        if not np.isin(column, (0.0, 1.0)).all():
+    events = status.sum()
+    for term, column in zip(exog.columns, exog.to_numpy(dtype=float).T, strict=True):
+        if not ((column == 0.0) | (column == 1.0)).all():
             continue
-        for level in (0.0, 1.0):
-            if status[column == level].sum() == 0:
-                empty.append(f"`{term}` = {int(level)}")
+        # Events with the flag at 1, and at 0 (exact: sums of zeros and ones).
+        at_one = column @ status
+        for level, count in enumerate((events - at_one, at_one)):
+            if count == 0:
+                empty.append(f"`{term}` = {level}")
     if empty:
         caveats.warn(
             SeparationWarning,
