@@ -17,7 +17,6 @@ Both agree with statsmodels to rounding (about 1e-10 relative on well-conditione
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,9 +26,8 @@ import statsmodels.api as sm
 from scipy import linalg
 from scipy import stats as sps
 from statsmodels.regression.linear_model import OLSResults, RegressionResultsWrapper
-from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
-from salesinsight.models import Design, gram_matrix
+from salesinsight.models import Design, clearly_full_rank, gram_matrix
 
 __all__ = ["RateFit", "ols_fit", "poisson_rate_fit"]
 
@@ -61,6 +59,7 @@ def ols_fit(y: pd.Series, design: Design, **cov: Any) -> RegressionResultsWrappe
 
     The design's columns are linearly independent (:func:`build_design` checks), so the
     pseudo-inverse is ``(X'X)^-1 X'``; statsmodels' SVD of ``X`` gives the same to rounding.
+    A design whose cross-product is not clearly non-singular is fitted by statsmodels itself.
 
     Parameters
     ----------
@@ -90,25 +89,16 @@ def ols_fit(y: pd.Series, design: Design, **cov: Any) -> RegressionResultsWrappe
     """
     model = sm.OLS(y, design.exog)
     k = design.gram.shape[0]
-    if k == 0 or not np.isfinite(design.shifted_gram).all():
+    # Nearly singular designs keep statsmodels' SVD, which handles them gracefully.
+    if not (clearly_full_rank(design.gram) and np.isfinite(design.shifted_gram).all()):
         return model.fit(**cov)
-    try:
-        normalized = _normalized_cov(design)
-    except linalg.LinAlgError:
-        return model.fit(**cov)
+    normalized = _normalized_cov(design)
     eigenvalues = np.linalg.eigvalsh(design.gram)[::-1]
     singular_values = np.sqrt(np.maximum(eigenvalues, 0.0))
     model.pinv_wexog = normalized @ np.asarray(model.wexog).T
     model.normalized_cov_params = normalized
     model.wexog_singular_values = singular_values
-    model.rank = np.linalg.matrix_rank(np.diag(singular_values))
-    if model.rank < k:
-        warnings.warn(
-            "The design matrix is rank-deficient. "
-            "The model parameters are not uniquely determined.",
-            SingularMatrixWarning,
-            stacklevel=2,
-        )
+    model.rank = k  # full rank, as the check above found
     # The normal equations lose accuracy with the square of the design's condition; one step of
     # refinement on the residuals brings the estimates back to what an SVD gives.
     x, y_values = np.asarray(model.wexog), np.asarray(model.wendog)
@@ -146,7 +136,8 @@ class RateFit:
 
 
 class _Unreproducible(Exception):
-    """The fast path met a case (non-finite or singular values) it leaves to statsmodels."""
+    """The fast path met a case (non-finite values, a nearly singular step) it leaves to
+    statsmodels."""
 
 
 def _poisson_deviance(y: np.ndarray, mu: np.ndarray) -> float:
@@ -158,12 +149,9 @@ def _poisson_deviance(y: np.ndarray, mu: np.ndarray) -> float:
 def _weighted_solve(x: np.ndarray, z: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Weighted least squares of `z` on `x` from the normal equations (equilibrated Cholesky)."""
     gram = gram_matrix(x, weights=weights)
-    if not np.isfinite(gram).all() or (np.diag(gram) <= 0).any():
+    if not clearly_full_rank(gram):
         raise _Unreproducible
-    try:
-        return _inverse(gram) @ (x.T @ (weights * z))
-    except linalg.LinAlgError:
-        raise _Unreproducible from None
+    return _inverse(gram) @ (x.T @ (weights * z))
 
 
 def _irls(

@@ -49,6 +49,32 @@ class TestEfronCox:
         assert fast.llf == pytest.approx(slow.llf, rel=1e-12)
         assert (fast.df_model, fast.df_resid) == (slow.df_model, slow.df_resid)
 
+    def test_sums_over_many_blocks_of_rows_equal_phreg(self, rng):
+        # More rows than one block of the vectorised sums, ties spanning block boundaries.
+        days, x, status = _data(rng, n=20_000)
+        days = np.minimum(days, 60)
+        fast, slow = EfronCox(days, x, status), PHReg(days, x, status=status, ties="efron")
+        params = rng.normal(0, 0.3, x.shape[1])
+        assert fast.loglike(params) == pytest.approx(slow.loglike(params), rel=1e-10)
+        np.testing.assert_allclose(fast.score(params), slow.score(params), rtol=1e-8, atol=1e-8)
+        np.testing.assert_allclose(fast.hessian(params), slow.hessian(params), rtol=1e-9)
+
+    @pytest.mark.parametrize("design", ["all_levels", "nearly_collinear"])
+    def test_rank_and_implicit_constant_as_phreg_finds_them(self, rng, design):
+        days, x, status = _data(rng, n=400)
+        if design == "all_levels":
+            # Dummies for every level add up to a column of ones: an implicit constant.
+            level = rng.integers(0, 3, len(days))
+            x = np.column_stack([x[:, 1], *(level == k for k in range(3))]).astype(float)
+        else:
+            x = np.column_stack([x, x[:, 1] + 1e-9 * rng.normal(size=len(days))])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fast = EfronCox(days, x, status)
+            slow = PHReg(days, x, status=status, ties="efron")
+        assert fast.k_constant == slow.k_constant
+        assert (fast.df_model, fast.df_resid) == (slow.df_model, slow.df_resid)
+
     def test_rows_with_missing_values_are_dropped_as_phreg_drops_them(self, rng):
         days, x, status = _data(rng)
         x[5, 1] = np.nan
