@@ -276,7 +276,9 @@ class _EventSums:
         return np.maximum(weight * point.risk, 0.0)
 
     def _per_time(self, values: np.ndarray) -> np.ndarray:
-        return np.bincount(self.slot_time, weights=values, minlength=self.n_times)
+        """Sums of per-failure `values` per event time (slots are in event-time order, and
+        every event time has a failure)."""
+        return np.add.reduceat(values, self.fail_starts)
 
     def loglike(self, params: np.ndarray) -> float:
         if not self.n_times:
@@ -329,10 +331,15 @@ class _EventSums:
         factor = -risk * np.cumsum(hazard)[self.bucket]
         factor[self.failed] += 1.0
         codes = groups[self.rows]
+        # Rows are sorted by event time, so a per-time value spreads to rows by repetition.
+        rows_per_time = np.diff(np.r_[self.starts, len(self.bucket)])
+        failed = np.zeros(len(self.bucket))
+        failed[self.failed] = 1.0
+        score = np.empty(len(self.bucket))
         for j in range(out.shape[1]):
-            score = self.exog[:, j] * factor
-            score += risk * later[self.bucket, j]
-            score[self.failed] -= average[self.fail_bucket, j]
+            np.multiply(self.exog[:, j], factor, out=score)
+            score += np.repeat(later[:, j], rows_per_time) * risk
+            score -= np.repeat(average[:, j], rows_per_time) * failed
             out[:, j] = np.bincount(codes, weights=score, minlength=n_groups)
         return out
 
