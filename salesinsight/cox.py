@@ -12,7 +12,10 @@ Hessian are computed with a few vectorised passes:
   risk set less ``l/m`` of the tied deals; those averages need only a few sums per event time;
 * the Hessian's risk-set second moments collapse into one weighted cross-product of the design,
   ``sum_k a_k R2_k = X' diag(e * cumsum(a)[bucket]) X`` (the tied failures' correction folded
-  into the same weights).
+  into the same weights);
+* the design is stored column-major, sorted by event time, and every pass over it goes a block
+  of rows at a time: the risk-set sums and the Hessian's cross-product share one pass, and the
+  log-likelihood alone needs none beyond the linear predictor.
 
 Deals censored before the first event are in no risk set, as in ``PHReg``. Strata, entry times
 and offsets are not supported (this kit does not use them). Only ``model.surv`` — the risk-set
@@ -38,6 +41,7 @@ from salesinsight.models import clearly_full_rank, gram_matrix
 
 __all__ = ["EfronCox", "cluster_covariance"]
 
+# Rows per block of a pass over the design: its weighted copy stays in cache (as in gram_matrix).
 _BLOCK_ROWS = 8192
 
 

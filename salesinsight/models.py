@@ -5,6 +5,10 @@ encode predictors and controls the same way, collect their caveats the same way 
 coefficients in the same tidy layout, so they share this module, as ``correlations``
 (:mod:`salesinsight.correlation`) shares its argument checks. :func:`bh_adjust` serves every
 caller that tests many claims at once.
+
+Design matrices are built column-major, with their cross-products (:func:`gram_matrix`) computed
+once and kept: least squares, rank checks (:func:`clearly_full_rank`) and the check that the
+columns are independent read those ``k x k`` matrices instead of the ``n x k`` design.
 """
 
 from __future__ import annotations

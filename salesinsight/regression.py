@@ -12,7 +12,9 @@ most of the scorecard's time. The same estimates follow from ``k x k`` cross-pro
   rule, each weighted least-squares step solved from its cross-product; then the same sandwich
   covariance. It returns the estimates, not a statsmodels object.
 
-Both agree with statsmodels to rounding (about 1e-10 relative on well-conditioned designs).
+Both agree with statsmodels to rounding (about 1e-10 relative). Both leave to statsmodels itself
+any design (or IRLS step) whose cross-product is not clearly non-singular, where the normal
+equations would lose the accuracy an SVD keeps.
 """
 
 from __future__ import annotations
