@@ -57,7 +57,6 @@ from salesinsight.clean_ids import (
     account_keys,
     dedupe,
     ids_for,
-    plain,
 )
 from salesinsight.clean_money import money_columns, number_column
 from salesinsight.exceptions import DataQualityWarning, InvalidValueError
@@ -66,6 +65,7 @@ from salesinsight.io.formats import header_key, snake_case
 from salesinsight.io.parse import parse_flags
 from salesinsight.io.tables import (
     TEXT,
+    as_array,
     empty_ledger,
     keep_rows,
     ledger_frame,
@@ -362,7 +362,7 @@ def _fix_typos(values, column: str, raw: RawTable, ids: Ids, ledger: list) -> pa
     """Repair misspelt categories: a value seen at most twice that is a close spelling (difflib
     ratio >= 0.85, or the same letters swapped) of a value seen at least five times as often (and
     at least three times) is read as that value, with a ledger row."""
-    counts = pc.value_counts(plain(values).drop_null())
+    counts = pc.value_counts(as_array(values).drop_null())
     labels = counts.field("values").to_pylist()
     freq = dict(zip(labels, counts.field("counts").to_pylist(), strict=True))
     common = [v for v, c in freq.items() if c >= 3]
@@ -379,9 +379,9 @@ def _fix_typos(values, column: str, raw: RawTable, ids: Ids, ledger: list) -> pa
     if not repairs:
         return values
     keys = pa.array(list(repairs), TEXT)
-    pos = pc.index_in(plain(values).cast(TEXT), value_set=keys)
+    pos = pc.index_in(as_array(values).cast(TEXT), value_set=keys)
     rows = np.flatnonzero(np.asarray(pc.fill_null(pc.is_valid(pos), False)))
-    before = plain(values).take(pa.array(rows)).to_pylist()
+    before = as_array(values).take(pa.array(rows)).to_pylist()
     ledger.append(
         ledger_frame(
             raw.name,
@@ -395,7 +395,7 @@ def _fix_typos(values, column: str, raw: RawTable, ids: Ids, ledger: list) -> pa
         )
     )
     fixed = pc.take(pa.array(list(repairs.values()), TEXT), pos)
-    return pc.coalesce(fixed, plain(values).cast(TEXT))
+    return pc.coalesce(fixed, as_array(values).cast(TEXT))
 
 
 def _read_drops(raw: RawTable) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from salesinsight.io.files import RawTable
 from salesinsight.io.tables import (
     TEXT,
+    as_array,
     encode,
     first_coded_rows,
     first_rows,
@@ -32,7 +33,6 @@ __all__ = [
     "account_keys",
     "dedupe",
     "ids_for",
-    "plain",
     "scientific",
 ]
 
@@ -97,7 +97,7 @@ def account_ids(vendor, names, raw: RawTable, ids: Ids, ledger: list):
         )
     )
     derived = account_keys(names) if names is not None else pa.nulls(len(sci), TEXT)
-    return pc.if_else(pa.array(sci), derived, plain(vendor).cast(TEXT))
+    return pc.if_else(pa.array(sci), derived, as_array(vendor).cast(TEXT))
 
 
 class Ids:
@@ -112,12 +112,6 @@ class Ids:
     def __getitem__(self, rows) -> np.ndarray:
         taken = self.arrow.take(pa.array(np.asarray(rows, dtype=np.int64)))
         return np.asarray(taken.to_numpy(zero_copy_only=False), dtype=object)
-
-
-def plain(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    if isinstance(values, pa.ChunkedArray):
-        return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-    return values
 
 
 def dedupe(
@@ -135,7 +129,7 @@ def dedupe(
     """
     table, n = raw.table, raw.table.num_rows
     drop = drop.copy()
-    base = plain(vendor_ids) if vendor_ids is not None else None
+    base = as_array(vendor_ids) if vendor_ids is not None else None
     frames: list[pd.DataFrame] = []
     if base is not None and (sci := scientific(base) & ~drop).any():
         frames.append(

@@ -70,6 +70,7 @@ LEDGER_COLUMNS = ["source_file", "source_row", "deal_id", "column", "value", "ac
 def _not_repeated(values: pd.Series) -> pd.Series:
     """True where a value is held by no other row: ``unique=True`` without a hash table of
     every value, which took seconds on millions of ids."""
+    # Imported here: salesinsight.io imports this module.
     import pyarrow
 
     from salesinsight.io.tables import repeat_codes

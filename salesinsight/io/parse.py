@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from salesinsight.io.tables import encode
+from salesinsight.io.tables import as_array, encode
 
 __all__ = [
     "DateColumn",
@@ -72,12 +72,6 @@ class MoneyColumn:
     decimal: str
 
 
-def _chunked(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    if isinstance(values, pa.ChunkedArray):
-        return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-    return values
-
-
 def _clean_text(values: pa.Array) -> pa.Array:
     values = pc.utf8_trim_whitespace(values)
     return pc.replace_substring_regex(values, r"\s+", " ")
@@ -105,7 +99,7 @@ def date_order_evidence(values: pa.Array | pa.ChunkedArray) -> tuple[int, int]:
     >>> date_order_evidence(pa.array(["13/02/2021", "03/04/2021", "25/12/2020"]))
     (2, 0)
     """
-    uniques = _clean_text(_chunked(pc.unique(values).drop_null()))
+    uniques = _clean_text(as_array(pc.unique(values).drop_null()))
     parts = pc.extract_regex(uniques, _PATTERNS["numeric"])
     valid = parts.is_valid()
     if not pc.any(valid).as_py():
@@ -349,7 +343,7 @@ def parse_flags(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     >>> parse_flags(pa.array(["TRUE", "false", "1", None, "maybe"])).tolist()
     [1.0, 0.0, 1.0, nan, nan]
     """
-    arr = _chunked(values)
+    arr = as_array(values)
     lowered = pc.utf8_lower(pc.utf8_trim_whitespace(arr))
     true = np.asarray(pc.fill_null(pc.is_in(lowered, pa.array(sorted(_TRUE))), False))
     false = np.asarray(pc.fill_null(pc.is_in(lowered, pa.array(sorted(_FALSE))), False))

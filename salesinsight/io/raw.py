@@ -107,7 +107,7 @@ def build_raw_table(
 
     Examples
     --------
-    >>> from salesinsight.io.tables import TEXT, keep_rows, non_ascii_rows, replace_cells
+    >>> from salesinsight.io.tables import TEXT
     >>> cells = pa.table({"c0": pa.array(["Acme", None, "Account", "CafÃ©"], TEXT),
     ...                   "c1": pa.array(["Won", None, "Stage", "Lost"], TEXT)})
     >>> raw = build_raw_table("report.csv", ["Account", "Stage"], cells, ["Confidential"],

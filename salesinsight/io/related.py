@@ -172,7 +172,7 @@ def _link(col, deals: pd.DataFrame, n: int):
     """Deal id of each activity, and the rows (with their reference) that match no deal."""
     null = pa.scalar(None, TEXT)
     linked = wanted = pa.nulls(n, TEXT)
-    known = pa.array(deals["deal_id"].dropna().to_numpy(dtype=object), TEXT)
+    known = pa.array(deals["deal_id"].dropna(), TEXT)
     ref = col("deal_ref")
     if ref is not None:
         wanted = _first_refs(ref, n).cast(TEXT)

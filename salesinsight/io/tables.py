@@ -14,14 +14,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TEXT",
-    "encode",
-    "keep_rows",
-    "ledger_where",
+    "as_array",
     "empty_ledger",
+    "encode",
     "first_coded_rows",
     "first_rows",
     "hex_ids",
+    "keep_rows",
     "ledger_frame",
+    "ledger_where",
     "map_uniques",
     "non_ascii_rows",
     "repeat_codes",
@@ -164,6 +165,13 @@ def map_uniques(arr: pa.ChunkedArray | pa.Array, fn, n: int, *, arrow: bool = Fa
     return np.array(mapped, dtype=object)[positions] if n else np.zeros(0, dtype=object)
 
 
+def as_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """`values` as one array (a column read in blocks is combined; one block is not copied)."""
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    return values
+
+
 def non_ascii_rows(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Positions of the cells holding a byte outside ASCII (the only ones decoding or mojibake
     repair can change).
@@ -273,9 +281,7 @@ def repeat_codes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     >>> repeat_codes(pa.array(["a", "b", "a", None, "c", "b"])).tolist()
     [0, 1, 0, -1, -1, 1]
     """
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-    values = values.cast(TEXT)
+    values = as_array(values).cast(TEXT)
     hashes = _fixed_width_hashes(values) if len(values) >= 1 << 16 else None
     if hashes is None:
         return _exact_repeat_codes(values)
