@@ -23,8 +23,8 @@ from datetime import date, datetime, time
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from salesinsight.exceptions import ExportFormatError, FileTooLargeError
@@ -37,7 +37,7 @@ from salesinsight.io.guards import (
 )
 from salesinsight.io.raw import RawTable, build_raw_table
 from salesinsight.io.records import no_field_limit, parse_records
-from salesinsight.io.tables import TEXT, non_ascii_rows, replace_cells
+from salesinsight.io.tables import TEXT
 
 __all__ = ["DEFAULT_MAX_BYTES", "RawTable", "read_table", "sniff_delimiter", "sniff_encoding"]
 
@@ -98,7 +98,7 @@ def read_table(
         return _finish(path.name, _xlsx_records(data, path.name), "xlsx", None, "xlsx")
     enc = encoding or sniff_encoding(data)
     # A file in a single-byte encoding is parsed as it is and only its non-ASCII cells are
-    # decoded (`_decode_cells`); other encodings are transcoded to UTF-8 first.
+    # decoded (`text.fix_cells`); other encodings are transcoded to UTF-8 first.
     cells = _single_byte(enc)
     if cells is not None:
         _check_single_byte(data, cells, path.name)
@@ -273,19 +273,33 @@ def _read_delimited(
     table = None
     # Blank lines become all-missing rows (dropped with a reason later); an odd number of quotes
     # means an unclosed one, which pyarrow would let swallow the rows after it.
-    if data.count(b'"', body_start, body_end) % 2 == 0:
+    if _count_byte(body, ord('"')) % 2 == 0:
         table = _arrow_body(body, len(headers), delimiter)
-        if table is not None and cells is not None:
-            table = _decode_cells(table, cells)
     bad: list[tuple] = []
     fixes: list[tuple] = []
+    undecoded = cells
     if table is None:
         text = bytes(body).decode(cells or "utf-8", errors="replace")
         parsed = parse_records(text, len(headers), delimiter, first_line=lines_used[h] + 1)
         table, bad, fixes = _records_table(parsed.rows, parsed.width), parsed.drops, parsed.fixes
         check_columns(table.num_columns, name)
+        undecoded = None
     del body
-    return build_raw_table(name, headers, table, footer, encoding, delimiter, "csv", bad, fixes)
+    return build_raw_table(
+        name, headers, table, footer, encoding, delimiter, "csv", bad, fixes, undecoded
+    )
+
+
+def _count_byte(data: memoryview, byte: int, step: int = 1 << 20) -> int:
+    """How many times `byte` occurs in `data` (block by block: no copy of a large file)."""
+    values = np.frombuffer(data, dtype=np.uint8)
+    same = np.empty(min(step, len(values)), dtype=bool)
+    total = 0
+    for start in range(0, len(values), step):
+        block = values[start : start + step]
+        np.equal(block, byte, out=same[: len(block)])
+        total += int(np.count_nonzero(same[: len(block)]))
+    return total
 
 
 def _line_offset(data: bytes, n_lines: int) -> int:
@@ -366,7 +380,7 @@ def _arrow_body(
             convert_options=pcsv.ConvertOptions(
                 column_types=dict.fromkeys(names, TEXT),
                 # The bytes are UTF-8 checked while sniffing or decoding, or single-byte text
-                # whose non-ASCII cells `_decode_cells` decodes.
+                # whose non-ASCII cells `build_raw_table` decodes.
                 check_utf8=False,
                 null_values=[""],
                 strings_can_be_null=True,
@@ -378,21 +392,6 @@ def _arrow_body(
             # One row longer than a block: read the body as a single block.
             return _arrow_body(body, width, delimiter, min(len(body) + 1, (1 << 31) - 1))
         return None
-
-
-def _decode_cells(table: pa.Table, encoding: str) -> pa.Table:
-    """Cells parsed from single-byte `encoding` bytes as text: ASCII cells are text already, the
-    others are decoded one distinct value at a time."""
-    columns = []
-    for col in table.columns:
-        rows = non_ascii_rows(col)
-        if len(rows):
-            cells = pc.cast(col.take(pa.array(rows)), pa.large_binary())
-            values = pc.unique(cells)
-            decoded = pa.array([v.decode(encoding) for v in values.to_pylist()], TEXT)
-            col = replace_cells(col, rows, pc.take(decoded, pc.index_in(cells, value_set=values)))
-        columns.append(col)
-    return pa.table(columns, names=table.column_names)
 
 
 def _records_table(rows: list[list], width: int) -> pa.Table:

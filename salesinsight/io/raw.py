@@ -22,7 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesinsight.exceptions import DataQualityWarning
-from salesinsight.io.tables import TEXT, keep_rows, non_ascii_rows, replace_cells
+from salesinsight.io.tables import TEXT, keep_rows
+from salesinsight.io.text import fix_cells, fix_text
 
 __all__ = ["RawTable", "build_raw_table"]
 
@@ -71,7 +72,8 @@ class RawTable:
 
 
 def _frame(columns: list[str], rows: list[tuple] | None = None) -> pd.DataFrame:
-    frame = pd.DataFrame(rows or [], columns=columns)
+    # Object columns: a missing header or value stays None (not NaN, as a str column has it).
+    frame = pd.DataFrame(rows or [], columns=columns, dtype=object)
     return frame.astype({"source_row": "int64"})
 
 
@@ -85,6 +87,7 @@ def build_raw_table(
     kind: str,
     bad: Sequence[tuple] = (),
     repaired: Sequence[tuple] = (),
+    undecoded: str | None = None,
 ) -> RawTable:
     """A :class:`RawTable` from the parsed cells of one file, every non-data row accounted for.
 
@@ -104,6 +107,8 @@ def build_raw_table(
         ``(index, value, code, reason)`` of body rows already found malformed, to drop.
     repaired : sequence of tuple
         ``(index, header, value, new_value, reason)`` of cells already repaired while parsing.
+    undecoded : str, optional
+        The single-byte encoding of cells parsed as bytes (``None``: they are text already).
 
     Examples
     --------
@@ -131,8 +136,10 @@ def build_raw_table(
         for j, (n, h) in enumerate(zip(names, padded, strict=True))
         if h.strip() or table.column(n).null_count < table.num_rows
     ]
-    table = table.select(keep)
-    header_text = [padded[j].replace("\ufeff", "").strip() for j in keep]
+    table, text_fixes = fix_cells(table.select(keep), undecoded)
+    # Cells are repaired before rows are told apart, so a repeated header row is compared with
+    # the header repaired alike.
+    header_text = [fix_text(padded[j])[0].strip() for j in keep]
     raw = RawTable(
         name=name,
         table=table,
@@ -143,10 +150,14 @@ def build_raw_table(
         kind=kind,
     )
     raw = _drop_rows(raw, dropped, header_text, [i for i, *_ in bad])
-    if repaired:
-        rows = [(i + 1, *rest) for i, *rest in repaired]
+    rows = [(i + 1, *rest) for i, *rest in repaired]
+    # Repairs of the cells of dropped rows are not reported: the rows are.
+    kept = np.zeros(n_body + 1, dtype=bool)
+    kept[raw.source_row] = True
+    rows += [(i + 1, *rest) for i, *rest in text_fixes if kept[i + 1]]
+    if rows:
         raw.fixed = pd.concat([raw.fixed, _frame(_FIX_COLUMNS, rows)], ignore_index=True)
-    return _repair_text(raw)
+    return raw
 
 
 def _footer_reason(text: str) -> tuple[str, str]:
@@ -280,41 +291,3 @@ def _fill_groups(table: pa.Table, source_row: np.ndarray, drop: np.ndarray):
             last = values[i]
         columns[j] = pa.chunked_array([pa.array(values, TEXT)])
     return pa.table(columns, names=table.column_names), fixes
-
-
-def _repair_text(raw: RawTable) -> RawTable:
-    """Repair mojibake (UTF-8 read as cp1252 or Mac-Roman) with ftfy and remove invisible
-    byte-order marks (U+FEFF) from cells, one unique value at a time."""
-    import ftfy
-
-    columns = list(raw.table.columns)
-    fixes = []
-    for j, col in enumerate(columns):
-        rows = non_ascii_rows(col)
-        if not len(rows):
-            continue
-        cells = col.take(pa.array(rows))
-        odd = pc.unique(cells).to_pylist()
-        repaired = {v: ftfy.fix_encoding(v.replace("\ufeff", "")) for v in odd}
-        repaired = {k: v for k, v in repaired.items() if v != k}
-        if not repaired:
-            continue
-        pos = pc.index_in(cells, value_set=pa.array(list(repaired), TEXT))
-        hit = np.asarray(pc.is_valid(pos))
-        columns[j] = replace_cells(col, rows, pc.take(pa.array(list(repaired.values()), TEXT), pos))
-        for i, before in zip(rows[hit], pc.filter(cells, hit).to_pylist(), strict=True):
-            fixes.append(
-                (
-                    int(raw.source_row[i]),
-                    raw.table.column_names[j],
-                    before,
-                    repaired[before],
-                    "removed an invisible byte-order mark (U+FEFF)"
-                    if before.replace("\ufeff", "") == repaired[before]
-                    else "repaired mojibake (text saved in one encoding and read in another)",
-                )
-            )
-    if fixes:
-        raw.table = pa.table(columns, names=raw.table.column_names)
-        raw.fixed = pd.concat([raw.fixed, _frame(_FIX_COLUMNS, fixes)], ignore_index=True)
-    return raw
