@@ -101,7 +101,9 @@ def read_table(
     # decoded (`text.fix_cells`); other encodings are transcoded to UTF-8 first.
     cells = _single_byte(enc)
     if cells is not None:
-        _check_single_byte(data, cells, path.name)
+        if encoding is not None:
+            # (A sniffed one was chosen because none of its undefined bytes occurs.)
+            _check_single_byte(data, cells, path.name)
     elif enc not in ("utf-8", "utf-8-sig", "ascii"):
         data = _decode(data, enc, path.name).encode("utf-8")
     elif encoding is not None:

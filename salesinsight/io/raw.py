@@ -193,14 +193,19 @@ def _drop_rows(raw: RawTable, extra: list[tuple], headers: list[str], bad: list[
     records (positions) already explained in ``extra``; fill grouping cells of summary reports."""
     table = raw.table
     n = table.num_rows
-    filled = np.zeros(n, dtype=np.int64)
-    for col in table.columns:
-        filled += np.asarray(col.is_valid(), dtype=np.int64)
+    # A summary row fills at most half the columns (a blank one none): only those rows are
+    # matched, and only rows missing a cell can be among them.
+    most = max(1, table.num_columns // 2)
+    short = _rows_missing_one_of(table, most + 1)
+    filled = _filled(table, short)
     known = np.zeros(n, dtype=bool)
     known[np.asarray(bad, dtype=np.int64)] = True
-    blank = (filled == 0) & ~known
-    # A summary row fills at most half the columns: only those rows are matched.
-    summary = (filled <= max(1, table.num_columns // 2)) & ~blank
+    blank = np.zeros(n, dtype=bool)
+    blank[short[filled == 0]] = True
+    blank &= ~known
+    summary = np.zeros(n, dtype=bool)
+    summary[short[filled <= most]] = True
+    summary &= ~blank
     if summary.any():
         short = np.flatnonzero(summary)
         hit = np.zeros(len(short), dtype=bool)
@@ -209,7 +214,7 @@ def _drop_rows(raw: RawTable, extra: list[tuple], headers: list[str], bad: list[
             match = pc.match_substring_regex(cells, _SUMMARY_CELL, ignore_case=True)
             hit |= np.asarray(pc.fill_null(match, False))
         summary[short] = hit
-    repeated = _repeated_header(table, headers, filled) & ~summary
+    repeated = _repeated_header(table, headers) & ~summary
     rows = list(extra)
     first = table.column(0) if table.num_columns else None
     for i in np.flatnonzero(repeated):
@@ -240,7 +245,30 @@ def _drop_rows(raw: RawTable, extra: list[tuple], headers: list[str], bad: list[
     return raw
 
 
-def _repeated_header(table: pa.Table, headers: list[str], filled: np.ndarray) -> np.ndarray:
+def _rows_missing_one_of(table: pa.Table, k: int) -> np.ndarray:
+    """Positions of the rows that may fill fewer than `k` cells: a row filling none of some `k`
+    columns' cells misses one of them, so the `k` columns missing fewest cells are looked at."""
+    if table.num_columns < k:
+        return np.arange(table.num_rows)
+    gaps = np.zeros(table.num_rows, dtype=bool)
+    for col in sorted(table.columns, key=lambda c: c.null_count)[:k]:
+        if col.null_count:
+            gaps |= np.asarray(pc.is_null(col))
+    return np.flatnonzero(gaps)
+
+
+def _filled(table: pa.Table, rows: np.ndarray) -> np.ndarray:
+    """How many cells of each of `rows` are filled."""
+    out = np.zeros(len(rows), dtype=np.int64)
+    for col in table.columns:
+        if not col.null_count:
+            out += 1
+        elif len(rows):
+            out += np.asarray(pc.is_valid(col))[rows]
+    return out
+
+
+def _repeated_header(table: pa.Table, headers: list[str]) -> np.ndarray:
     """Rows whose every filled cell is its column's header, at least half the named columns."""
     pairs = [(col, h) for col, h in zip(table.columns, headers, strict=False) if h]
     out = np.zeros(table.num_rows, dtype=bool)
@@ -248,8 +276,12 @@ def _repeated_header(table: pa.Table, headers: list[str], filled: np.ndarray) ->
         return out
     # Only rows whose first named cell is missing or that column's header can qualify.
     first, header = pairs[0]
-    same = pc.equal(pc.utf8_trim_whitespace(first), pa.scalar(header, first.type))
-    rows = np.flatnonzero(np.asarray(pc.fill_null(same, True)))
+    # (A cell holding the header is screened for first: trimming every cell would copy them.)
+    holds = np.asarray(pc.fill_null(pc.match_substring(first, header), True))
+    rows = np.flatnonzero(holds)
+    if len(rows):
+        cells = pc.utf8_trim_whitespace(first.take(pa.array(rows)))
+        rows = rows[np.asarray(pc.fill_null(pc.equal(cells, header), True))]
     if not len(rows):
         return out
     hits = np.zeros(len(rows), dtype=np.int64)
@@ -257,7 +289,7 @@ def _repeated_header(table: pa.Table, headers: list[str], filled: np.ndarray) ->
     for col, header in pairs:
         cells = pc.utf8_trim_whitespace(col.take(taken))
         hits += np.asarray(pc.fill_null(pc.equal(cells, header), False), dtype=np.int64)
-    out[rows] = (hits == filled[rows]) & (hits >= max(2, (len(pairs) + 1) // 2))
+    out[rows] = (hits == _filled(table, rows)) & (hits >= max(2, (len(pairs) + 1) // 2))
     return out
 
 

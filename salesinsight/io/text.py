@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from salesinsight.io.tables import TEXT, non_ascii_rows, replace_cells
+from salesinsight.io.tables import TEXT, map_columns, non_ascii_rows, replace_cells
 
 __all__ = ["fix_cells", "fix_text"]
 
@@ -81,8 +81,8 @@ def fix_cells(table: pa.Table, encoding: str | None = None) -> tuple[pa.Table, l
     [(1, 'b', 'CafÃ©', 'Café')]
     """
     columns, fixes, changed = [], [], False
-    for name, column in zip(table.column_names, table.columns, strict=True):
-        fixed, found = _fix_column(column, encoding)
+    done = map_columns(lambda c: _fix_column(c, encoding), table.columns, table.num_rows)
+    for name, column, (fixed, found) in zip(table.column_names, table.columns, done, strict=True):
         changed |= fixed is not column
         columns.append(fixed)
         fixes.extend((i, name, before, after, reason) for i, before, after, reason in found)
