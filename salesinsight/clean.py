@@ -71,6 +71,7 @@ from salesinsight.io.tables import (
     ledger_frame,
     ledger_where,
     map_uniques,
+    repeat_text,
     text_series,
 )
 from salesinsight.schemas import DEAL_COLUMNS, OPTIONAL_DEAL_COLUMNS
@@ -296,13 +297,13 @@ def clean_deals(
     out["lead_source_group"] = (
         map_uniques(lead, lead_source_group_of, n, arrow=True)
         if col("lead_source") is not None
-        else pa.repeat(pa.scalar("unknown", TEXT), n)
+        else repeat_text("unknown", n)
     )
     kind = col("deal_type")
     out["deal_type"] = (
         map_uniques(kind, deal_type_of, n, arrow=True)
         if kind is not None
-        else pa.repeat(pa.scalar("unknown", TEXT), n)
+        else repeat_text("unknown", n)
     )
     if col("account_id") is not None:
         out["account_id"] = account_ids(col("account_id"), col("account"), raw, ids, ledger)
@@ -310,8 +311,8 @@ def clean_deals(
         out["account_id"] = account_keys(col("account"))
     else:
         out["account_id"] = pa.nulls(n, TEXT)
-    out["crm"] = pa.repeat(pa.scalar(crm, TEXT), n)
-    out["source_file"] = pa.repeat(pa.scalar(raw.name, TEXT), n)
+    out["crm"] = repeat_text(crm, n)
+    out["source_file"] = repeat_text(raw.name, n)
     out["source_row"] = raw.source_row
     for f in ("employees", "probability"):
         if col(f) is not None:

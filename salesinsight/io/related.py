@@ -27,6 +27,7 @@ from salesinsight.io.tables import (
     keep_rows,
     ledger_frame,
     map_uniques,
+    repeat_text,
     text_series,
 )
 
@@ -135,7 +136,7 @@ def clean_activities(
         "type": columns.pop("type"),
         "occurred_at": occurred[keep],
         "owner": columns.pop("owner"),
-        "source_file": text_series(pa.repeat(pa.scalar(raw.name, TEXT), m), m),
+        "source_file": text_series(repeat_text(raw.name, m), m),
         "source_row": raw.source_row[keep],
     }
     frame = pd.DataFrame({**front, **columns})

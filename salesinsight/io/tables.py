@@ -29,6 +29,7 @@ __all__ = [
     "map_columns",
     "non_ascii_rows",
     "repeat_codes",
+    "repeat_text",
     "replace_cells",
     "row_hashes",
     "text_series",
@@ -192,6 +193,21 @@ def map_uniques(arr: pa.ChunkedArray | pa.Array, fn, n: int, *, arrow: bool = Fa
     return np.array(mapped, dtype=object)[positions] if n else np.zeros(0, dtype=object)
 
 
+def repeat_text(value: str, n: int) -> pa.Array:
+    """`value` `n` times, as a text array (built in one piece: quicker than ``pa.repeat``).
+
+    Examples
+    --------
+    >>> repeat_text("deals.csv", 2).to_pylist()
+    ['deals.csv', 'deals.csv']
+    """
+    data = value.encode("utf-8")
+    offsets = np.arange(0, (n + 1) * len(data), len(data) or 1, dtype=np.int64)
+    if not data:
+        offsets = np.zeros(n + 1, dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data * n))
+
+
 def as_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """`values` as one array (a column read in blocks is combined; one block is not copied)."""
     if isinstance(values, pa.ChunkedArray):
@@ -316,10 +332,20 @@ def repeat_codes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     twice = ordered[1:][ordered[1:] == ordered[:-1]]
     out = np.full(len(values), -1, dtype=np.int64)
     if len(twice):
-        # A hash-table lookup of the few repeated hashes (np.isin would sort everything again).
-        rows = np.flatnonzero(pd.Series(hashes).isin(np.unique(twice)).to_numpy())
+        rows = _rows_holding(hashes, np.unique(twice))
         out[rows] = _exact_repeat_codes(values.take(pa.array(rows)))
     return out
+
+
+def _rows_holding(hashes: np.ndarray, wanted: np.ndarray, bits: int = 22) -> np.ndarray:
+    """Positions of the `hashes` found among the few `wanted`: their low bits screen first (a
+    table lookup), and only the rows passing the screen are looked up exactly."""
+    low = np.uint64((1 << bits) - 1)
+    seen = np.zeros(1 << bits, dtype=bool)
+    seen[(wanted & low).view(np.int64)] = True
+    keys = np.bitwise_and(hashes, low).view(np.int64)
+    candidates = np.flatnonzero(seen[keys])
+    return candidates[pd.Series(hashes[candidates]).isin(wanted).to_numpy()]
 
 
 def _exact_repeat_codes(values: pa.Array) -> np.ndarray:
@@ -351,11 +377,20 @@ def _fixed_width_hashes(values: pa.Array) -> np.ndarray | None:
         padded[:, :width] = cells
         words = [padded.view("<u8")[:, 0]]
     hashes = np.zeros(n, dtype=np.uint64)
-    for word in words:
-        hashes ^= word
-        hashes *= np.uint64(0x9E3779B97F4A7C15)
-        hashes ^= hashes >> np.uint64(29)
+    shifted = np.empty(min(n, _BLOCK), dtype=np.uint64)
+    # Block by block, in place: the words of a block stay in cache while they are mixed.
+    for start in range(0, n, _BLOCK):
+        out = hashes[start : start + _BLOCK]
+        tmp = shifted[: len(out)]
+        for word in words:
+            out ^= word[start : start + _BLOCK]
+            out *= np.uint64(0x9E3779B97F4A7C15)
+            np.right_shift(out, np.uint64(29), out=tmp)
+            out ^= tmp
     return hashes
+
+
+_BLOCK = 1 << 16
 
 
 def first_rows(keys: pd.Series, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
