@@ -383,3 +383,42 @@ class TestInvariant:
         )
         with pytest.raises(AssertionError, match="more than once"):
             check_invariant(broken)
+
+
+class TestFilesSideBySide:
+    """Large exports are read and cleaned in threads; the result must not depend on it."""
+
+    FILES = ("salesforce_report.csv", "salesforce_tasks.csv", "salesforce_accounts.csv")
+
+    def test_same_export_as_one_file_after_the_other(self, monkeypatch):
+        import salesinsight.io.export as export_module
+
+        one_by_one = read(*self.FILES)
+        monkeypatch.setattr(export_module, "PARALLEL_BYTES", 0)
+        calls = []
+        real = export_module.ThreadPoolExecutor
+
+        def counting(*args, **kwargs):
+            calls.append(kwargs.get("max_workers"))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(export_module, "ThreadPoolExecutor", counting)
+        side_by_side = read(*self.FILES)
+        assert calls and calls[0] >= 2
+        for name in ("deals", "activities", "accounts", "ledger", "files"):
+            pd.testing.assert_frame_equal(getattr(side_by_side, name), getattr(one_by_one, name))
+        pd.testing.assert_series_equal(side_by_side.ledger_codes, one_by_one.ledger_codes)
+
+    def test_errors_come_in_the_order_of_one_file_after_the_other(self, monkeypatch, tmp_path):
+        import salesinsight.io.export as export_module
+        from salesinsight.exceptions import ExportFormatError
+
+        monkeypatch.setattr(export_module, "PARALLEL_BYTES", 0)
+        # An activities export alone: the missing deals export is the error, whatever else.
+        with pytest.raises(ExportFormatError, match="No deals export"):
+            read_export([DATA / "salesforce_tasks.csv", DATA / "salesforce_accounts.csv"])
+        # A file that cannot be read is reported before any cleaning problem of another.
+        bad = tmp_path / "broken.csv"
+        bad.write_bytes(b"%PDF-1.4 not a csv")
+        with pytest.raises(ExportFormatError, match="broken.csv"):
+            read_export([DATA / "salesforce_report.csv", bad])

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pandera.errors
+import pyarrow as pa
 
 from salesinsight.exceptions import DataQualityWarning, ExportFormatError, InvalidValueError
 from salesinsight.io.detect import Match, detect
@@ -180,52 +183,49 @@ def read_export(
             )
     if dayfirst not in (None, True, False):
         raise InvalidValueError(f"dayfirst must be True, False or None, got {dayfirst!r}.")
-    from salesinsight.clean import CleanOptions, clean_deals, validation_error
-    from salesinsight.io.related import clean_accounts, clean_activities, enrich_deals
+    from salesinsight.clean import CleanOptions, validation_error
+    from salesinsight.io.related import enrich_deals, link_activities
 
     opts = CleanOptions(
         currency=currency.upper(), fx=dict(fx or {}), dayfirst=dayfirst, stages=dict(stages or {})
     )
-    read: list[tuple[RawTable, Match]] = []
-    for path in _paths(path_or_paths):
+
+    def read(path: Path) -> _File:
         raw = read_table(path, encoding=encoding, max_bytes=max_bytes)
-        read.append((raw, detect(raw.headers, crm=crm, columns=columns, name=raw.name)))
-    roles = {m.role for _, m in read}
+        match = detect(raw.headers, crm=crm, columns=columns, name=raw.name)
+        return _File(raw, match).clean(opts)
+
+    done = _map_files(read, _paths(path_or_paths))
+    roles = {f.match.role for f in done}
     if "deals" not in roles:
-        found = ", ".join(f"`{r.name}` ({m.format.label})" for r, m in read)
+        found = ", ".join(f"`{f.row['file']}` ({f.match.format.label})" for f in done)
         raise ExportFormatError(
             f"No deals export among the files: {found}. Add the opportunities/deals export."
         )
-    crm_name = next(m.crm for _, m in read if m.role == "deals")
-    # Each raw table is let go as soon as it is cleaned: the cells of a large activities export
-    # take as much memory as the file.
-    queue = {role: [(r, m) for r, m in read if m.role == role] for role in roles}
-    del read
-    files, ledgers, deals_parts, activities_parts, accounts_parts = [], [], [], [], []
-    for raw, match in _drain(queue.get("deals", [])):
-        fmt = match.format
-        done = clean_deals(raw, match.mapping, fmt.crm, fmt.stages, fmt.statuses, opts)
-        deals_parts.append(done.frame)
-        ledgers.append(done.ledger)
-        files.append(_file_row(raw, match, done.date_format, done.decimal))
-    if len(deals_parts) > 1:
+    by_role = {role: [f for f in done if f.match.role == role] for role in _ROLES}
+    for f in [*by_role["deals"], *by_role["accounts"], *by_role["activities"]]:
+        if f.error is not None:
+            raise f.error
+    crm_name = by_role["deals"][0].match.crm
+    files = [f.row for role in _ROLES for f in by_role[role]]
+    ledgers = [f.cleaned.ledger for f in by_role["deals"]]
+    if len(by_role["deals"]) > 1:
+        deals_parts = [f.cleaned.frame for f in by_role["deals"]]
         deals, cross = _cross_file_duplicates(pd.concat(deals_parts, ignore_index=True))
         ledgers.append(cross)
     else:
-        deals = deals_parts[0]
-    for raw, match in _drain(queue.get("accounts", [])):
-        done = clean_accounts(raw, match.mapping, opts)
-        accounts_parts.append(done.frame)
-        ledgers.append(done.ledger)
-        files.append(_file_row(raw, match, done.date_format, done.decimal))
+        deals = by_role["deals"][0].cleaned.frame
+    ledgers += [f.cleaned.ledger for f in by_role["accounts"]]
+    accounts_parts = [f.cleaned.frame for f in by_role["accounts"]]
     accounts = pd.concat(accounts_parts, ignore_index=True) if accounts_parts else None
     deals = enrich_deals(deals, accounts)
-    for raw, match in _drain(queue.get("activities", [])):
-        done = clean_activities(raw, match.mapping, match.format, opts, deals)
-        activities_parts.append(done.frame)
-        ledgers.append(done.ledger)
-        files.append(_file_row(raw, match, done.date_format, done.decimal))
-    del raw, done
+    activities_parts = []
+    for f in by_role["activities"]:
+        linked = link_activities(f.cleaned, deals)
+        # The prepared activities hold their file's cells: let them go once linked.
+        f.cleaned = None
+        activities_parts.append(linked.frame)
+        ledgers.append(linked.ledger)
     activities = pd.concat(activities_parts, ignore_index=True) if activities_parts else None
     ledger = pd.concat([x for x in ledgers if len(x)] or [empty_ledger()], ignore_index=True)
     ledger = ledger.sort_values(["source_file", "source_row"], kind="stable", ignore_index=True)
@@ -250,11 +250,70 @@ def read_export(
     return export
 
 
-def _drain(items: list) -> Iterator:
-    """Yield and forget the items of `items`, first to last."""
-    items.reverse()
-    while items:
-        yield items.pop()
+_ROLES = ("deals", "accounts", "activities")
+#: Files adding up to this many bytes are read and cleaned side by side, in threads.
+PARALLEL_BYTES = 64 * 1024**2
+
+
+class _File:
+    """One export file on its way: read and detected, then cleaned as far as it can be alone."""
+
+    def __init__(self, raw: RawTable, match: Match) -> None:
+        self.raw: RawTable | None = raw
+        self.match = match
+        self.cleaned: Any = None
+        self.error: Exception | None = None
+        self.row: dict = {}
+
+    def clean(self, opts) -> _File:
+        """Deals and accounts cleaned, activities prepared for linking. An error is kept, to be
+        raised once every file is read (as when files were read first and cleaned after)."""
+        from salesinsight.clean import clean_deals
+        from salesinsight.io.related import clean_accounts, prepare_activities
+
+        raw, match, fmt = self.raw, self.match, self.match.format
+        assert raw is not None
+        self.raw = None
+        try:
+            if match.role == "deals":
+                done = clean_deals(raw, match.mapping, fmt.crm, fmt.stages, fmt.statuses, opts)
+                self.cleaned, date_format, decimal = done, done.date_format, done.decimal
+            elif match.role == "accounts":
+                done = clean_accounts(raw, match.mapping, opts)
+                self.cleaned, date_format, decimal = done, done.date_format, done.decimal
+            else:
+                prepared = prepare_activities(raw, match.mapping, fmt, opts)
+                self.cleaned, date_format, decimal = prepared, prepared.date_format, ""
+        except Exception as err:
+            self.error, date_format, decimal = err, "", ""
+        self.row = _file_row(raw, match, date_format, decimal)
+        return self
+
+
+def _map_files(fn, paths: list[Path]) -> list:
+    """``[fn(p) for p in paths]``, several files at once when they are large.
+
+    Reading and cleaning a file is mostly Arrow's and NumPy's work, which lets go of Python's
+    global lock, so a deals export is cleaned while an activities export is parsed. An error
+    is raised in the order of `paths`, as if they were read one after the other.
+    """
+    workers = min(len(paths), pa.cpu_count())
+    if workers < 2 or sum(_size(p) for p in paths) < PARALLEL_BYTES:
+        return [fn(p) for p in paths]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(fn, p) for p in paths]
+        try:
+            return [f.result() for f in futures]
+        finally:
+            for f in futures:
+                f.cancel()
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _file_row(raw: RawTable, match: Match, date_format: str, decimal: str) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ import pyarrow.compute as pc
 
 from salesinsight.clean import Cleaned, CleanOptions, _column_names, _read_drops, _read_fixes
 from salesinsight.clean_dates import parse_date_fields
-from salesinsight.clean_ids import account_key, account_keys, dedupe
+from salesinsight.clean_ids import Ids, account_key, account_keys, dedupe
 from salesinsight.clean_money import number_column
 from salesinsight.io.files import RawTable
 from salesinsight.io.formats import TableFormat
@@ -31,7 +32,14 @@ from salesinsight.io.tables import (
     text_series,
 )
 
-__all__ = ["activity_type_of", "clean_accounts", "clean_activities"]
+__all__ = [
+    "PreparedActivities",
+    "activity_type_of",
+    "clean_accounts",
+    "clean_activities",
+    "link_activities",
+    "prepare_activities",
+]
 
 _TYPE_RULES = (
     ("call", r"call|phone|dial"),
@@ -65,6 +73,21 @@ def _first_ref(ref: str | None) -> str | None:
     return token or None
 
 
+@dataclass
+class PreparedActivities:
+    """The activities of one file cleaned as far as they can be without the deals: ids,
+    duplicates, dates and types (see :func:`prepare_activities`)."""
+
+    raw: RawTable
+    names: dict[str, str]
+    ids: Ids
+    drop: np.ndarray
+    occurred: np.ndarray
+    kinds: pa.Array | pa.ChunkedArray
+    ledger: list[pd.DataFrame]
+    date_format: str
+
+
 def clean_activities(
     raw: RawTable,
     mapping: Mapping[str, str],
@@ -73,7 +96,42 @@ def clean_activities(
     deals: pd.DataFrame,
 ) -> Cleaned:
     """Canonical activities of one file, linked to ``deals``."""
+    return link_activities(prepare_activities(raw, mapping, fmt, opts), deals)
+
+
+def prepare_activities(
+    raw: RawTable, mapping: Mapping[str, str], fmt: TableFormat, opts: CleanOptions
+) -> PreparedActivities:
+    """The part of :func:`clean_activities` that needs no deals: it can run while they are read."""
     names = _column_names(raw, mapping)
+    by_field = {f: h for h, f in names.items()}
+    table, n = raw.table, raw.table.num_rows
+    ledger = [_read_drops(raw)]
+    vendor = by_field.get("activity_id")
+    ids, drop, frames = dedupe(
+        raw,
+        table.column(vendor) if vendor is not None else None,
+        np.zeros(n, bool),
+        prefix="act-",
+        noun="activity",
+    )
+    ledger.extend(frames)
+    dates, note, _ = parse_date_fields(raw, names, opts.dayfirst, ledger, None)
+    occurred = dates.get("occurred_at", np.full(n, np.datetime64("NaT"), "datetime64[ns]"))
+    kind = by_field.get("type")
+    kinds = (
+        map_uniques(table.column(kind), activity_type_of, n, arrow=True)
+        if kind is not None
+        else pa.nulls(n, TEXT)
+    )
+    default = fmt.default_type or ("meeting" if "StartDateTime" in by_field.values() else "other")
+    kinds = pc.fill_null(kinds, default)
+    return PreparedActivities(raw, names, ids, drop, occurred, kinds, ledger, note)
+
+
+def link_activities(prep: PreparedActivities, deals: pd.DataFrame) -> Cleaned:
+    """Prepared activities linked to ``deals``, as the canonical table and its ledger rows."""
+    raw, names, ledger = prep.raw, prep.names, list(prep.ledger)
     by_field = {f: h for h, f in names.items()}
     table, n = raw.table, raw.table.num_rows
 
@@ -81,20 +139,6 @@ def clean_activities(
         h = by_field.get(f)
         return table.column(h) if h is not None else None
 
-    ledger = [_read_drops(raw)]
-    ids, drop, frames = dedupe(
-        raw, col("activity_id"), np.zeros(n, bool), prefix="act-", noun="activity"
-    )
-    ledger.extend(frames)
-    dates, note, _ = parse_date_fields(raw, names, opts.dayfirst, ledger, None)
-    occurred = dates.get("occurred_at", np.full(n, np.datetime64("NaT"), "datetime64[ns]"))
-    kinds = (
-        map_uniques(col("type"), activity_type_of, n, arrow=True)
-        if col("type") is not None
-        else pa.nulls(n, TEXT)
-    )
-    default = fmt.default_type or ("meeting" if "StartDateTime" in by_field.values() else "other")
-    kinds = pc.fill_null(kinds, default)
     deal_id, (rows, values) = _link(col, deals, n)
     if len(rows):
         ledger.append(
@@ -109,10 +153,10 @@ def clean_activities(
             )
         )
     text = {
-        "activity_id": ids.arrow,
+        "activity_id": prep.ids.arrow,
         "deal_id": deal_id,
         "account": col("account"),
-        "type": kinds,
+        "type": prep.kinds,
         "owner": col("owner"),
     }
     if col("subject") is not None:
@@ -122,7 +166,7 @@ def clean_activities(
         if f not in used and f not in text:
             text[f] = table.column(h)
     # Rows are dropped from the Arrow columns before pandas sees them: cheaper than .loc.
-    keep = ~drop
+    keep = ~prep.drop
     kept = keep_rows(
         pa.table([c if c is not None else pa.nulls(n, TEXT) for c in text.values()], list(text)),
         keep,
@@ -134,7 +178,7 @@ def clean_activities(
         "deal_id": columns.pop("deal_id"),
         "account": columns.pop("account"),
         "type": columns.pop("type"),
-        "occurred_at": occurred[keep],
+        "occurred_at": prep.occurred[keep],
         "owner": columns.pop("owner"),
         "source_file": text_series(repeat_text(raw.name, m), m),
         "source_row": raw.source_row[keep],
@@ -142,7 +186,7 @@ def clean_activities(
     frame = pd.DataFrame({**front, **columns})
     ledger.append(_read_fixes(raw, names, None))
     result = pd.concat([x for x in ledger if len(x)] or [empty_ledger()], ignore_index=True)
-    return Cleaned(frame, result, note)
+    return Cleaned(frame, result, prep.date_format)
 
 
 def _first_refs(ref: pa.ChunkedArray, n: int) -> pa.ChunkedArray | pa.Array:

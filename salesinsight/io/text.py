@@ -80,7 +80,9 @@ def fix_cells(table: pa.Table, encoding: str | None = None) -> tuple[pa.Table, l
     >>> [f[:4] for f in fixes]
     [(1, 'b', 'CafÃ©', 'Café')]
     """
-    columns, fixes, changed = [], [], False
+    columns: list[pa.ChunkedArray] = []
+    fixes: list[tuple] = []
+    changed = False
     done = map_columns(lambda c: _fix_column(c, encoding), table.columns, table.num_rows)
     for name, column, (fixed, found) in zip(table.column_names, table.columns, done, strict=True):
         changed |= fixed is not column
@@ -128,5 +130,5 @@ def _fix_column(
 
 
 def _fix_cell(value: bytes | str, encoding: str | None) -> tuple[str, str, str | None]:
-    text = value.decode(encoding) if isinstance(value, bytes) else value
+    text = value.decode(encoding or "utf-8") if isinstance(value, bytes) else value
     return (text, *fix_text(text))
