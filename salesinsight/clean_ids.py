@@ -129,7 +129,8 @@ def dedupe(
     """
     table, n = raw.table, raw.table.num_rows
     drop = drop.copy()
-    base = as_array(vendor_ids) if vendor_ids is not None else None
+    # Vendor ids stay in their blocks: combining them would copy the column.
+    base = vendor_ids
     frames: list[pd.DataFrame] = []
     if base is not None and (sci := scientific(base) & ~drop).any():
         frames.append(

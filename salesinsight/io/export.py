@@ -196,6 +196,9 @@ def read_export(
         return _File(raw, match).clean(opts)
 
     done = _map_files(read, _paths(path_or_paths))
+    # Memory the parser and the cleaners have freed goes back to the system between stages (the
+    # allocator would otherwise keep it for threads that are done).
+    pa.default_memory_pool().release_unused()
     roles = {f.match.role for f in done}
     if "deals" not in roles:
         found = ", ".join(f"`{f.row['file']}` ({f.match.format.label})" for f in done)
@@ -227,6 +230,7 @@ def read_export(
         activities_parts.append(linked.frame)
         ledgers.append(linked.ledger)
     activities = pd.concat(activities_parts, ignore_index=True) if activities_parts else None
+    pa.default_memory_pool().release_unused()
     ledger = pd.concat([x for x in ledgers if len(x)] or [empty_ledger()], ignore_index=True)
     ledger = ledger.sort_values(["source_file", "source_row"], kind="stable", ignore_index=True)
     codes = ledger.pop("code")

@@ -124,7 +124,10 @@ def read_table(
             data = data.decode(cells).encode("utf-8")
         return _finish(path.name, _html_records(data, path.name), enc, None, "html")
     with no_field_limit():
-        return _read_delimited(path.name, data, enc, text_head, cells)
+        parsed = _read_delimited(path.name, data, enc, text_head, cells)
+    # The file's bytes are let go before its cells are decoded and repaired.
+    del data
+    return build_raw_table(*parsed)
 
 
 def sniff_encoding(data: bytes) -> str:
@@ -250,9 +253,9 @@ def _header_index(records: list[list[str]]) -> int:
 
 def _read_delimited(
     name: str, data: bytes, encoding: str, text_head: str, cells: str | None = None
-) -> RawTable:
-    """The table of a delimited text file; `cells` names the single-byte encoding of `data`
-    (``None``: UTF-8)."""
+) -> tuple:
+    """The cells of a delimited text file, as the arguments of :func:`build_raw_table`; `cells`
+    names the single-byte encoding of `data` (``None``: UTF-8)."""
     if "\n" not in text_head and "\r" in text_head:
         data = data.replace(b"\r", b"\n")
         text_head = text_head.replace("\r", "\n")
@@ -286,10 +289,7 @@ def _read_delimited(
         table, bad, fixes = _records_table(parsed.rows, parsed.width), parsed.drops, parsed.fixes
         check_columns(table.num_columns, name)
         undecoded = None
-    del body
-    return build_raw_table(
-        name, headers, table, footer, encoding, delimiter, "csv", bad, fixes, undecoded
-    )
+    return (name, headers, table, footer, encoding, delimiter, "csv", bad, fixes, undecoded)
 
 
 def _count_byte(data: memoryview, byte: int, step: int = 1 << 20) -> int:

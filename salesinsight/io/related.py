@@ -25,7 +25,7 @@ from salesinsight.io.formats import TableFormat
 from salesinsight.io.tables import (
     TEXT,
     empty_ledger,
-    keep_rows,
+    keep_columns,
     ledger_frame,
     map_uniques,
     repeat_text,
@@ -76,16 +76,22 @@ def _first_ref(ref: str | None) -> str | None:
 @dataclass
 class PreparedActivities:
     """The activities of one file cleaned as far as they can be without the deals: ids,
-    duplicates, dates and types (see :func:`prepare_activities`)."""
+    duplicates, dates and types (see :func:`prepare_activities`), and the columns still to use.
+    """
 
-    raw: RawTable
-    names: dict[str, str]
+    name: str
+    source_row: np.ndarray
+    columns: dict[str, pa.ChunkedArray]
     ids: Ids
     drop: np.ndarray
     occurred: np.ndarray
     kinds: pa.Array | pa.ChunkedArray
     ledger: list[pd.DataFrame]
+    fixes: pd.DataFrame
     date_format: str
+
+
+_USED = ("activity_id", "deal_ref", "deal_name", "account", "type", "occurred_at", "owner")
 
 
 def clean_activities(
@@ -102,7 +108,10 @@ def clean_activities(
 def prepare_activities(
     raw: RawTable, mapping: Mapping[str, str], fmt: TableFormat, opts: CleanOptions
 ) -> PreparedActivities:
-    """The part of :func:`clean_activities` that needs no deals: it can run while they are read."""
+    """The part of :func:`clean_activities` that needs no deals: it can run while they are read.
+
+    Only the columns still to be used are kept, so the others are let go with `raw`.
+    """
     names = _column_names(raw, mapping)
     by_field = {f: h for h, f in names.items()}
     table, n = raw.table, raw.table.num_rows
@@ -126,25 +135,34 @@ def prepare_activities(
     )
     default = fmt.default_type or ("meeting" if "StartDateTime" in by_field.values() else "other")
     kinds = pc.fill_null(kinds, default)
-    return PreparedActivities(raw, names, ids, drop, occurred, kinds, ledger, note)
+    columns: dict[str, pa.ChunkedArray] = {
+        f: table.column(by_field[f])
+        for f in ("deal_ref", "deal_name", "account", "owner", "subject")
+        if f in by_field
+    }
+    for h, f in names.items():
+        if f not in _USED and f not in columns:
+            columns[f] = table.column(h)
+    fixes = _read_fixes(raw, names, None)
+    return PreparedActivities(
+        raw.name, raw.source_row, columns, ids, drop, occurred, kinds, ledger, fixes, note
+    )
 
 
 def link_activities(prep: PreparedActivities, deals: pd.DataFrame) -> Cleaned:
-    """Prepared activities linked to ``deals``, as the canonical table and its ledger rows."""
-    raw, names, ledger = prep.raw, prep.names, list(prep.ledger)
-    by_field = {f: h for h, f in names.items()}
-    table, n = raw.table, raw.table.num_rows
+    """Prepared activities linked to ``deals``, as the canonical table and its ledger rows.
 
-    def col(f: str):
-        h = by_field.get(f)
-        return table.column(h) if h is not None else None
-
-    deal_id, (rows, values) = _link(col, deals, n)
+    `prep` is used up: each of its columns is let go once its kept rows are copied, so a large
+    export is never held twice.
+    """
+    ledger, n = list(prep.ledger), len(prep.source_row)
+    columns = prep.columns
+    deal_id, (rows, values) = _link(columns.get, deals, n)
     if len(rows):
         ledger.append(
             ledger_frame(
-                raw.name,
-                raw.source_row[rows],
+                prep.name,
+                prep.source_row[rows],
                 action="set_missing",
                 reason="the linked deal is not among the deals read; deal_id left missing",
                 code="unlinked",
@@ -152,39 +170,37 @@ def link_activities(prep: PreparedActivities, deals: pd.DataFrame) -> Cleaned:
                 value=values,
             )
         )
+    columns.pop("deal_ref", None)
+    columns.pop("deal_name", None)
     text = {
         "activity_id": prep.ids.arrow,
         "deal_id": deal_id,
-        "account": col("account"),
+        "account": columns.pop("account", None),
         "type": prep.kinds,
-        "owner": col("owner"),
+        "owner": columns.pop("owner", None),
     }
-    if col("subject") is not None:
-        text["subject"] = col("subject")
-    used = {"activity_id", "deal_ref", "deal_name", "account", "type", "occurred_at", "owner"}
-    for h, f in names.items():
-        if f not in used and f not in text:
-            text[f] = table.column(h)
+    text.update(columns)
+    columns.clear()
+    prep.ids = prep.kinds = None  # type: ignore[assignment]
+    del deal_id
+    text = {f: c if c is not None else pa.nulls(n, TEXT) for f, c in text.items()}
     # Rows are dropped from the Arrow columns before pandas sees them: cheaper than .loc.
     keep = ~prep.drop
-    kept = keep_rows(
-        pa.table([c if c is not None else pa.nulls(n, TEXT) for c in text.values()], list(text)),
-        keep,
-    )
-    m = kept.num_rows
-    columns = {f: text_series(kept.column(f), m) for f in text}
+    kept = keep_columns(text, keep)
+    m = int(keep.sum())
+    series = {f: text_series(kept.pop(f), m) for f in list(kept)}
     front = {
-        "activity_id": columns.pop("activity_id"),
-        "deal_id": columns.pop("deal_id"),
-        "account": columns.pop("account"),
-        "type": columns.pop("type"),
+        "activity_id": series.pop("activity_id"),
+        "deal_id": series.pop("deal_id"),
+        "account": series.pop("account"),
+        "type": series.pop("type"),
         "occurred_at": prep.occurred[keep],
-        "owner": columns.pop("owner"),
-        "source_file": text_series(repeat_text(raw.name, m), m),
-        "source_row": raw.source_row[keep],
+        "owner": series.pop("owner"),
+        "source_file": text_series(repeat_text(prep.name, m), m),
+        "source_row": prep.source_row[keep],
     }
-    frame = pd.DataFrame({**front, **columns})
-    ledger.append(_read_fixes(raw, names, None))
+    frame = pd.DataFrame({**front, **series})
+    ledger.append(prep.fixes)
     result = pd.concat([x for x in ledger if len(x)] or [empty_ledger()], ignore_index=True)
     return Cleaned(frame, result, prep.date_format)
 

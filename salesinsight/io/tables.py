@@ -22,6 +22,7 @@ __all__ = [
     "first_coded_rows",
     "first_rows",
     "hex_ids",
+    "keep_columns",
     "keep_rows",
     "ledger_frame",
     "ledger_where",
@@ -271,6 +272,47 @@ def keep_rows(table: pa.Table, keep: np.ndarray) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
+def keep_columns(columns: dict[str, pa.ChunkedArray | pa.Array], keep: np.ndarray) -> dict:
+    """:func:`keep_rows` of named columns, letting go of each one as soon as it is filtered.
+
+    `columns` is emptied: a column nothing else refers to is freed once its kept rows are
+    copied, so a large table is never held twice.
+
+    Examples
+    --------
+    >>> columns = {"a": pa.array([1, 2, 3]), "b": pa.array(["x", "y", "z"])}
+    >>> kept = keep_columns(columns, np.array([True, False, True]))
+    >>> {k: v.to_pylist() for k, v in kept.items()}, columns
+    ({'a': [1, 3], 'b': ['x', 'z']}, {})
+    """
+    names = list(columns)
+    if keep.all() or not names:
+        kept = dict(columns)
+        columns.clear()
+        return kept
+    n = len(keep)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], keep.astype(np.int8), [0]])))
+    if len(edges) // 2 <= 16:
+        runs = list(zip(edges[0::2], edges[1::2], strict=True))
+
+        def one(name: str):
+            col = columns.pop(name)
+            parts = [col.slice(a, b - a) for a, b in runs]
+            return pa.chunked_array([c for p in parts for c in _chunks(p)], col.type)
+
+    else:
+        mask = pa.array(keep)
+
+        def one(name: str):
+            return pc.filter(columns.pop(name), mask)
+
+    return dict(zip(names, map_columns(one, names, n), strict=True))
+
+
+def _chunks(values: pa.ChunkedArray | pa.Array) -> list[pa.Array]:
+    return values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+
+
 def hex_ids(hashes: np.ndarray, prefix: str) -> pa.Array:
     """uint64 hashes -> ``prefix`` + 16 lowercase hex digits, without a Python loop."""
     raw = hashes.astype(">u8").view(np.uint8).reshape(-1, 8)
@@ -324,7 +366,8 @@ def repeat_codes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     >>> repeat_codes(pa.array(["a", "b", "a", None, "c", "b"])).tolist()
     [0, 1, 0, -1, -1, 1]
     """
-    values = as_array(values).cast(TEXT)
+    if values.type != TEXT:
+        values = values.cast(TEXT)
     hashes = _fixed_width_hashes(values) if len(values) >= 1 << 16 else None
     if hashes is None:
         return _exact_repeat_codes(values)
@@ -348,17 +391,22 @@ def _rows_holding(hashes: np.ndarray, wanted: np.ndarray, bits: int = 22) -> np.
     return candidates[pd.Series(hashes[candidates]).isin(wanted).to_numpy()]
 
 
-def _exact_repeat_codes(values: pa.Array) -> np.ndarray:
+def _exact_repeat_codes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     codes = pd.factorize(text_series(values, len(values)))[0]
     counts = np.bincount(codes[codes >= 0], minlength=int(codes.max(initial=0)) + 1)
     return np.where((codes >= 0) & (counts[np.maximum(codes, 0)] > 1), codes, -1)
 
 
-def _fixed_width_hashes(values: pa.Array) -> np.ndarray | None:
+def _fixed_width_hashes(values: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     """A 64-bit hash of each value when all are present and of one length (else ``None``)."""
-    n = len(values)
-    if values.null_count or not n:
+    if values.null_count or not len(values):
         return None
+    if isinstance(values, pa.ChunkedArray):
+        parts = [_fixed_width_hashes(c) for c in values.chunks if len(c)]
+        if any(p is None for p in parts) or len({_width(c) for c in values.chunks if len(c)}) > 1:
+            return None
+        return np.concatenate(parts)  # type: ignore[arg-type]
+    n = len(values)
     offsets = np.frombuffer(values.buffers()[1], np.int64, count=n + 1, offset=values.offset * 8)
     width = int(offsets[1] - offsets[0])
     if not 0 < width <= 64 or not (np.diff(offsets) == width).all():
@@ -391,6 +439,12 @@ def _fixed_width_hashes(values: pa.Array) -> np.ndarray | None:
 
 
 _BLOCK = 1 << 16
+
+
+def _width(values: pa.Array) -> int:
+    offsets = values.buffers()[1]
+    start, stop = np.frombuffer(offsets, np.int64, count=2, offset=values.offset * 8)
+    return int(stop - start)
 
 
 def first_rows(keys: pd.Series, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
