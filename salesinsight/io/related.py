@@ -24,6 +24,7 @@ from salesinsight.io.files import RawTable
 from salesinsight.io.formats import TableFormat
 from salesinsight.io.tables import (
     TEXT,
+    beside,
     empty_ledger,
     keep_columns,
     ledger_frame,
@@ -115,26 +116,37 @@ def prepare_activities(
     names = _column_names(raw, mapping)
     by_field = {f: h for h, f in names.items()}
     table, n = raw.table, raw.table.num_rows
-    ledger = [_read_drops(raw)]
     vendor = by_field.get("activity_id")
-    ids, drop, frames = dedupe(
-        raw,
-        table.column(vendor) if vendor is not None else None,
-        np.zeros(n, bool),
-        prefix="act-",
-        noun="activity",
+
+    def ids_and_duplicates():
+        return dedupe(
+            raw,
+            table.column(vendor) if vendor is not None else None,
+            np.zeros(n, bool),
+            prefix="act-",
+            noun="activity",
+        )
+
+    def dates_and_types():
+        found: list[pd.DataFrame] = []
+        dates, note, _ = parse_date_fields(raw, names, opts.dayfirst, found, None)
+        kind = by_field.get("type")
+        kinds = (
+            map_uniques(table.column(kind), activity_type_of, n, arrow=True)
+            if kind is not None
+            else pa.nulls(n, TEXT)
+        )
+        default = fmt.default_type or (
+            "meeting" if "StartDateTime" in by_field.values() else "other"
+        )
+        return dates, note, pc.fill_null(kinds, default), found
+
+    # Ids and duplicates in one thread, dates and types in another, for a large export.
+    (ids, drop, frames), (dates, note, kinds, date_rows) = beside(
+        ids_and_duplicates, dates_and_types, n_rows=n * 2
     )
-    ledger.extend(frames)
-    dates, note, _ = parse_date_fields(raw, names, opts.dayfirst, ledger, None)
+    ledger = [_read_drops(raw), *frames, *date_rows]
     occurred = dates.get("occurred_at", np.full(n, np.datetime64("NaT"), "datetime64[ns]"))
-    kind = by_field.get("type")
-    kinds = (
-        map_uniques(table.column(kind), activity_type_of, n, arrow=True)
-        if kind is not None
-        else pa.nulls(n, TEXT)
-    )
-    default = fmt.default_type or ("meeting" if "StartDateTime" in by_field.values() else "other")
-    kinds = pc.fill_null(kinds, default)
     columns: dict[str, pa.ChunkedArray] = {
         f: table.column(by_field[f])
         for f in ("deal_ref", "deal_name", "account", "owner", "subject")
@@ -156,8 +168,25 @@ def link_activities(prep: PreparedActivities, deals: pd.DataFrame) -> Cleaned:
     export is never held twice.
     """
     ledger, n = list(prep.ledger), len(prep.source_row)
-    columns = prep.columns
-    deal_id, (rows, values) = _link(columns.get, deals, n)
+    columns, keep = prep.columns, ~prep.drop
+    refs = {f: columns.pop(f) for f in ("deal_ref", "deal_name") if f in columns}
+    text = {
+        "activity_id": prep.ids.arrow,
+        "account": columns.pop("account", None),
+        "type": prep.kinds,
+        "owner": columns.pop("owner", None),
+        **columns,
+    }
+    columns.clear()
+    prep.ids = prep.kinds = None  # type: ignore[assignment]
+    text = {f: c if c is not None else pa.nulls(n, TEXT) for f, c in text.items()}
+    # The kept rows of the text columns are copied while the activities are linked.
+    (deal_id, (rows, values)), kept = beside(
+        lambda: _link(refs.get, deals, n), lambda: keep_columns(text, keep), n_rows=n
+    )
+    refs.clear()
+    kept["deal_id"] = keep_columns({"deal_id": deal_id}, keep)["deal_id"]
+    del deal_id
     if len(rows):
         ledger.append(
             ledger_frame(
@@ -170,23 +199,6 @@ def link_activities(prep: PreparedActivities, deals: pd.DataFrame) -> Cleaned:
                 value=values,
             )
         )
-    columns.pop("deal_ref", None)
-    columns.pop("deal_name", None)
-    text = {
-        "activity_id": prep.ids.arrow,
-        "deal_id": deal_id,
-        "account": columns.pop("account", None),
-        "type": prep.kinds,
-        "owner": columns.pop("owner", None),
-    }
-    text.update(columns)
-    columns.clear()
-    prep.ids = prep.kinds = None  # type: ignore[assignment]
-    del deal_id
-    text = {f: c if c is not None else pa.nulls(n, TEXT) for f, c in text.items()}
-    # Rows are dropped from the Arrow columns before pandas sees them: cheaper than .loc.
-    keep = ~prep.drop
-    kept = keep_columns(text, keep)
     m = int(keep.sum())
     series = {f: text_series(kept.pop(f), m) for f in list(kept)}
     front = {
@@ -207,6 +219,9 @@ def link_activities(prep: PreparedActivities, deals: pd.DataFrame) -> Cleaned:
 
 def _first_refs(ref: pa.ChunkedArray, n: int) -> pa.ChunkedArray | pa.Array:
     """The first deal id of each reference cell (a cell may list several, split by ``;,|``)."""
+    if pc.all(pc.fill_null(pc.utf8_is_alnum(ref), True)).as_py():
+        # Letters and digits only (CRM record ids): nothing to split or trim.
+        return ref
     present = _bytes_present(ref)
     if present[list(b";,|")].any():
         return map_uniques(ref, _first_ref, n, arrow=True)

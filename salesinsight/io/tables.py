@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = [
     "TEXT",
     "as_array",
+    "beside",
     "empty_ledger",
     "encode",
     "first_coded_rows",
@@ -311,6 +312,22 @@ def keep_columns(columns: dict[str, pa.ChunkedArray | pa.Array], keep: np.ndarra
 
 def _chunks(values: pa.ChunkedArray | pa.Array) -> list[pa.Array]:
     return values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+
+
+def beside(first: Callable[[], _R], second: Callable[[], _T], n_rows: int) -> tuple[_R, _T]:
+    """``(first(), second())``, the two side by side in threads when `n_rows` is large (the
+    work is mostly Arrow's and NumPy's, which let go of Python's global lock).
+
+    Examples
+    --------
+    >>> beside(lambda: 1, lambda: "a", n_rows=10)
+    (1, 'a')
+    """
+    if pa.cpu_count() < 2 or n_rows < PARALLEL_CELLS // 8:
+        return first(), second()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(second)
+        return first(), running.result()
 
 
 def hex_ids(hashes: np.ndarray, prefix: str) -> pa.Array:
