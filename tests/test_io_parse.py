@@ -106,6 +106,24 @@ class TestParseMoney:
         general = parse_money(texts([*values, "1.5K"])).amount[:3]
         assert fast.amount.tolist() == general.tolist() == [1234.5, 99.0, -1000000.25]
 
+    def test_mostly_plain_column_reads_the_others_generally(self):
+        # Plain US amounts take the quick way; the few others are read as the general way would.
+        values = ["$1,234.50"] * 6 + ["USD 70,188.07", "n/a", None, "£7", "$54K"]
+        parsed = parse_money(texts(values))
+        assert parsed.amount[:6].tolist() == [1234.5] * 6
+        assert parsed.amount[[6, 9, 10]].tolist() == [70188.07, 7.0, 54000.0]
+        assert parsed.currency[[0, 6, 8, 9]].tolist() == ["USD", "USD", None, "GBP"]
+        assert parsed.failed.tolist() == [False] * 7 + [True] + [False] * 3
+        assert parsed.abbreviated.tolist() == [False] * 10 + [True]
+        assert parsed.decimal == "."
+
+    def test_mostly_plain_column_with_a_decimal_comma_elsewhere(self):
+        # "1,234" alone is plain; a "5,50" among the others makes the comma the decimal
+        # separator of the whole column, as it did before the quick way existed.
+        parsed = parse_money(texts(["1,234"] * 4 + ["5,50"]))
+        assert parsed.decimal == ","
+        assert parsed.amount.tolist() == [1.234] * 4 + [5.5]
+
 
 class TestParseFlags:
     def test_values(self):

@@ -270,17 +270,43 @@ def parse_money(values: pa.Array | pa.ChunkedArray, *, decimal: str | None = Non
     """
     text = pc.utf8_trim_whitespace(values)
     null = np.asarray(pc.fill_null(pc.equal(text, ""), True))
+    if decimal not in (None, "."):
+        return _parse_money(values, null, decimal)
+    simple = np.asarray(pc.fill_null(pc.match_substring_regex(text, _SIMPLE_US), True))
+    if simple.all():
+        return _simple_money(text, null)
+    if simple.mean() < 0.5:
+        return _parse_money(values, null, decimal)
+    # Mostly ``$22,700.00``: only the other values need the general reading. Plain US amounts
+    # never show a decimal comma, so when the others alone point to the decimal point, the
+    # whole column does.
+    rest = np.flatnonzero(~simple)
+    other = _parse_money(values.take(pa.array(rest)), null[rest], decimal)
+    if other.decimal != ".":
+        return _parse_money(values, null, decimal)
+    mask = pa.array(simple)
+    out = _simple_money(pc.if_else(mask, text, pa.scalar(None, text.type)), null & simple)
+    for name in ("amount", "currency", "failed", "abbreviated"):
+        getattr(out, name)[rest] = getattr(other, name)
+    return out
+
+
+def _simple_money(text: pa.Array | pa.ChunkedArray, null: np.ndarray) -> MoneyColumn:
+    """Amounts written ``$22,700.00``, ``-1,234`` or ``12.5`` (missing cells stay missing)."""
+    n = len(text)
+    plain = pc.replace_substring(pc.replace_substring(text, "$", ""), ",", "")
+    amount = pc.cast(plain, pa.float64()).to_numpy(zero_copy_only=False).astype(float)
+    dollar = np.asarray(pc.fill_null(pc.match_substring(text, "$"), False))
+    currency = np.where(dollar, "USD", np.array(None, dtype=object)).astype(object)
+    amount[null] = np.nan
+    return MoneyColumn(amount, currency, np.zeros(n, bool), np.zeros(n, bool), ".")
+
+
+def _parse_money(
+    values: pa.Array | pa.ChunkedArray, null: np.ndarray, decimal: str | None
+) -> MoneyColumn:
+    """The general reading of money text (see :func:`parse_money`)."""
     n = len(values)
-    if (
-        decimal in (None, ".")
-        and pc.all(pc.fill_null(pc.match_substring_regex(text, _SIMPLE_US), True)).as_py()
-    ):
-        plain = pc.replace_substring(pc.replace_substring(text, "$", ""), ",", "")
-        amount = pc.cast(plain, pa.float64()).to_numpy(zero_copy_only=False).astype(float)
-        dollar = np.asarray(pc.fill_null(pc.match_substring(text, "$"), False))
-        currency = np.where(dollar, "USD", np.array(None, dtype=object)).astype(object)
-        amount[null] = np.nan
-        return MoneyColumn(amount, currency, np.zeros(n, bool), np.zeros(n, bool), ".")
     distinct, positions = encode(values)
     uniques = pc.replace_substring_regex(distinct, "[\\s\u00a0\u202f\u2009']+", "")
     parts = pc.extract_regex(uniques, _MONEY)
