@@ -455,7 +455,7 @@ def _fixed_width_hashes(values: pa.Array | pa.ChunkedArray) -> np.ndarray | None
     return hashes
 
 
-_BLOCK = 1 << 16
+_BLOCK = 1 << 18
 
 
 def _width(values: pa.Array) -> int:
