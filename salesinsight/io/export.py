@@ -193,6 +193,7 @@ def read_export(
     def read(path: Path) -> _File:
         raw = read_table(path, encoding=encoding, max_bytes=max_bytes)
         match = detect(raw.headers, crm=crm, columns=columns, name=raw.name)
+        pa.default_memory_pool().release_unused()
         return _File(raw, match).clean(opts)
 
     done = _map_files(read, _paths(path_or_paths))

@@ -379,7 +379,7 @@ def _strip_trailing_blank(data: bytes, start: int) -> int:
 
 
 def _arrow_body(
-    body: memoryview, width: int, delimiter: str, block_size: int = 1 << 24
+    body: memoryview, width: int, delimiter: str, block_size: int = 1 << 25
 ) -> pa.Table | None:
     names = [f"c{i}" for i in range(width)]
     try:
