@@ -353,7 +353,7 @@ def _assemble_frame(out: Mapping[str, object], order: list[str], keep: np.ndarra
                 columns[name] = text_series(pa.array(kept, TEXT), len(kept))
             else:
                 columns[name] = pd.Series(kept)
-    return pd.DataFrame(columns)
+    return pd.DataFrame(columns, copy=False)
 
 
 _CATEGORIES = ("lead_source", "industry", "segment", "product")

@@ -211,7 +211,8 @@ def link_activities(prep: PreparedActivities, deals: pd.DataFrame) -> Cleaned:
         "source_file": text_series(repeat_text(prep.name, m), m),
         "source_row": prep.source_row[keep],
     }
-    frame = pd.DataFrame({**front, **series})
+    # (Its arrays are new: the frame need not copy them.)
+    frame = pd.DataFrame({**front, **series}, copy=False)
     ledger.append(prep.fixes)
     result = pd.concat([x for x in ledger if len(x)] or [empty_ledger()], ignore_index=True)
     return Cleaned(frame, result, prep.date_format)
