@@ -395,6 +395,8 @@ class TestFilesSideBySide:
 
         one_by_one = read(*self.FILES)
         monkeypatch.setattr(export_module, "PARALLEL_BYTES", 0)
+        # (Arrow's pool follows OMP_NUM_THREADS, which the test command sets to 1.)
+        monkeypatch.setattr(export_module.pa, "cpu_count", lambda: 2)
         calls = []
         real = export_module.ThreadPoolExecutor
 
@@ -414,6 +416,7 @@ class TestFilesSideBySide:
         from salesinsight.exceptions import ExportFormatError
 
         monkeypatch.setattr(export_module, "PARALLEL_BYTES", 0)
+        monkeypatch.setattr(export_module.pa, "cpu_count", lambda: 2)
         # An activities export alone: the missing deals export is the error, whatever else.
         with pytest.raises(ExportFormatError, match="No deals export"):
             read_export([DATA / "salesforce_tasks.csv", DATA / "salesforce_accounts.csv"])
