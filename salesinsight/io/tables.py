@@ -226,12 +226,31 @@ def non_ascii_rows(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     >>> non_ascii_rows(pa.array(["Acme", "Café", None, "Zürich"])).tolist()
     [1, 3]
     """
-    if values.null_count == len(values):
+    if values.null_count == len(values) or not _any_high_byte(values):
         return np.zeros(0, dtype=np.int64)
     ascii_ = pc.fill_null(pc.string_is_ascii(values), True)
     if pc.all(ascii_).as_py():
         return np.zeros(0, dtype=np.int64)
     return np.flatnonzero(~np.asarray(ascii_))
+
+
+def _any_high_byte(values: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether the text of `values` holds a byte outside ASCII (one pass over the bytes, no
+    array per cell)."""
+    for chunk in values.chunks if isinstance(values, pa.ChunkedArray) else [values]:
+        buffers = chunk.buffers()
+        if len(buffers) < 3 or buffers[2] is None or not len(chunk):
+            continue
+        width = (
+            8 if pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type) else 4
+        )
+        offsets = np.frombuffer(
+            buffers[1], f"<i{width}", count=len(chunk) + 1, offset=chunk.offset * width
+        )
+        text = np.frombuffer(buffers[2], np.uint8)[offsets[0] : offsets[-1]]
+        if len(text) and text.max() >= 0x80:
+            return True
+    return False
 
 
 def replace_cells(

@@ -8,7 +8,6 @@ read as cp1252 or Mac-Roman) with ftfy.
 
 from __future__ import annotations
 
-import re
 from functools import cache
 
 import numpy as np
@@ -133,38 +132,9 @@ def _fix_cells(
     values: list, encoding: str | None, done: dict
 ) -> dict[object, tuple[str, str, str | None]]:
     """``{cell: (text, repaired text, reason)}`` for the cells not `done` yet."""
-    new = [v for v in values if v not in done]
-    texts = [v.decode(encoding or "utf-8") if isinstance(v, bytes) else v for v in new]
-    suspect = _suspects(texts)
     out = {}
-    for value, text, bad in zip(new, texts, suspect, strict=True):
-        if bad or _BOM in text:
+    for value in values:
+        if value not in done:
+            text = value.decode(encoding or "utf-8") if isinstance(value, bytes) else value
             out[value] = (text, *fix_text(text))
-        else:
-            out[value] = (text, text, None)
-    return out
-
-
-@cache
-def _joined_badness() -> re.Pattern:
-    bad = _ftfy().badness.BADNESS_RE
-    return re.compile(bad.pattern, bad.flags | re.MULTILINE)
-
-
-def _suspects(texts: list[str]) -> np.ndarray:
-    """Which `texts` ftfy's badness check may flag, tested in one pass over them all.
-
-    The texts are joined by line breaks and searched once (``^`` also matching after a line
-    break). A text the check flags holds a match, which the search finds or overlaps, so every
-    flagged text is among the suspects; a match across a line break only adds a suspect, which
-    :func:`fix_text` then clears.
-    """
-    out = np.zeros(len(texts), dtype=bool)
-    if not texts:
-        return out
-    ends = np.cumsum([len(t) + 1 for t in texts])
-    for match in _joined_badness().finditer("\n".join(texts)):
-        first = np.searchsorted(ends, match.start(), side="right")
-        last = np.searchsorted(ends, match.end() - 1, side="right")
-        out[first : last + 1] = True
     return out
