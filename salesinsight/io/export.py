@@ -157,6 +157,13 @@ def read_export(
     -------
     Export
 
+    Notes
+    -----
+    Files adding up to :data:`PARALLEL_BYTES` (64 MB) or more are read and cleaned side by side,
+    and the columns of a large file too, in as many threads as :func:`pyarrow.cpu_count` (which
+    follows ``OMP_NUM_THREADS``; ``pyarrow.set_cpu_count(1)`` reads one thing at a time). The
+    result does not depend on it.
+
     Examples
     --------
     >>> import tempfile, pathlib
