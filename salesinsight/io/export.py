@@ -159,7 +159,7 @@ def read_export(
 
     Notes
     -----
-    Files adding up to :data:`PARALLEL_BYTES` (64 MB) or more are read and cleaned side by side,
+    Files adding up to :data:`PARALLEL_BYTES` (4 MB) or more are read and cleaned side by side,
     and the columns of a large file too, in as many threads as :func:`pyarrow.cpu_count` (which
     follows ``OMP_NUM_THREADS``; ``pyarrow.set_cpu_count(1)`` reads one thing at a time). The
     result does not depend on it.
@@ -264,7 +264,7 @@ def read_export(
 
 _ROLES = ("deals", "accounts", "activities")
 #: Files adding up to this many bytes are read and cleaned side by side, in threads.
-PARALLEL_BYTES = 64 * 1024**2
+PARALLEL_BYTES = 4 * 1024**2
 
 
 class _File:
