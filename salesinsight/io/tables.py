@@ -237,7 +237,7 @@ def non_ascii_rows(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
 def _any_high_byte(values: pa.Array | pa.ChunkedArray) -> bool:
     """Whether the text of `values` holds a byte outside ASCII (one pass over the bytes, no
     array per cell)."""
-    for chunk in values.chunks if isinstance(values, pa.ChunkedArray) else [values]:
+    for chunk in _chunks(values):
         buffers = chunk.buffers()
         if len(buffers) < 3 or buffers[2] is None or not len(chunk):
             continue
@@ -281,15 +281,7 @@ def keep_rows(table: pa.Table, keep: np.ndarray) -> pa.Table:
     """
     if keep.all():
         return table
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], keep.astype(np.int8), [0]])))
-    starts, stops = edges[0::2], edges[1::2]
-    if len(starts) <= 16:
-        if not len(starts):
-            return table.slice(0, 0)
-        return pa.concat_tables([table.slice(a, b - a) for a, b in zip(starts, stops, strict=True)])
-    mask = pa.array(keep)
-    columns = map_columns(lambda col: pc.filter(col, mask), table.columns, table.num_rows)
-    return pa.table(columns, names=table.column_names)
+    return pa.table(_kept(table.columns, keep), names=table.column_names)
 
 
 def keep_columns(columns: dict[str, pa.ChunkedArray | pa.Array], keep: np.ndarray) -> dict:
@@ -306,27 +298,27 @@ def keep_columns(columns: dict[str, pa.ChunkedArray | pa.Array], keep: np.ndarra
     ({'a': [1, 3], 'b': ['x', 'z']}, {})
     """
     names = list(columns)
-    if keep.all() or not names:
-        kept = dict(columns)
-        columns.clear()
-        return kept
-    n = len(keep)
+    values = [columns.pop(name) for name in names]
+    return dict(zip(names, _kept(values, keep), strict=True))
+
+
+def _kept(columns: list, keep: np.ndarray) -> list:
+    """The `keep` rows of each of `columns`, side by side for a large table; each entry of the
+    list is let go once its column is filtered."""
+    if keep.all():
+        return list(columns)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], keep.astype(np.int8), [0]])))
-    if len(edges) // 2 <= 16:
-        runs = list(zip(edges[0::2], edges[1::2], strict=True))
+    runs = list(zip(edges[0::2], edges[1::2], strict=True))
+    mask = pa.array(keep) if len(runs) > 16 else None
 
-        def one(name: str):
-            col = columns.pop(name)
-            parts = [col.slice(a, b - a) for a, b in runs]
-            return pa.chunked_array([c for p in parts for c in _chunks(p)], col.type)
+    def one(j: int):
+        col, columns[j] = columns[j], None
+        if mask is not None:
+            return pc.filter(col, mask)
+        parts = [c for a, b in runs for c in _chunks(col.slice(a, b - a))]
+        return pa.chunked_array(parts, col.type)
 
-    else:
-        mask = pa.array(keep)
-
-        def one(name: str):
-            return pc.filter(columns.pop(name), mask)
-
-    return dict(zip(names, map_columns(one, names, n), strict=True))
+    return map_columns(one, range(len(columns)), len(keep))
 
 
 def _chunks(values: pa.ChunkedArray | pa.Array) -> list[pa.Array]:

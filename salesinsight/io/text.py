@@ -108,7 +108,7 @@ def _fix_column(
                 cells = cells.cast(pa.large_binary())
             distinct = pc.unique(cells)
             values = distinct.to_pylist()
-            done.update(_fix_cells(values, encoding, done))
+            done.update(_fix_values(values, encoding, done))
             results = [done[v] for v in values]
             repaired = np.array([r[2] is not None for r in results], dtype=bool)
             if encoding is not None or repaired.any():
@@ -128,7 +128,7 @@ def _fix_column(
     return pa.chunked_array(chunks, TEXT), found
 
 
-def _fix_cells(
+def _fix_values(
     values: list, encoding: str | None, done: dict
 ) -> dict[object, tuple[str, str, str | None]]:
     """``{cell: (text, repaired text, reason)}`` for the cells not `done` yet."""
