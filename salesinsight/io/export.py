@@ -201,7 +201,7 @@ def read_export(
         raw = read_table(path, encoding=encoding, max_bytes=max_bytes)
         match = detect(raw.headers, crm=crm, columns=columns, name=raw.name)
         pa.default_memory_pool().release_unused()
-        return _File(raw, match).clean(opts)
+        return _clean_file(raw, match, opts)
 
     done = _map_files(read, _paths(path_or_paths))
     # Memory the parser and the cleaners have freed goes back to the system between stages (the
@@ -267,39 +267,37 @@ _ROLES = ("deals", "accounts", "activities")
 PARALLEL_BYTES = 4 * 1024**2
 
 
+@dataclass
 class _File:
-    """One export file on its way: read and detected, then cleaned as far as it can be alone."""
+    """One export file, cleaned as far as it can be alone (see :func:`_clean_file`)."""
 
-    def __init__(self, raw: RawTable, match: Match) -> None:
-        self.raw: RawTable | None = raw
-        self.match = match
-        self.cleaned: Any = None
-        self.error: Exception | None = None
-        self.row: dict = {}
+    match: Match
+    row: dict
+    cleaned: Any = None
+    error: Exception | None = None
 
-    def clean(self, opts) -> _File:
-        """Deals and accounts cleaned, activities prepared for linking. An error is kept, to be
-        raised once every file is read (as when files were read first and cleaned after)."""
-        from salesinsight.clean import clean_deals
-        from salesinsight.io.related import clean_accounts, prepare_activities
 
-        raw, match, fmt = self.raw, self.match, self.match.format
-        assert raw is not None
-        self.raw = None
-        try:
-            if match.role == "deals":
-                done = clean_deals(raw, match.mapping, fmt.crm, fmt.stages, fmt.statuses, opts)
-                self.cleaned, date_format, decimal = done, done.date_format, done.decimal
-            elif match.role == "accounts":
-                done = clean_accounts(raw, match.mapping, opts)
-                self.cleaned, date_format, decimal = done, done.date_format, done.decimal
-            else:
-                prepared = prepare_activities(raw, match.mapping, fmt, opts)
-                self.cleaned, date_format, decimal = prepared, prepared.date_format, ""
-        except Exception as err:
-            self.error, date_format, decimal = err, "", ""
-        self.row = _file_row(raw, match, date_format, decimal)
-        return self
+def _clean_file(raw: RawTable, match: Match, opts) -> _File:
+    """Deals and accounts cleaned, activities prepared for linking. An error is kept, to be
+    raised once every file is read (as when files were read first and cleaned after)."""
+    from salesinsight.clean import clean_deals
+    from salesinsight.io.related import clean_accounts, prepare_activities
+
+    fmt = match.format
+    cleaned: Any = None
+    error, date_format, decimal = None, "", ""
+    try:
+        if match.role == "deals":
+            cleaned = clean_deals(raw, match.mapping, fmt.crm, fmt.stages, fmt.statuses, opts)
+        elif match.role == "accounts":
+            cleaned = clean_accounts(raw, match.mapping, opts)
+        else:
+            cleaned = prepare_activities(raw, match.mapping, fmt, opts)
+        date_format = cleaned.date_format
+        decimal = "" if match.role == "activities" else cleaned.decimal
+    except Exception as err:
+        error = err
+    return _File(match, _file_row(raw, match, date_format, decimal), cleaned, error)
 
 
 def _map_files(fn, paths: list[Path]) -> list:
