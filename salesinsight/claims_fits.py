@@ -9,7 +9,7 @@ own log scale with the critical values its interval needs; the library's errors 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,12 @@ class Fit:
     critical: Callable[[float], float]
     note: str
 
+    @classmethod
+    def from_row(cls, row: pd.Series, n: int, critical: Callable[[float], float], note: str) -> Fit:
+        """The fit of a summary row with ``estimate``, ``std_err`` and ``p_value``."""
+        estimate, std_err, p_value = (float(row[k]) for k in ("estimate", "std_err", "p_value"))
+        return cls(estimate, std_err, p_value, n, critical, note)
+
 
 def critical_value(model: Any) -> Callable[[float], float]:
     """The two-sided critical value at level `a` of the distribution the model tests with."""
@@ -51,15 +57,7 @@ def critical_value(model: Any) -> Callable[[float], float]:
 
 def fit_association(frame: pd.DataFrame, *, outcome: str, proxy: str, **options: Any) -> Fit:
     result = association(frame, outcome=outcome, predictor=proxy, **options)
-    row = result.summary.iloc[0]
-    return Fit(
-        float(row["estimate"]),
-        float(row["std_err"]),
-        float(row["p_value"]),
-        result.n,
-        critical_value(result.model),
-        result.note,
-    )
+    return Fit.from_row(result.summary.iloc[0], result.n, critical_value(result.model), result.note)
 
 
 def fit_cox(frame: pd.DataFrame, *, event: str, proxy: str, **options: Any) -> Fit:
@@ -67,15 +65,7 @@ def fit_cox(frame: pd.DataFrame, *, event: str, proxy: str, **options: Any) -> F
     result = time_to_close(frame, by=proxy, event=event, **options)
     if result.hazard_ratios is None:
         raise AnalysisError("The Cox model was not fitted, so there is no hazard ratio.")
-    row = result.hazard_ratios.iloc[0]
-    return Fit(
-        float(row["estimate"]),
-        float(row["std_err"]),
-        float(row["p_value"]),
-        result.n,
-        critical_value(None),
-        result.note,
-    )
+    return Fit.from_row(result.hazard_ratios.iloc[0], result.n, critical_value(None), result.note)
 
 
 def fit_price(frame: pd.DataFrame, *, proxy: str, **options: Any) -> Fit:
@@ -99,7 +89,7 @@ def fit_price(frame: pd.DataFrame, *, proxy: str, **options: Any) -> Fit:
         "Over won deals with a list price; the model is on log(amount / list price), so the "
         f"ratio compares the share of list price realised. {fit.note}"
     )
-    return Fit(fit.estimate, fit.std_err, fit.p_value, fit.n, fit.critical, note)
+    return replace(fit, note=note)
 
 
 def fit_rate(
