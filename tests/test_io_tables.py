@@ -3,7 +3,13 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from salesinsight.io.tables import keep_rows, repeat_codes
+from salesinsight.io.tables import (
+    keep_columns,
+    keep_rows,
+    non_ascii_rows,
+    repeat_codes,
+    repeat_text,
+)
 
 
 def _expected(values: list) -> np.ndarray:
@@ -40,6 +46,22 @@ class TestRepeatCodes:
         got = repeat_codes(pa.chunked_array([pa.array(ids[:30_000]), pa.array(ids[30_000:])]))
         assert _same_partition(got, _expected(ids))
 
+    def test_fixed_width_ids_in_blocks_repeat_across_blocks(self, rng):
+        # Ids read in blocks are hashed block by block (no combined copy of the column).
+        n = 90_000
+        alphabet = np.array(list("0123456789ABCDEF"))
+        ids = ["".join(row) for row in alphabet[rng.integers(0, len(alphabet), (n, 18))]]
+        ids[80_000] = ids[5]  # a repeat in another block
+        blocks = pa.chunked_array([pa.array(ids[:40_000]), pa.array(ids[40_000:])])
+        got = repeat_codes(blocks)
+        assert got[5] == got[80_000] >= 0
+        assert _same_partition(got, _expected(ids))
+        # Blocks of different widths are coded exactly, as one column of mixed widths is.
+        mixed = pa.chunked_array([pa.array(ids[:40_000]), pa.array([i[:10] for i in ids[40_000:]])])
+        assert _same_partition(
+            repeat_codes(mixed), _expected(ids[:40_000] + [i[:10] for i in ids[40_000:]])
+        )
+
     def test_small_input(self):
         assert repeat_codes(pa.array([], pa.string())).tolist() == []
         assert repeat_codes(pa.array(["x", None, "x"])).tolist() == [0, -1, 0]
@@ -51,6 +73,34 @@ class TestKeepRows:
         keep = np.ones(10, dtype=bool)
         keep[[0, 4, 9]] = False
         assert keep_rows(table, keep).column("a").to_pylist() == [1, 2, 3, 5, 6, 7, 8]
+
+
+class TestKeepColumns:
+    def test_many_dropped_rows_and_columns_let_go(self):
+        columns = {"a": pa.chunked_array([list(range(50)), list(range(50, 100))]), "b": None}
+        columns["b"] = pa.array([str(i) for i in range(100)])
+        keep = np.arange(100) % 3 != 0  # 34 dropped rows: filtered, not sliced
+        kept = keep_columns(columns, keep)
+        assert columns == {}
+        assert kept["a"].to_pylist() == [i for i in range(100) if i % 3]
+        assert kept["b"].to_pylist() == [str(i) for i in range(100) if i % 3]
+
+
+class TestNonAsciiRows:
+    def test_sliced_and_blocked_text(self):
+        assert non_ascii_rows(pa.array(["Café", "Acme", "x"]).slice(1)).tolist() == []
+        assert non_ascii_rows(pa.array(["Acme", "Café"], pa.large_string()).slice(1)).tolist() == [
+            0
+        ]
+        blocks = pa.chunked_array([["a", "b"], ["Zürich", None, "c"]], pa.large_string())
+        assert non_ascii_rows(blocks).tolist() == [2]
+
+
+class TestRepeatText:
+    def test_values(self):
+        assert repeat_text("é.csv", 3).to_pylist() == ["é.csv"] * 3
+        assert repeat_text("", 2).to_pylist() == ["", ""]
+        assert repeat_text("x", 0).to_pylist() == []
 
 
 class TestFirstRefs:
