@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import openpyxl
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 from salesinsight.exceptions import ExportFormatError, FileTooLargeError
-from salesinsight.io import check_invariant, read_export
+from salesinsight.io import check_invariant, files, read_export
 from salesinsight.io.files import read_table, sniff_delimiter, sniff_encoding
 
 HEADER = "Opportunity Name\tStage\tAmount\tCreated Date\tClose Date\n"
@@ -256,3 +257,74 @@ class TestLargerFile:
             frame["Amount"].str.replace(r"[$,]", "", regex=True).astype(float),
         )
         check_invariant(export, {"big.csv": n})
+
+
+class TestMappedFiles:
+    """Large files are mapped into memory instead of copied; mapped or copied, a file reads the
+    same, errors included, and the map is closed once the file is read."""
+
+    SAMPLE = Path(__file__).parents[1] / "salesinsight" / "datasets" / "sample"
+    BAD = Path(__file__).parent / "data" / "bad"
+
+    @staticmethod
+    def _variants(tmp_path: Path) -> list[Path]:
+        text = HEADER + ROWS
+        made = {
+            "utf16.txt": text.encode("utf-16"),
+            "utf8_bom.csv": b"\xef\xbb\xbf" + text.encode(),
+            "cp1252.csv": (
+                text + "Caf\u00e9 \u20ac\tClosed Won\t5,00\t02.01.2024\t31.01.2024\n"
+            ).encode("cp1252"),
+            "cr_only.csv": text.replace("\n", "\r").encode(),
+            "table.xls": b"<table><tr><td>Stage</td><td>Amount</td></tr>"
+            b"<tr><td>Closed Won</td><td>5</td></tr></table>",
+        }
+        for name, data in made.items():
+            (tmp_path / name).write_bytes(data)
+        return [tmp_path / name for name in made]
+
+    @staticmethod
+    def _read(path: Path):
+        try:
+            raw = read_table(path)
+        except Exception as err:  # the error itself is compared
+            return type(err), str(err)
+        frames = raw.table.to_pandas(), pd.DataFrame(raw.source_row), raw.dropped, raw.fixed
+        return (*frames, raw.headers, raw.n_rows, raw.encoding, raw.delimiter, raw.kind)
+
+    def test_a_mapped_file_reads_as_a_copied_one(self, tmp_path, monkeypatch):
+        paths = [
+            *sorted(p for p in self.BAD.iterdir() if p.name != "expected.csv"),
+            *sorted(self.SAMPLE.glob("*.csv")),
+            *self._variants(tmp_path),
+        ]
+        copied = [self._read(p) for p in paths]
+        monkeypatch.setattr(files, "_MAP_BYTES", 1)
+        mapped = [self._read(p) for p in paths]
+        for path, one, other in zip(paths, copied, mapped, strict=True):
+            assert len(one) == len(other), path.name
+            for a, b in zip(one, other, strict=True):
+                if isinstance(a, pd.DataFrame):
+                    pd.testing.assert_frame_equal(a, b, obj=path.name)
+                else:
+                    assert a == b, path.name
+
+    def test_the_map_is_closed_after_reading(self, tmp_path, monkeypatch):
+        maps = []
+
+        def spy(path, size):
+            data = file_data(path, size)
+            maps.append(data)
+            return data
+
+        file_data = files._file_data
+        monkeypatch.setattr(files, "_MAP_BYTES", 1)
+        monkeypatch.setattr(files, "_file_data", spy)
+        path = tmp_path / "report.csv"
+        path.write_text(HEADER + ROWS)
+        assert read_table(path).n_rows == 2
+        (tmp_path / "broken.csv").write_bytes(b"%PDF-1.7\n" + b"x" * 64)
+        with pytest.raises(ExportFormatError):
+            read_table(tmp_path / "broken.csv")
+        assert [type(m).__name__ for m in maps] == ["mmap", "mmap"]
+        assert all(m.closed for m in maps)

@@ -162,7 +162,8 @@ def read_export(
     Files adding up to :data:`PARALLEL_BYTES` (4 MB) or more are read and cleaned side by side,
     and the columns of a large file too, in as many threads as :func:`pyarrow.cpu_count` (which
     follows ``OMP_NUM_THREADS``; ``pyarrow.set_cpu_count(1)`` reads one thing at a time). The
-    result does not depend on it.
+    result does not depend on it. A file of 16 MB or more is mapped into memory rather than
+    copied, so do not overwrite an export while it is being read.
 
     Examples
     --------

@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import mmap
 import re
 import zipfile
 from collections import Counter
@@ -87,17 +88,35 @@ def read_table(
             f"`{path.name}` is {size:,} bytes, larger than the limit of {max_bytes:,} bytes. "
             f"Pass max_bytes={size + 1} (or more) to read_export to read it anyway."
         )
-    data = path.read_bytes()
-    head = data[:8].lstrip()
-    check_magic(data, path.name)
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
+    data = _file_data(path, size)
+    try:
+        parsed = _read_data(path.name, data, encoding, max_bytes)
+    finally:
+        # The file's bytes are let go before its cells are decoded and repaired.
+        _let_go(data)
+        del data
+    if isinstance(parsed, RawTable):
+        return parsed
+    return build_raw_table(*parsed)
+
+
+def _read_data(
+    name: str, data: bytes | mmap.mmap, encoding: str | None, max_bytes: int
+) -> RawTable | tuple:
+    """A file's table (spreadsheet or HTML), or its delimited cells as the arguments of
+    :func:`build_raw_table`."""
+    start = data[:_HEAD_BYTES]
+    head = start[:8].lstrip()
+    check_magic(start, name)
+    if start.startswith(b"\xd0\xcf\x11\xe0"):
         raise ExportFormatError(
-            f"`{path.name}` is a legacy binary Excel (.xls) workbook, which cannot be read. "
+            f"`{name}` is a legacy binary Excel (.xls) workbook, which cannot be read. "
             "Open it in Excel and save it as .xlsx or .csv, or export the report as CSV."
         )
-    if data.startswith(b"PK\x03\x04"):
-        check_zip(data, path.name, max_bytes)
-        return _finish(path.name, _xlsx_records(data, path.name), "xlsx", None, "xlsx")
+    if start.startswith(b"PK\x03\x04"):
+        data = data[:]
+        check_zip(data, name, max_bytes)
+        return _finish(name, _xlsx_records(data, name), "xlsx", None, "xlsx")
     enc = encoding or sniff_encoding(data)
     # A file in a single-byte encoding is parsed as it is and only its non-ASCII cells are
     # decoded (`text.fix_cells`); other encodings are transcoded to UTF-8 first.
@@ -105,34 +124,57 @@ def read_table(
     if cells is not None:
         if encoding is not None:
             # (A sniffed one was chosen because none of its undefined bytes occurs.)
-            _check_single_byte(data, cells, path.name)
+            _check_single_byte(data, cells, name)
     elif enc not in ("utf-8", "utf-8-sig", "ascii"):
-        data = _decode(data, enc, path.name).encode("utf-8")
+        data = _decode(data[:], enc, name).encode("utf-8")
     elif encoding is not None:
         # A sniffed UTF-8 was checked; a forced one must be, or bad bytes become U+FFFD unseen.
-        _decode(data, enc, path.name)
+        _decode(data, enc, name)
     text_encoding = cells or "utf-8"
-    if cells is None and data.startswith(codecs.BOM_UTF8):
+    if cells is None and data[:3] == codecs.BOM_UTF8:
         data = data[len(codecs.BOM_UTF8) :]
     if cells is None and data.find(codecs.BOM_UTF8) >= 0:
         # A byte-order mark starting a line is left by joining exported files: an encoding
         # marker, not text of the cell it would otherwise stick to.
-        data = data.replace(b"\n" + codecs.BOM_UTF8, b"\n").replace(b"\r" + codecs.BOM_UTF8, b"\r")
-    head_end = check_first_line(data, path.name) + _HEAD_BYTES
+        data = (
+            data[:].replace(b"\n" + codecs.BOM_UTF8, b"\n").replace(b"\r" + codecs.BOM_UTF8, b"\r")
+        )
+    head_end = check_first_line(data, name) + _HEAD_BYTES
     text_head = data[:head_end].decode(text_encoding, errors="replace").lstrip("\ufeff")
-    check_text(text_head, path.name)
+    check_text(text_head, name)
     if head.startswith(b"<") or text_head.lstrip()[:1] == "<":
+        data = data[:]
         if cells is not None:
             data = data.decode(cells).encode("utf-8")
-        return _finish(path.name, _html_records(data, path.name), enc, None, "html")
+        return _finish(name, _html_records(data, name), enc, None, "html")
     with no_field_limit():
-        parsed = _read_delimited(path.name, data, enc, text_head, cells)
-    # The file's bytes are let go before its cells are decoded and repaired.
-    del data
-    return build_raw_table(*parsed)
+        parsed = _read_delimited(name, data, enc, text_head, cells)
+    return parsed
 
 
-def sniff_encoding(data: bytes) -> str:
+#: Files this large are mapped into memory instead of copied: pages the system has cached are
+#: used as they are, and the parse does not wait for the whole file to be copied first.
+_MAP_BYTES = 1 << 24
+
+
+def _file_data(path: Path, size: int) -> bytes | mmap.mmap:
+    """The file's bytes: a read-only map of a large file (bytes-like; ``[:]`` copies it out)."""
+    if size < _MAP_BYTES:
+        return path.read_bytes()
+    with path.open("rb") as file:
+        return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+def _let_go(data: bytes | mmap.mmap) -> None:
+    if isinstance(data, mmap.mmap):
+        try:
+            data.close()
+        except BufferError:
+            # A view of it is still held somewhere; the map closes with its last view.
+            pass
+
+
+def sniff_encoding(data: bytes | mmap.mmap) -> str:
     """Guess the text encoding: BOMs first, then UTF-16 without BOM, UTF-8, cp1252, latin-1.
 
     Examples
@@ -140,25 +182,30 @@ def sniff_encoding(data: bytes) -> str:
     >>> sniff_encoding("Müller".encode("cp1252")), sniff_encoding("Müller".encode("utf-16"))
     ('cp1252', 'utf-16')
     """
-    if data.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
     head = data[:4096]
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
     if len(head) >= 4 and head.count(0) > len(head) // 4:
         return "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
-    if data.isascii():
-        return "utf-8"
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        step = 1 << 23
-        for start in range(0, len(data), step):
-            decoder.decode(data[start : start + step], final=start + step >= len(data))
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
+    step = 1 << 23
+    with memoryview(data) as view:
+        if all(_is_ascii(view[i : i + step]) for i in range(0, len(view), step)):
+            return "utf-8"
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            for i in range(0, len(view), step):
+                decoder.decode(view[i : i + step], final=i + step >= len(view))
+            return "utf-8"
+        except UnicodeDecodeError:
+            pass
     # cp1252 decodes every byte but five; a file holding one of them is latin-1.
     return "latin-1" if any(data.find(b) >= 0 for b in _undefined_bytes("cp1252")) else "cp1252"
+
+
+def _is_ascii(view: memoryview) -> bool:
+    return bool(np.frombuffer(view, dtype=np.uint8).max(initial=0) < 0x80)
 
 
 # Encodings with one byte per character and ASCII below 0x80 (codec names as codecs.lookup
@@ -197,7 +244,7 @@ def _undefined_bytes(encoding: str) -> tuple[bytes, ...]:
     )
 
 
-def _check_single_byte(data: bytes, encoding: str, name: str) -> None:
+def _check_single_byte(data: bytes | mmap.mmap, encoding: str, name: str) -> None:
     for byte in _undefined_bytes(encoding):
         at = data.find(byte)
         if at >= 0:
@@ -208,9 +255,9 @@ def _check_single_byte(data: bytes, encoding: str, name: str) -> None:
             )
 
 
-def _decode(data: bytes, encoding: str, name: str) -> str:
+def _decode(data: bytes | mmap.mmap, encoding: str, name: str) -> str:
     try:
-        return data.decode(encoding).lstrip("\ufeff")
+        return codecs.decode(data, encoding).lstrip("\ufeff")
     except (UnicodeDecodeError, LookupError) as err:
         raise ExportFormatError(
             f"`{name}` cannot be decoded as {encoding}: {err}. Pass the file's encoding to "
@@ -254,12 +301,12 @@ def _header_index(records: list[list[str]]) -> int:
 
 
 def _read_delimited(
-    name: str, data: bytes, encoding: str, text_head: str, cells: str | None = None
+    name: str, data: bytes | mmap.mmap, encoding: str, text_head: str, cells: str | None = None
 ) -> tuple:
     """The cells of a delimited text file, as the arguments of :func:`build_raw_table`; `cells`
     names the single-byte encoding of `data` (``None``: UTF-8)."""
     if "\n" not in text_head and "\r" in text_head:
-        data = data.replace(b"\r", b"\n")
+        data = data[:].replace(b"\r", b"\n")
         text_head = text_head.replace("\r", "\n")
     delimiter = sniff_delimiter(text_head)
     reader = csv.reader(io.StringIO(text_head, newline=""), delimiter=delimiter)
@@ -316,7 +363,7 @@ def _count_byte(data: memoryview, byte: int, step: int = 1 << 22) -> int:
     return total
 
 
-def _line_offset(data: bytes, n_lines: int) -> int:
+def _line_offset(data: bytes | mmap.mmap, n_lines: int) -> int:
     pos = 0
     for _ in range(n_lines):
         nxt = data.find(b"\n", pos)
@@ -327,7 +374,7 @@ def _line_offset(data: bytes, n_lines: int) -> int:
 
 
 def _footer(
-    data: bytes, start: int, delimiter: str, encoding: str = "utf-8"
+    data: bytes | mmap.mmap, start: int, delimiter: str, encoding: str = "utf-8"
 ) -> tuple[int, list[str]]:
     """Cut a report footer off the end: returns the body's end and the footer records' text.
 
@@ -371,7 +418,7 @@ def _footer(
     return cut, [text for _, text, _ in block]
 
 
-def _strip_trailing_blank(data: bytes, start: int) -> int:
+def _strip_trailing_blank(data: bytes | mmap.mmap, start: int) -> int:
     end = len(data)
     while end > start and data[end - 1 : end] in (b"\n", b"\r", b" ", b"\t"):
         end -= 1

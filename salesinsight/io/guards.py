@@ -10,6 +10,7 @@ before a parser is handed the bytes. Nothing found in a file is ever executed or
 from __future__ import annotations
 
 import io
+import mmap
 import zipfile
 
 from salesinsight.exceptions import ExportFormatError, FileTooLargeError
@@ -114,7 +115,7 @@ def check_text(text_head: str, name: str) -> None:
         )
 
 
-def check_first_line(data: bytes, name: str) -> int:
+def check_first_line(data: bytes | mmap.mmap, name: str) -> int:
     """End of the first line (after its line break); refuses a first line longer than
     :data:`MAX_HEADER_LINE`, which cannot be a header row.
 
