@@ -86,13 +86,25 @@ def _peak_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def _huge_pages() -> int | None:
+    """Bytes of this process's memory in transparent huge pages (Linux), else ``None``."""
+    try:
+        with open("/proc/self/smaps_rollup") as file:
+            for line in file:
+                if line.startswith("AnonHugePages:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
 
 def _measure(work: Callable[[], Any]) -> tuple[dict[str, float], Any]:
-    start_rss = _peak_bytes()
+    start_rss, start_huge = _peak_bytes(), _huge_pages()
     wall, cpu = time.perf_counter(), _cpu()
     result = work()
     figures = {
@@ -101,6 +113,10 @@ def _measure(work: Callable[[], Any]) -> tuple[dict[str, float], Any]:
         "peak_bytes": _peak_bytes(),
         "start_bytes": start_rss,
     }
+    end_huge = _huge_pages()
+    if start_huge is not None and end_huge is not None:
+        # Memory the allocator took in 2 MB pages, however little of each it uses.
+        figures["huge_bytes"] = end_huge - start_huge
     return figures, result
 
 
@@ -383,6 +399,8 @@ def measure_size(
         if stage in ("pyarrow floor", "read_export") and "peak_bytes" in figures:
             over = (figures["peak_bytes"] - figures["start_bytes"]) / 2**20
             note = f"peak {over / file_mb:.1f}x the files ({file_mb:,.0f} MB) above the start"
+            if "huge_bytes" in figures:
+                note += f", {figures['huge_bytes'] / 2**20:,.0f} MB more in huge pages at the end"
         if stage == "trust_features" and "activities" in figures:
             note = f"{figures['activities']:,} activities"
         if stage == "naive features" and "sample" in figures:
@@ -495,7 +513,9 @@ def markdown(rows: list[dict[str, Any]], about: dict[str, str]) -> str:
         "read_export's wall time over pyarrow's parse of the same files. `speedup`: the naive "
         "groupby-apply's time over trust_features'. `per_10x`: wall-time growth per ten times the deals, "
         "from the previous size (10x is linear). Peak memory is the stage's process peak "
-        "(`ru_maxrss`), inputs included."
+        "(`ru_maxrss`), inputs included; where Linux reports it, the notes add how much more of "
+        "the process was in 2 MB transparent huge pages after reading than before (the "
+        "allocator takes whole huge pages, however little of each it uses)."
     )
     return head + "\n\n" + "\n".join(lines) + "\n\n" + legend + "\n"
 
