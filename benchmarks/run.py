@@ -23,7 +23,9 @@ process, so that each peak-memory figure (``ru_maxrss``) belongs to one stage:
 
 Wall time is affected by whatever else runs on the machine; CPU time (user + system, all threads)
 less so; with ``--repeat N`` each stage runs N times and the quickest run is reported (the floor
-and ``read_export`` in turns, so that the machine's drift weighs on both alike). ``per 10x`` is
+and ``read_export`` in turns, so that the machine's drift weighs on both alike); a stage whose
+runs all take under a second runs at least seven times, as the start-up of a fresh process makes
+quick runs the noisiest. ``per 10x`` is
 the growth of the wall time from the previous size scaled to ten times the deals (``x10`` is
 linear). Run ``python benchmarks/run.py [--sizes 10000,100000,1000000]
 [--quick]``; the table is printed and written to ``benchmarks/results/`` as Markdown and CSV.
@@ -56,6 +58,9 @@ ACTIVITIES_PER_DEAL = 10.0
 # Deals per account of simulate_world's defaults (four years), to aim at a number of deals.
 DEALS_PER_ACCOUNT = 2.94
 NAIVE_SAMPLE = 20_000
+#: A stage whose runs all take under QUICK_S seconds runs at least QUICK_REPEAT times.
+QUICK_S = 1.0
+QUICK_REPEAT = 7
 STAGES = (
     "pyarrow floor",
     "read_export",
@@ -349,6 +354,20 @@ def _row(n_deals: int, stage: str, figures: dict[str, Any], note: str = "") -> d
     }
 
 
+def enough_runs(runs: list[dict[str, Any]], repeat: int, quick_repeat: int = QUICK_REPEAT) -> bool:
+    """Whether a stage has run often enough: `repeat` times, and at least `quick_repeat` times
+    while every run took under :data:`QUICK_S` seconds (the start-up of a fresh process weighs
+    most on quick runs, and differs most between them).
+
+    Examples
+    --------
+    >>> enough_runs([{"wall_s": 5.0}], 1), enough_runs([{"wall_s": 0.1}] * 3, 3)
+    (True, False)
+    """
+    quick = all("error" not in r and r["wall_s"] < QUICK_S for r in runs)
+    return len(runs) >= max(repeat, quick_repeat if quick else 1)
+
+
 def measure_size(
     n_deals: int,
     data_root: Path,
@@ -358,6 +377,7 @@ def measure_size(
     progress: Callable[[str], None],
     stages: tuple[str, ...] = STAGES,
     repeat: int = 1,
+    quick_repeat: int = QUICK_REPEAT,
 ) -> list[dict[str, Any]]:
     data, world = world_for(n_deals, data_root, timeout=timeout)
     deals_mb = world["bytes"]["salesforce_deals"] / 2**20
@@ -371,16 +391,15 @@ def measure_size(
     # machine growing slower or quicker during the runs weighs on both alike.
     paired = [s for s in stages if s in ("pyarrow floor", "read_export")]
     all_runs: dict[str, list[dict[str, Any]]] = {s: [] for s in stages}
-    for _ in range(repeat):
+    while paired and not all(enough_runs(all_runs[s], repeat, quick_repeat) for s in paired):
         for stage in paired:
             all_runs[stage].append(
                 run_stage(stage, data, timeout=timeout, naive_sample=naive_sample)
             )
     for stage in stages:
-        runs = all_runs[stage] or [
-            run_stage(stage, data, timeout=timeout, naive_sample=naive_sample)
-            for _ in range(repeat)
-        ]
+        runs = all_runs[stage]
+        while not enough_runs(runs, repeat, quick_repeat):
+            runs.append(run_stage(stage, data, timeout=timeout, naive_sample=naive_sample))
         done = [r for r in runs if "error" not in r]
         # The quickest run: the one least disturbed by whatever else the machine was doing.
         results[stage] = figures = min(done, key=lambda r: r["wall_s"]) if done else runs[-1]
@@ -550,6 +569,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs per stage; the quickest is reported"
     )
+    parser.add_argument(
+        "--quick-repeat",
+        type=int,
+        default=QUICK_REPEAT,
+        help=f"runs of a stage whose runs take under {QUICK_S:.0f} s (default {QUICK_REPEAT})",
+    )
     parser.add_argument("--data", help="where rendered worlds are kept (default benchmarks/.data)")
     parser.add_argument("--out", help="folder for the tables (default benchmarks/results)")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per stage")
@@ -574,6 +599,8 @@ def main(argv: list[str] | None = None) -> int:
     about = machine()
     about["repeat"] = (
         f"quickest of {args.repeat} runs per stage" if args.repeat > 1 else "one run per stage"
+    ) + (
+        f" ({args.quick_repeat} for stages under {QUICK_S:.0f} s)" if args.quick_repeat > 1 else ""
     )
 
     def progress(message: str) -> None:
@@ -589,6 +616,7 @@ def main(argv: list[str] | None = None) -> int:
             progress=progress,
             stages=stages,
             repeat=max(1, args.repeat),
+            quick_repeat=max(1, args.quick_repeat),
         )
     add_growth(rows)
     print_table(rows)

@@ -32,6 +32,8 @@ def tables(bench, tmp_path_factory):
             "2000",
             "--naive-sample",
             "300",
+            "--quick-repeat",
+            "1",
             "--data",
             str(root / "data"),
             "--out",
@@ -80,3 +82,14 @@ class TestGrowth:
         assert "per_10x" not in rows[0]
         assert rows[1]["per_10x"] == pytest.approx(10.0)
         assert rows[2]["per_10x"] == pytest.approx(100.0)
+
+
+class TestRepeats:
+    def test_quick_stages_run_more_often(self, bench):
+        quick, slow = {"wall_s": 0.2}, {"wall_s": 3.0}
+        assert not bench.enough_runs([], 1)
+        assert bench.enough_runs([slow], 1)
+        assert not bench.enough_runs([quick] * 6, 3, quick_repeat=7)
+        assert bench.enough_runs([quick] * 7, 3, quick_repeat=7)
+        assert bench.enough_runs([quick, slow, quick], 3, quick_repeat=7)
+        assert bench.enough_runs([{"error": "failed: x"}], 1, quick_repeat=7)
