@@ -126,7 +126,7 @@ def _read_data(
             # (A sniffed one was chosen because none of its undefined bytes occurs.)
             _check_single_byte(data, cells, name)
     elif enc not in ("utf-8", "utf-8-sig", "ascii"):
-        data = _decode(data[:], enc, name).encode("utf-8")
+        data = _decode(data, enc, name).encode("utf-8")
     elif encoding is not None:
         # A sniffed UTF-8 was checked; a forced one must be, or bad bytes become U+FFFD unseen.
         _decode(data, enc, name)
@@ -148,8 +148,7 @@ def _read_data(
             data = data.decode(cells).encode("utf-8")
         return _finish(name, _html_records(data, name), enc, None, "html")
     with no_field_limit():
-        parsed = _read_delimited(name, data, enc, text_head, cells)
-    return parsed
+        return _read_delimited(name, data, enc, text_head, cells)
 
 
 #: Files this large are mapped into memory instead of copied: pages the system has cached are
