@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from salesinsight.features import trust_features
+from salesinsight.features.trust import trust_features
 
 START = np.datetime64("2018-01-01T00:00:00", "s")
 DEALS_PER_ACCOUNT = 5

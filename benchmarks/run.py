@@ -184,7 +184,7 @@ def stage_floor(data: Path) -> dict[str, Any]:
 def _warm_up(paths: list[Path]) -> None:
     """Read the first rows of each file once, so that modules loaded on first use (the cleaner,
     pandera's backends, ftfy) are not counted as memory the data took."""
-    from salesinsight.io import read_export
+    from salesinsight.export import read_export
 
     with tempfile.TemporaryDirectory() as tmp:
         heads = []
@@ -197,7 +197,7 @@ def _warm_up(paths: list[Path]) -> None:
 
 
 def stage_read_export(data: Path) -> dict[str, Any]:
-    from salesinsight.io import read_export
+    from salesinsight.export import read_export
 
     warnings.simplefilter("ignore")
     _warm_up(_exports(data))
@@ -214,7 +214,7 @@ def stage_read_export(data: Path) -> dict[str, Any]:
 
 
 def stage_features(data: Path) -> dict[str, Any]:
-    from salesinsight.features import trust_features
+    from salesinsight.features.trust import trust_features
 
     warnings.simplefilter("ignore")
     deals, activities = _load(data / "export.pkl")
@@ -227,7 +227,7 @@ def stage_naive(data: Path, sample: int) -> dict[str, Any]:
     sys.path.insert(0, str(HERE))
     from bench_features import account_subsample, check_naive, naive_features
 
-    from salesinsight.features import trust_features
+    from salesinsight.features.trust import trust_features
 
     warnings.simplefilter("ignore")
     deals, activities = _load(data / "export.pkl")
@@ -250,7 +250,7 @@ def stage_claims(data: Path) -> dict[str, Any]:
     import matplotlib
 
     matplotlib.use("Agg")
-    from salesinsight.claims import evaluate_claims
+    from salesinsight.claims.evaluate import evaluate_claims
 
     warnings.simplefilter("ignore")
     features = _load(data / "features.pkl")
@@ -262,9 +262,9 @@ def stage_report(data: Path) -> dict[str, Any]:
     import matplotlib
 
     matplotlib.use("Agg")
-    from salesinsight.claims import evaluate_claims
-    from salesinsight.pipeline import load_analysis
-    from salesinsight.report import write_report
+    from salesinsight.claims.evaluate import evaluate_claims
+    from salesinsight.report.analysis import load_analysis
+    from salesinsight.report.notebooks import write_report
 
     warnings.simplefilter("ignore")
     out = Path(tempfile.mkdtemp(prefix="report-", dir=data))

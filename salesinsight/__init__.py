@@ -17,13 +17,13 @@ from typing import Any
 __version__ = "0.1.0"
 
 _PUBLIC = {
-    "read_export": "salesinsight.io",
-    "Export": "salesinsight.io",
+    "read_export": "salesinsight.export",
+    "Export": "salesinsight.export",
     "trust_features": "salesinsight.features",
     "association": "salesinsight.stats",
     "correlations": "salesinsight.stats",
-    "time_to_close": "salesinsight.survival",
-    "pipeline_summary": "salesinsight.kpis",
+    "time_to_close": "salesinsight.stats",
+    "pipeline_summary": "salesinsight.stats",
     "evaluate_claims": "salesinsight.claims",
     "Scorecard": "salesinsight.claims",
 }

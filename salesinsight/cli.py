@@ -250,7 +250,7 @@ def _salt(args: argparse.Namespace) -> str:
 
 
 def _load(args: argparse.Namespace, console: _Console) -> Any:
-    from salesinsight.pipeline import load_analysis
+    from salesinsight.report.analysis import load_analysis
 
     analysis = load_analysis(
         list(args.exports),
@@ -297,14 +297,14 @@ def _shown(path: Path) -> str:
 
 
 def _report(args: argparse.Namespace, console: _Console) -> int:
-    from salesinsight.pipeline import check_export_paths
-    from salesinsight.report import check_out_dir, find_notebooks, write_report
+    from salesinsight.report.analysis import check_export_paths
+    from salesinsight.report.notebooks import check_out_dir, find_notebooks, write_report
 
     out_dir = Path(args.out) if args.out else _default_out(args.exports)
     inputs = check_export_paths(list(args.exports)) + ([Path(args.fx)] if args.fx else [])
     notebooks = find_notebooks(args.notebooks)
     check_out_dir(out_dir, force=args.force, inputs=inputs, notebooks=notebooks)
-    from salesinsight.claims import evaluate_claims
+    from salesinsight.claims.evaluate import evaluate_claims
 
     analysis = _load(args, console)
     console.progress("evaluating the claims")
@@ -364,8 +364,8 @@ def _clean(args: argparse.Namespace, console: _Console) -> int:
     inputs = [Path(p) for p in args.exports] + ([Path(args.fx)] if args.fx else [])
     _refuse_overwrite(list(_outputs_beside(out, activities=True).values()), inputs=inputs,
                       force=args.force)  # fmt: skip
-    from salesinsight.pipeline import load_export
-    from salesinsight.report import write_table
+    from salesinsight.report.analysis import load_export
+    from salesinsight.report.notebooks import write_table
 
     export = load_export(
         list(args.exports),
@@ -399,7 +399,7 @@ def _claims(args: argparse.Namespace, console: _Console) -> int:
     analysis = _load(args, console)
     import pandas as pd
 
-    from salesinsight.claims import evaluate_claims
+    from salesinsight.claims.evaluate import evaluate_claims
     from salesinsight.privacy import excel_safe
 
     console.progress("evaluating the claims")
@@ -462,7 +462,7 @@ def _exit_code(exc: BaseException) -> int | None:
         return EXIT_DATA
     if isinstance(exc, UsageError):
         return EXIT_USAGE
-    report = sys.modules.get("salesinsight.report")
+    report = sys.modules.get("salesinsight.report.notebooks")
     if report is not None:
         if isinstance(exc, report.ReportSetupError):
             return EXIT_USAGE

@@ -73,7 +73,7 @@ def _not_repeated(values: pd.Series) -> pd.Series:
     # Imported here: salesinsight.io imports this module.
     import pyarrow
 
-    from salesinsight.io.tables import repeat_codes
+    from salesinsight.io.arrow import repeat_codes
 
     return pd.Series(repeat_codes(pyarrow.array(values)) < 0, index=values.index)
 

@@ -31,7 +31,8 @@ from salesinsight.exceptions import (
     FileTooLargeError,
     SalesInsightError,
 )
-from salesinsight.io import DEFAULT_MAX_BYTES, check_invariant, read_export
+from salesinsight.export import check_invariant, read_export
+from salesinsight.io import DEFAULT_MAX_BYTES
 from salesinsight.io.files import read_table
 
 BAD = Path(__file__).parent / "data" / "bad"

@@ -12,19 +12,19 @@ import pytest
 from matplotlib.axes import Axes
 from statsmodels.stats.multitest import multipletests
 
-from salesinsight.claims import AUTO_CONTROLS, account_years, evaluate_claims
-from salesinsight.claims_narrative import TABLE_COLUMNS, VERDICT_COLUMNS
-from salesinsight.claims_registry import CLAIMS, OUTCOMES, PROXIES
+from salesinsight.claims.evaluate import AUTO_CONTROLS, account_years, evaluate_claims
+from salesinsight.claims.registry import CLAIMS, OUTCOMES, PROXIES
+from salesinsight.claims.scorecard import TABLE_COLUMNS, VERDICT_COLUMNS
 from salesinsight.datasets import render_exports, simulate_world
 from salesinsight.exceptions import (
     ColumnNotFoundError,
     InvalidValueError,
     StatisticalWarning,
 )
-from salesinsight.features import trust_features
-from salesinsight.io import read_export
-from salesinsight.stats import association
-from salesinsight.survival import time_to_close
+from salesinsight.export import read_export
+from salesinsight.features.trust import trust_features
+from salesinsight.stats.association import association
+from salesinsight.stats.survival import time_to_close
 
 START = pd.Timestamp("2020-01-01")
 AS_OF = pd.Timestamp("2024-01-01")

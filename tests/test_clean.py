@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from salesinsight.clean import account_key, deal_type_of, lead_source_group_of
+from salesinsight.clean.deals import account_key, deal_type_of, lead_source_group_of
 from salesinsight.exceptions import DataQualityWarning
-from salesinsight.io import check_invariant, read_export
+from salesinsight.export import check_invariant, read_export
 
 HEAD = "Id,Name,AccountId,StageName,Amount,CurrencyIsoCode,CloseDate,CreatedDate,IsWon,IsClosed\n"
 

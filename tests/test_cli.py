@@ -80,8 +80,8 @@ def deals_file(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def quick_card(deals_file):
-    from salesinsight.claims import evaluate_claims
-    from salesinsight.pipeline import load_analysis
+    from salesinsight.claims.evaluate import evaluate_claims
+    from salesinsight.report.analysis import load_analysis
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", StatisticalWarning)
@@ -91,9 +91,11 @@ def quick_card(deals_file):
 @pytest.fixture
 def cached_claims(monkeypatch, quick_card):
     """In-process runs reuse one scorecard: these tests are about the command, not statistics."""
-    import salesinsight.claims
+    import salesinsight.claims.evaluate
 
-    monkeypatch.setattr(salesinsight.claims, "evaluate_claims", lambda data, **options: quick_card)
+    monkeypatch.setattr(
+        salesinsight.claims.evaluate, "evaluate_claims", lambda data, **options: quick_card
+    )
     return quick_card
 
 
@@ -118,7 +120,7 @@ def tiny_notebooks(tmp_path_factory) -> Path:
     )
     parameters.metadata["tags"] = ["parameters"]
     show = nbformat.v4.new_code_cell(
-        "from salesinsight.pipeline import load_analysis\n"
+        "from salesinsight.report.analysis import load_analysis\n"
         "analysis = load_analysis(export_paths, crm=crm or 'auto', currency=currency or 'USD',\n"
         "    fx_path=fx_path, as_of=as_of, pseudonymize=pseudonymize, salt=salt)\n"
         "analysis.data[['account', 'owner', 'amount']].head(50)"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from statsmodels.duration.hazard_regression import PHReg
 
-from salesinsight.cox import EfronCox, cluster_covariance
+from salesinsight.stats._fast.cox import EfronCox, cluster_covariance
 
 
 def _data(rng, n=300, p=3, *, whole_days=True, share_events=0.7):

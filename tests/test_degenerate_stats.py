@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesinsight.claims import evaluate_claims
+from salesinsight.claims.evaluate import evaluate_claims
 from salesinsight.datasets import simulate_world
 from salesinsight.exceptions import AnalysisError, SmallSampleWarning, StatisticalWarning
-from salesinsight.features import trust_features
-from salesinsight.kpis import pipeline_summary
-from salesinsight.stats import association, correlations
-from salesinsight.survival import time_to_close
+from salesinsight.features.trust import trust_features
+from salesinsight.stats.association import association, correlations
+from salesinsight.stats.kpis import pipeline_summary
+from salesinsight.stats.survival import time_to_close
 
 SCENARIOS = (
     "single deal",

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesinsight.stats import association, correlations
-from salesinsight.survival import time_to_close
+from salesinsight.stats.association import association, correlations
+from salesinsight.stats.survival import time_to_close
 
 LOG_SIZE_RATIO = np.log(1.3)
 LOG_ODDS_RATIO = np.log(1.6)
@@ -197,7 +197,7 @@ TRUE_MARGINAL_MEDIAN = _true_marginal_median()
 class TestSimulatedWorld:
     def test_recovers_the_planted_k1_size_effects(self):
         datasets = pytest.importorskip("salesinsight.datasets")
-        features = pytest.importorskip("salesinsight.features")
+        features = pytest.importorskip("salesinsight.features.trust")
         if not hasattr(datasets, "simulate_world") or not hasattr(features, "trust_features"):
             pytest.skip("simulate_world or trust_features is not available")
         world = datasets.simulate_world(seed=3)

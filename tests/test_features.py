@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesinsight.engagement import count_in_window, engagement_columns
 from salesinsight.exceptions import (
     ColumnNotFoundError,
     DataQualityWarning,
     InvalidValueError,
 )
-from salesinsight.features import (
+from salesinsight.features.engagement import count_in_window, engagement_columns
+from salesinsight.features.trust import (
     CONTROL_COLUMNS,
     OUTCOME_COLUMNS,
     PROXY_COLUMNS,

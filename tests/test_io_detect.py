@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from salesinsight.exceptions import ColumnNotFoundError, ExportFormatError
-from salesinsight.io import read_export
+from salesinsight.export import read_export
 from salesinsight.io.detect import detect, resolve_columns
-from salesinsight.io.salesforce import REPORT_DEALS
+from salesinsight.io.vendors.salesforce import REPORT_DEALS
 
 
 class TestDetect:

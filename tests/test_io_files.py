@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from salesinsight.exceptions import ExportFormatError, FileTooLargeError
-from salesinsight.io import check_invariant, files, read_export
+from salesinsight.export import check_invariant, read_export
+from salesinsight.io import files
 from salesinsight.io.files import read_table, sniff_delimiter, sniff_encoding
 
 HEADER = "Opportunity Name\tStage\tAmount\tCreated Date\tClose Date\n"

@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from salesinsight.io.parse import date_order_evidence, parse_dates, parse_flags, parse_money
+from salesinsight.clean.parse import date_order_evidence, parse_dates, parse_flags, parse_money
 
 
 def texts(values):

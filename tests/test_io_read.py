@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from salesinsight.exceptions import DataQualityWarning
-from salesinsight.io import check_invariant, read_export
+from salesinsight.export import check_invariant, read_export
 
 DATA = Path(__file__).parent / "data" / "exports"
 NaT = None
@@ -391,7 +391,7 @@ class TestFilesSideBySide:
     FILES = ("salesforce_report.csv", "salesforce_tasks.csv", "salesforce_accounts.csv")
 
     def test_same_export_as_one_file_after_the_other(self, monkeypatch):
-        import salesinsight.io.export as export_module
+        import salesinsight.export as export_module
 
         one_by_one = read(*self.FILES)
         monkeypatch.setattr(export_module, "PARALLEL_BYTES", 0)
@@ -412,7 +412,7 @@ class TestFilesSideBySide:
         pd.testing.assert_series_equal(side_by_side.ledger_codes, one_by_one.ledger_codes)
 
     def test_errors_come_in_the_order_of_one_file_after_the_other(self, monkeypatch, tmp_path):
-        import salesinsight.io.export as export_module
+        import salesinsight.export as export_module
         from salesinsight.exceptions import ExportFormatError
 
         monkeypatch.setattr(export_module, "PARALLEL_BYTES", 0)

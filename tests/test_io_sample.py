@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from salesinsight.exceptions import DataQualityWarning
-from salesinsight.io import check_invariant, read_export
+from salesinsight.export import check_invariant, read_export
 
 datasets = pytest.importorskip("salesinsight.datasets")
 

@@ -3,7 +3,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from salesinsight.io.tables import (
+from salesinsight.io.arrow import (
     keep_columns,
     keep_rows,
     non_ascii_rows,
@@ -116,7 +116,7 @@ class TestFirstRefs:
         ],
     )
     def test_paths_agree(self, cells, expected):
-        from salesinsight.io.related import _first_refs
+        from salesinsight.clean.related import _first_refs
 
         refs = pa.chunked_array([pa.array(cells, pa.large_string())])
         assert _first_refs(refs, len(cells)).to_pylist() == expected

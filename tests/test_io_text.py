@@ -6,7 +6,7 @@ import ftfy
 import numpy as np
 import pyarrow as pa
 
-from salesinsight.io.tables import TEXT
+from salesinsight.io.arrow import TEXT
 from salesinsight.io.text import fix_cells, fix_text
 
 ALPHABET = [

@@ -11,8 +11,8 @@ from statsmodels.duration.survfunc import SurvfuncRight
 from statsmodels.stats.proportion import proportion_confint
 
 from salesinsight.exceptions import ColumnNotFoundError, InvalidValueError
-from salesinsight.features import trust_features
-from salesinsight.kpis import SUMMARY_COLUMNS, pipeline_summary
+from salesinsight.features.trust import trust_features
+from salesinsight.stats.kpis import SUMMARY_COLUMNS, pipeline_summary
 
 START = pd.Timestamp("2024-01-01")
 AS_OF = pd.Timestamp("2024-04-10")  # 100 days after START

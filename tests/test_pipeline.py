@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from salesinsight.exceptions import InvalidValueError, SalesInsightError
-from salesinsight.pipeline import (
+from salesinsight.report.analysis import (
     ENVIRONMENT,
     Analysis,
     check_export_paths,

@@ -9,8 +9,8 @@ import statsmodels.api as sm
 from statsmodels.regression import linear_model
 from statsmodels.regression.linear_model import OLSResults, RegressionResultsWrapper
 
-from salesinsight.models import Caveats, build_design
-from salesinsight.regression import RateFit, ols_fit, poisson_rate_fit
+from salesinsight.stats._fast.regression import RateFit, ols_fit, poisson_rate_fit
+from salesinsight.stats.design import Caveats, build_design
 
 TIGHT = 1e-9
 

@@ -13,7 +13,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from salesinsight.report import (
+from salesinsight.report.notebooks import (
     REPORT_MARKER,
     NotebookError,
     ReportSetupError,
@@ -225,8 +225,8 @@ class TestWriteReport:
     @pytest.fixture(scope="class")
     @classmethod
     def report(cls, tmp_path_factory):
-        from salesinsight.claims import evaluate_claims
-        from salesinsight.pipeline import load_analysis
+        from salesinsight.claims.evaluate import evaluate_claims
+        from salesinsight.report.analysis import load_analysis
 
         folder = tmp_path_factory.mktemp("report")
         notebooks = folder / "notebooks-src"
@@ -234,7 +234,7 @@ class TestWriteReport:
         write_notebook(
             notebooks / "01-deals.ipynb",
             PARAMETERS + 'as_of = ""\npseudonymize = False\ncurrency = "USD"\nfx_path = ""\n',
-            "from salesinsight.pipeline import load_analysis\n"
+            "from salesinsight.report.analysis import load_analysis\n"
             "analysis = load_analysis(export_paths, crm=crm, currency=currency, fx_path=fx_path,\n"
             "                         as_of=as_of, pseudonymize=pseudonymize, salt=salt)\n"
             "analysis.data[['account', 'owner', 'amount']].head(20)",

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from salesinsight.datasets.dirt import windows_mojibake
-from salesinsight.io import check_invariant, read_export
+from salesinsight.export import check_invariant, read_export
 
 ACCOUNTS = (
     "Acme Corp",

@@ -13,7 +13,6 @@ from matplotlib.axes import Axes
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
-from salesinsight.bootstrap import cluster_bootstrap
 from salesinsight.exceptions import (
     AnalysisError,
     ColumnNotFoundError,
@@ -22,9 +21,10 @@ from salesinsight.exceptions import (
     SeparationWarning,
     SmallSampleWarning,
 )
-from salesinsight.models import OTHER_LEVEL, bh_adjust
 from salesinsight.plots import forest
-from salesinsight.stats import association, correlations
+from salesinsight.stats.association import association, correlations
+from salesinsight.stats.bootstrap import cluster_bootstrap
+from salesinsight.stats.design import OTHER_LEVEL, bh_adjust
 
 TIDY = [
     "term",

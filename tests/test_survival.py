@@ -19,7 +19,7 @@ from salesinsight.exceptions import (
     SeparationWarning,
     SmallSampleWarning,
 )
-from salesinsight.survival import time_to_close
+from salesinsight.stats.survival import time_to_close
 
 AS_OF = pd.Timestamp("2024-12-31")
 

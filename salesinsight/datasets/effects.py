@@ -25,7 +25,7 @@ class Effects:
     """Planted effects of the trust proxies (defaults: the planted world).
 
     Every proxy is computed from the account's history strictly before the deal's creation, exactly
-    as ``salesinsight.features.trust_features`` computes it. Confounding is not part of this class:
+    as ``salesinsight.features.trust.trust_features`` computes it. Confounding is not part of this class:
     bigger accounts open deals more often, buy bigger deals (and dearer products) and win slightly
     more often in every world, including the null one.
 

@@ -13,7 +13,7 @@ Two facts keep this exact rather than approximate:
 The proxies a deal's outcomes depend on are the canonical ones (``prior_won_deals``,
 ``is_repeat_customer``, ``same_owner_as_last``, ``owner_prior_deals``, ``is_referral``,
 ``rep_initiated``, ``is_new_product_for_account``), computed from history strictly before the deal's
-creation, exactly as ``salesinsight.features.trust_features`` computes them.
+creation, exactly as ``salesinsight.features.trust.trust_features`` computes them.
 """
 
 from __future__ import annotations

@@ -126,7 +126,7 @@ def load_sample(crm: str = "salesforce") -> Any:
     >>> export.crm, len(export.deals) > 2000
     ('salesforce', True)
     """
-    from salesinsight.io import read_export
+    from salesinsight.export import read_export
 
     paths = sample_paths()
     if crm == "salesforce":

@@ -3,7 +3,7 @@
 Accounts of heavy-tailed size open opportunities over several years; reps own them, leave and are
 replaced; deals are priced from a product catalogue, won or lost, and closed after a while or still
 open at the snapshot date (``as_of``); calls, emails, meetings and tasks are logged against them.
-Trust works through the proxies of ``salesinsight.features`` (repeat customers, rep continuity,
+Trust works through the proxies of ``salesinsight.features.trust`` (repeat customers, rep continuity,
 referrals, rep-initiated deals, rep experience, cross-sell of new products) with the effects planted
 by :class:`~salesinsight.datasets.effects.Effects`; ``effects="null"`` sets all of them to zero.
 
@@ -24,7 +24,7 @@ from salesinsight.datasets import engine
 from salesinsight.datasets.effects import Effects, log_realisation_shift, truth_table
 from salesinsight.datasets.names import PRODUCTS, company_names, person_names
 from salesinsight.exceptions import InvalidValueError
-from salesinsight.features import PROXY_COLUMNS
+from salesinsight.features.trust import PROXY_COLUMNS
 from salesinsight.schemas import DEAL_COLUMNS, OPTIONAL_DEAL_COLUMNS
 
 __all__ = ["FX_TO_USD", "LEAD_SOURCES", "World", "simulate_world"]

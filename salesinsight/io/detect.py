@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from salesinsight.exceptions import ColumnNotFoundError, ExportFormatError
-from salesinsight.io import dynamics, generic, hubspot, pipedrive, salesforce, zoho
 from salesinsight.io.formats import REQUIRED, TableFormat, header_key
+from salesinsight.io.vendors import dynamics, generic, hubspot, pipedrive, salesforce, zoho
 
 __all__ = ["CRMS", "FORMATS", "Match", "detect", "resolve_columns"]
 

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 
 from salesinsight.exceptions import ExportFormatError, FileTooLargeError
+from salesinsight.io.arrow import TEXT, beside
 from salesinsight.io.guards import (
     check_columns,
     check_first_line,
@@ -38,7 +39,6 @@ from salesinsight.io.guards import (
 )
 from salesinsight.io.raw import RawTable, build_raw_table
 from salesinsight.io.records import no_field_limit, parse_records
-from salesinsight.io.tables import TEXT, beside
 
 __all__ = ["DEFAULT_MAX_BYTES", "RawTable", "read_table", "sniff_delimiter", "sniff_encoding"]
 

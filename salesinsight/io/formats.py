@@ -1,6 +1,6 @@
 """What a known export layout looks like: its headers, the fields they hold, and how to spot it.
 
-Each vendor module (:mod:`~salesinsight.io.salesforce`, :mod:`~salesinsight.io.hubspot`, ...)
+Each vendor module (:mod:`~salesinsight.io.vendors.salesforce`, :mod:`~salesinsight.io.vendors.hubspot`, ...)
 declares its layouts as :class:`TableFormat` values. A layout maps export headers onto *fields*:
 the canonical columns of :mod:`salesinsight.schemas` plus a few intermediate ones that the cleaner
 resolves (``close_date`` is a forecast for open deals and a close for won or lost ones; ``won_at``,

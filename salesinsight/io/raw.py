@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesinsight.exceptions import DataQualityWarning
-from salesinsight.io.tables import TEXT, keep_rows
+from salesinsight.io.arrow import TEXT, keep_rows
 from salesinsight.io.text import fix_cells, fix_text
 
 __all__ = ["RawTable", "build_raw_table"]
@@ -112,7 +112,7 @@ def build_raw_table(
 
     Examples
     --------
-    >>> from salesinsight.io.tables import TEXT
+    >>> from salesinsight.io.arrow import TEXT
     >>> cells = pa.table({"c0": pa.array(["Acme", None, "Account", "CafÃ©"], TEXT),
     ...                   "c1": pa.array(["Won", None, "Stage", "Lost"], TEXT)})
     >>> raw = build_raw_table("report.csv", ["Account", "Stage"], cells, ["Confidential"],

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from salesinsight.io.tables import TEXT, map_columns, non_ascii_rows, replace_cells
+from salesinsight.io.arrow import TEXT, map_columns, non_ascii_rows, replace_cells
 
 __all__ = ["fix_cells", "fix_text"]
 

@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from salesinsight.engagement import as_datetime64, count_in_window, engagement_columns
 from salesinsight.exceptions import (
     ColumnNotFoundError,
     DataQualityWarning,
     InvalidValueError,
 )
+from salesinsight.features.engagement import as_datetime64, count_in_window, engagement_columns
 
 __all__ = [
     "CONTROL_COLUMNS",

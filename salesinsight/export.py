@@ -15,9 +15,9 @@ import pandera.errors
 import pyarrow as pa
 
 from salesinsight.exceptions import DataQualityWarning, ExportFormatError, InvalidValueError
+from salesinsight.io.arrow import empty_ledger, ledger_frame
 from salesinsight.io.detect import Match, detect
 from salesinsight.io.files import DEFAULT_MAX_BYTES, RawTable, read_table
-from salesinsight.io.tables import empty_ledger, ledger_frame
 from salesinsight.schemas import LEDGER_COLUMNS, Accounts, Activities, Deals, Ledger
 
 __all__ = ["DROP_CODES", "Export", "check_invariant", "read_export"]
@@ -191,8 +191,8 @@ def read_export(
             )
     if dayfirst not in (None, True, False):
         raise InvalidValueError(f"dayfirst must be True, False or None, got {dayfirst!r}.")
-    from salesinsight.clean import CleanOptions, validation_error
-    from salesinsight.io.related import enrich_deals, link_activities
+    from salesinsight.clean.deals import CleanOptions, validation_error
+    from salesinsight.clean.related import enrich_deals, link_activities
 
     opts = CleanOptions(
         currency=currency.upper(), fx=dict(fx or {}), dayfirst=dayfirst, stages=dict(stages or {})
@@ -281,8 +281,8 @@ class _File:
 def _clean_file(raw: RawTable, match: Match, opts) -> _File:
     """Deals and accounts cleaned, activities prepared for linking. An error is kept, to be
     raised once every file is read (as when files were read first and cleaned after)."""
-    from salesinsight.clean import clean_deals
-    from salesinsight.io.related import clean_accounts, prepare_activities
+    from salesinsight.clean.deals import clean_deals
+    from salesinsight.clean.related import clean_accounts, prepare_activities
 
     fmt = match.format
     cleaned: Any = None

@@ -1,6 +1,6 @@
 """Money of the cleaned deals: amounts in the deal's currency and the reporting currency, with
 unreadable, abbreviated, negative and implausible amounts in the ledger (rule 8 of
-:mod:`salesinsight.clean`)."""
+:mod:`salesinsight.clean.deals`)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from salesinsight.io.parse import parse_money
-from salesinsight.io.tables import TEXT, ledger_where, map_uniques
+from salesinsight.clean.parse import parse_money
+from salesinsight.io.arrow import TEXT, ledger_where, map_uniques
 
 if TYPE_CHECKING:
-    from salesinsight.clean import CleanOptions
+    from salesinsight.clean.deals import CleanOptions
 
 __all__ = ["money_columns", "number_column"]
 

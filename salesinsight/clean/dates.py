@@ -1,5 +1,5 @@
 """Dates of the cleaned tables: one day/month order per file, implausible dates and the close
-dates of open deals set missing with a ledger row (rule 7 of :mod:`salesinsight.clean`)."""
+dates of open deals set missing with a ledger row (rule 7 of :mod:`salesinsight.clean.deals`)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from salesinsight.clean.parse import date_order_evidence, parse_dates
+from salesinsight.io.arrow import ledger_where
 from salesinsight.io.files import RawTable
-from salesinsight.io.parse import date_order_evidence, parse_dates
-from salesinsight.io.tables import ledger_where
 
 __all__ = ["DATE_FIELDS", "parse_date_fields", "resolve_dates"]
 

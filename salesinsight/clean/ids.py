@@ -1,7 +1,7 @@
 """Row ids of the cleaned tables: vendor ids checked, derived ids where there are none.
 
 Exact duplicate rows and later rows repeating an id are found here (rule 4 of
-:mod:`salesinsight.clean`), ids lost to Excel's scientific notation are replaced (rule 5), and
+:mod:`salesinsight.clean.deals`), ids lost to Excel's scientific notation are replaced (rule 5), and
 account ids are derived from account names (rule 9).
 """
 
@@ -12,8 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from salesinsight.io.files import RawTable
-from salesinsight.io.tables import (
+from salesinsight.io.arrow import (
     TEXT,
     as_array,
     encode,
@@ -25,6 +24,7 @@ from salesinsight.io.tables import (
     repeat_codes,
     row_hashes,
 )
+from salesinsight.io.files import RawTable
 
 __all__ = [
     "Ids",

@@ -15,9 +15,9 @@ import pandas as pd
 from statsmodels.duration.survfunc import SurvfuncRight
 from statsmodels.stats.proportion import proportion_confint
 
-from salesinsight.engagement import as_datetime64
 from salesinsight.exceptions import ColumnNotFoundError, InvalidValueError
-from salesinsight.features import calendar_columns, deal_outcomes
+from salesinsight.features.engagement import as_datetime64
+from salesinsight.features.trust import calendar_columns, deal_outcomes
 
 __all__ = ["SUMMARY_COLUMNS", "pipeline_summary"]
 
@@ -46,7 +46,7 @@ def pipeline_summary(
     Parameters
     ----------
     data : DataFrame
-        The output of :func:`~salesinsight.features.trust_features`, or canonical deals. Needs
+        The output of :func:`~salesinsight.features.trust.trust_features`, or canonical deals. Needs
         ``status`` and ``amount``; the cycle uses ``duration_days`` and ``closed`` when present
         and `as_of` is not given, else ``created_at`` and ``closed_at``. Not modified.
     by : str, optional

@@ -22,15 +22,15 @@ from scipy import stats as sps
 from statsmodels.duration.hazard_regression import PHRegResults
 from statsmodels.duration.survfunc import CumIncidenceRight, SurvfuncRight
 
-from salesinsight.cox import EfronCox, cluster_covariance
 from salesinsight.exceptions import (
     AnalysisError,
     InvalidValueError,
     SeparationWarning,
     SmallSampleWarning,
 )
-from salesinsight.models import Caveats, build_design, require_columns, tidy_coefficients
 from salesinsight.plots import PALETTE
+from salesinsight.stats._fast.cox import EfronCox, cluster_covariance
+from salesinsight.stats.design import Caveats, build_design, require_columns, tidy_coefficients
 
 __all__ = ["TimeToClose", "time_to_close"]
 

@@ -16,13 +16,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from salesinsight.clean import Cleaned, CleanOptions, _column_names, _read_drops, _read_fixes
-from salesinsight.clean_dates import parse_date_fields
-from salesinsight.clean_ids import Ids, account_key, account_keys, dedupe
-from salesinsight.clean_money import number_column
-from salesinsight.io.files import RawTable
-from salesinsight.io.formats import TableFormat
-from salesinsight.io.tables import (
+from salesinsight.clean.dates import parse_date_fields
+from salesinsight.clean.deals import Cleaned, CleanOptions, _column_names, _read_drops, _read_fixes
+from salesinsight.clean.ids import Ids, account_key, account_keys, dedupe
+from salesinsight.clean.money import number_column
+from salesinsight.io.arrow import (
     TEXT,
     beside,
     empty_ledger,
@@ -32,6 +30,8 @@ from salesinsight.io.tables import (
     repeat_text,
     text_series,
 )
+from salesinsight.io.files import RawTable
+from salesinsight.io.formats import TableFormat
 
 __all__ = [
     "PreparedActivities",

@@ -1,6 +1,6 @@
 """Score the book's claims against the data: every claim, proxy and outcome, naive and controlled.
 
-:func:`evaluate_claims` runs the test each claim of :data:`~salesinsight.claims_registry.CLAIMS`
+:func:`evaluate_claims` runs the test each claim of :data:`~salesinsight.claims.registry.CLAIMS`
 names (``association`` for deal size, win rate and price, ``time_to_close`` for speed, a
 pseudo-Poisson rate model on :func:`account_years` for what a relationship yields per year), once
 without controls and once with them, adjusts for the number of tests with Benjamini-Hochberg and
@@ -26,10 +26,9 @@ import pandas as pd
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
-from salesinsight.claims_fits import Fit, fit_association, fit_cox, fit_price, fit_rate
-from salesinsight.claims_narrative import TABLE_COLUMNS, Scorecard
-from salesinsight.claims_panel import account_years
-from salesinsight.claims_registry import (
+from salesinsight.claims.fits import Fit, fit_association, fit_cox, fit_price, fit_rate
+from salesinsight.claims.panel import account_years
+from salesinsight.claims.registry import (
     CLAIMS,
     CONTROL_WORDS,
     FIELD_HINTS,
@@ -39,13 +38,14 @@ from salesinsight.claims_registry import (
     Outcome,
     Proxy,
 )
+from salesinsight.claims.scorecard import TABLE_COLUMNS, Scorecard
 from salesinsight.exceptions import (
     InvalidValueError,
     SalesInsightError,
     StatisticalWarning,
 )
-from salesinsight.models import require_columns
 from salesinsight.schemas import LEAD_SOURCE_GROUPS
+from salesinsight.stats.design import require_columns
 
 __all__ = ["AUTO_CONTROLS", "Scorecard", "account_years", "evaluate_claims"]
 
@@ -401,8 +401,8 @@ def evaluate_claims(
         The output of :func:`salesinsight.trust_features` (one row per deal with proxies and
         outcomes). Any export works: what it lacks makes rows ``not testable``, not errors.
     claims : str, Claim or sequence of them, optional
-        Claim ids (``"K1"`` ... ``"K8"``) or :class:`~salesinsight.claims_registry.Claim`
-        objects; default all of :data:`~salesinsight.claims_registry.CLAIMS`.
+        Claim ids (``"K1"`` ... ``"K8"``) or :class:`~salesinsight.claims.registry.Claim`
+        objects; default all of :data:`~salesinsight.claims.registry.CLAIMS`.
     controls : "auto", sequence of str or None, default "auto"
         ``"auto"`` adjusts for whichever of ``log_employees`` (account size), ``product``,
         ``industry``, ``segment`` and ``created_year`` (as categories) the data have; a sequence

@@ -2,7 +2,7 @@
 
 :func:`correlations` gives Spearman or Kendall correlations; their bootstrap intervals and
 p-values come from resampling whole clusters (accounts), computed by
-:func:`~salesinsight.bootstrap.cluster_bootstrap`.
+:func:`~salesinsight.stats.bootstrap.cluster_bootstrap`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from salesinsight.bootstrap import cluster_bootstrap
 from salesinsight.exceptions import ColumnNotFoundError, InvalidValueError, SmallSampleWarning
-from salesinsight.models import MIN_CLUSTERS, Caveats, as_names, require_columns
+from salesinsight.stats.bootstrap import cluster_bootstrap
+from salesinsight.stats.design import MIN_CLUSTERS, Caveats, as_names, require_columns
 
 __all__ = ["correlations"]
 

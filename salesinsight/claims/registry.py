@@ -1,7 +1,7 @@
 """The book's claims as data: what each claim says, which proxies stand for it and how it is tested.
 
 The claims paraphrase Mark Hunter, *A Mind for Sales* (2020); the wording is ours, not the book's.
-:func:`salesinsight.claims.evaluate_claims` reads this registry; notebooks and the report read it
+:func:`salesinsight.claims.evaluate.evaluate_claims` reads this registry; notebooks and the report read it
 to cite each claim next to its numbers.
 """
 

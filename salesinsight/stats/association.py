@@ -3,8 +3,8 @@
 :func:`association` picks the model from the outcome (log-scale OLS for deal size, logit for
 winning, Poisson or negative binomial for counts, OLS for other numbers), clusters the standard
 errors by account and returns a tidy table of effects. Rank correlations with bootstrap
-intervals that resample whole accounts live in :mod:`salesinsight.correlation`; its
-:func:`~salesinsight.correlation.correlations` is importable from here as well.
+intervals that resample whole accounts live in :mod:`salesinsight.stats.correlation`; its
+:func:`~salesinsight.stats.correlation.correlations` is importable from here as well.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import pandas as pd
 import statsmodels.api as sm
 from matplotlib.axes import Axes
 
-from salesinsight.correlation import correlations
 from salesinsight.exceptions import (
     AnalysisError,
     ColumnNotFoundError,
@@ -29,7 +28,10 @@ from salesinsight.exceptions import (
     SeparationWarning,
     SmallSampleWarning,
 )
-from salesinsight.models import (
+from salesinsight.plots import forest
+from salesinsight.stats._fast.regression import ols_fit
+from salesinsight.stats.correlation import correlations
+from salesinsight.stats.design import (
     MIN_CLUSTERS,
     Caveats,
     Design,
@@ -39,8 +41,6 @@ from salesinsight.models import (
     require_columns,
     tidy_coefficients,
 )
-from salesinsight.plots import forest
-from salesinsight.regression import ols_fit
 
 __all__ = ["Association", "association", "correlations"]
 

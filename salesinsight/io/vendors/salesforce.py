@@ -4,7 +4,7 @@ Report exports carry the user's chosen columns under their labels, dates in the 
 amounts such as ``"$22,700.00"`` or ``USD 1,234.00``; formatted reports end with a footer that
 :mod:`salesinsight.io.files` removes. API exports use field names (``StageName``, ``IsWon``) and
 18-character ids. Stage names are the defaults of a new org; renamed stages such as ``Won`` /
-``Lost`` are recognised by :mod:`salesinsight.clean`, and the ``IsWon`` / ``IsClosed`` flags decide
+``Lost`` are recognised by :mod:`salesinsight.clean.deals`, and the ``IsWon`` / ``IsClosed`` flags decide
 over the stage where present.
 """
 

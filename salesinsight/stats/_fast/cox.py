@@ -37,7 +37,7 @@ from scipy.linalg.blas import dsyrk
 from statsmodels.base.model import LikelihoodModel
 from statsmodels.duration.hazard_regression import PHReg, PHSurvivalTime
 
-from salesinsight.models import clearly_full_rank, gram_matrix
+from salesinsight.stats.design import clearly_full_rank, gram_matrix
 
 __all__ = ["EfronCox", "cluster_covariance"]
 

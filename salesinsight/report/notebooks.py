@@ -3,7 +3,7 @@
 :func:`execute_notebooks` runs the numbered notebooks with papermill in a kernel of the running
 Python; :func:`notebook_html` turns one into a self-contained page (code hidden, plots embedded);
 :func:`write_report` writes the whole report (the landing page is built in
-:mod:`salesinsight.report_index`)::
+:mod:`salesinsight.report.index`)::
 
     index.html        landing page: figures, verdict per claim, scorecard, links, privacy note
     NN-name.html      one page per notebook
@@ -12,7 +12,7 @@ Python; :func:`notebook_html` turns one into a self-contained page (code hidden,
     ledger.csv        every row the cleaner dropped and every value it changed
     deals.parquet     the trust-features table: one row per kept deal
 
-``python -m salesinsight.report --in-place`` re-executes the notebooks in place on the bundled
+``python -m salesinsight.report.notebooks --in-place`` re-executes the notebooks in place on the bundled
 sample (``make notebooks``).
 """
 
@@ -33,12 +33,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from salesinsight.pipeline import ENVIRONMENT, Progress, log_step
 from salesinsight.privacy import excel_safe
-from salesinsight.report_index import _index_page
+from salesinsight.report.analysis import ENVIRONMENT, Progress, log_step
+from salesinsight.report.index import _index_page
 
 if TYPE_CHECKING:
-    from salesinsight.pipeline import Analysis
+    from salesinsight.report.analysis import Analysis
 
 __all__ = [
     "REPORT_MARKER",
@@ -420,7 +420,7 @@ def check_out_dir(
     >>> check_out_dir(folder)
     Traceback (most recent call last):
     ...
-    salesinsight.report.ReportSetupError: Output folder ... is not empty and holds no earlier ...
+    salesinsight.report.notebooks.ReportSetupError: Output folder ... is not empty and holds no earlier ...
     >>> check_out_dir(folder, force=True)
     """
     folder = Path(out_dir).expanduser().resolve()
@@ -470,7 +470,7 @@ def write_report(
     Parameters
     ----------
     analysis : Analysis
-        From :func:`salesinsight.pipeline.load_analysis`. The notebooks get its `parameters`, so
+        From :func:`salesinsight.report.analysis.load_analysis`. The notebooks get its `parameters`, so
         they analyse the same export with the same options (pseudonyms included).
     out_dir : str or path
         The report folder; see :func:`check_out_dir` for when it may be non-empty. The files an
@@ -504,7 +504,7 @@ def write_report(
         A notebook failed.
     """
     from salesinsight import __version__
-    from salesinsight.claims import evaluate_claims
+    from salesinsight.claims.evaluate import evaluate_claims
 
     chosen = find_notebooks(notebooks_dir) if notebooks else []
     inputs = [Path(p) for p in analysis.parameters.get("export_paths", "").split(os.pathsep) if p]
@@ -584,9 +584,9 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m salesinsight.report --in-place``: re-execute the notebooks on the sample."""
+    """``python -m salesinsight.report.notebooks --in-place``: re-execute the notebooks on the sample."""
     parser = argparse.ArgumentParser(
-        prog="python -m salesinsight.report",
+        prog="python -m salesinsight.report.notebooks",
         description="Re-execute the numbered notebooks in place on the bundled sample, so their "
         "committed outputs match the library (used by `make notebooks`).",
     )

@@ -34,7 +34,7 @@ import pandas as pd
 from salesinsight.exceptions import InvalidValueError
 
 if TYPE_CHECKING:
-    from salesinsight.io import Export
+    from salesinsight.export import Export
 
 __all__ = [
     "ENVIRONMENT",
@@ -284,7 +284,7 @@ def log_step(progress: Progress | None, message: str, *, logger: logging.Logger 
         The caller's :data:`Progress` callback.
     message : str
         One short line, e.g. ``"reading the bundled sample"``.
-    logger : Logger, default the ``salesinsight.pipeline`` logger
+    logger : Logger, default the ``salesinsight.report.analysis`` logger
         Where the line is logged; each module passes its own.
 
     Examples
@@ -366,7 +366,7 @@ def load_export(
     crm = (crm or "auto").strip().lower()
     currency = (currency or "USD").strip().upper()
     if paths:
-        from salesinsight.io import read_export
+        from salesinsight.export import read_export
 
         names = ", ".join(p.name for p in paths)
         log_step(progress, f"reading {names}")
@@ -430,7 +430,7 @@ def load_analysis(
         differ from one run to the next; pass the same salt to get the same pseudonyms.
     progress : callable, optional
         Called with one short line per step; the steps are also logged at INFO level on the
-        ``salesinsight.pipeline`` logger.
+        ``salesinsight.report.analysis`` logger.
 
     Returns
     -------
@@ -453,7 +453,7 @@ def load_analysis(
     >>> bool(analysis.pseudonymized)
     False
     """
-    from salesinsight.features import trust_features
+    from salesinsight.features.trust import trust_features
 
     hide = parse_flag(pseudonymize)
     if hide and not salt:

@@ -1,9 +1,9 @@
 """Machinery shared by the statistics: column checks, design matrices, caveats and tidy tables.
 
-``association`` (:mod:`salesinsight.stats`) and ``time_to_close`` (:mod:`salesinsight.survival`)
+``association`` (:mod:`salesinsight.stats.association`) and ``time_to_close`` (:mod:`salesinsight.stats.survival`)
 encode predictors and controls the same way, collect their caveats the same way and report their
 coefficients in the same tidy layout, so they share this module, as ``correlations``
-(:mod:`salesinsight.correlation`) shares its argument checks. :func:`bh_adjust` serves every
+(:mod:`salesinsight.stats.correlation`) shares its argument checks. :func:`bh_adjust` serves every
 caller that tests many claims at once.
 
 Design matrices are built column-major, with their cross-products (:func:`gram_matrix`) computed

@@ -1,6 +1,6 @@
 """The report's landing page, ``index.html``: key figures, a verdict per claim, the scorecard.
 
-:func:`salesinsight.report.write_report` calls :func:`_index_page` once the notebooks have run; the
+:func:`salesinsight.report.notebooks.write_report` calls :func:`_index_page` once the notebooks have run; the
 page is self-contained (inline styles, the forest plot embedded as a PNG) so the report folder can
 be shared as it is.
 """
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 if TYPE_CHECKING:
-    from salesinsight.pipeline import Analysis
+    from salesinsight.report.analysis import Analysis
 
 __all__: list[str] = []
 
@@ -75,7 +75,7 @@ def _table(frame: pd.DataFrame) -> str:
 
 
 def _figures(analysis: Analysis) -> list[tuple[str, str]]:
-    from salesinsight.kpis import pipeline_summary
+    from salesinsight.stats.kpis import pipeline_summary
 
     counts = analysis.row_counts()
     kpi = pipeline_summary(analysis.data).iloc[0]

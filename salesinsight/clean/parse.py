@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from salesinsight.io.tables import as_array, encode
+from salesinsight.io.arrow import as_array, encode
 
 __all__ = [
     "DateColumn",

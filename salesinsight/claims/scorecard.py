@@ -1,6 +1,6 @@
 """The scorecard a reader sees: verdicts per claim, a forest plot and sentences written from numbers.
 
-:class:`Scorecard` holds the table :func:`salesinsight.claims.evaluate_claims` computes and turns it
+:class:`Scorecard` holds the table :func:`salesinsight.claims.evaluate.evaluate_claims` computes and turns it
 into words. Every sentence is built from the table's figures, so different data give different
 words; nothing here claims more than an association.
 """
@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from salesinsight.claims_registry import OUTCOMES, PROXIES
+from salesinsight.claims.registry import OUTCOMES, PROXIES
 from salesinsight.plots import PALETTE, ratio_axis
 
 __all__ = ["TABLE_COLUMNS", "VERDICTS", "VERDICT_COLUMNS", "Scorecard"]

@@ -5,7 +5,7 @@ least-squares solve per IRLS step (``GLM.fit``): for a million deals and a few d
 most of the scorecard's time. The same estimates follow from ``k x k`` cross-products:
 
 * :func:`ols_fit` is ``sm.OLS(y, design.exog).fit(**cov)`` with the pseudo-inverse taken from
-  the cross-product :func:`~salesinsight.models.build_design` already computed; it returns the
+  the cross-product :func:`~salesinsight.stats.design.build_design` already computed; it returns the
   same statsmodels results object.
 * :func:`poisson_rate_fit` is ``sm.GLM(y, exog, family=Poisson(), exposure=...).fit()`` with
   cluster-robust errors: the same IRLS steps from the same start, with the same convergence
@@ -29,7 +29,7 @@ from scipy import linalg
 from scipy import stats as sps
 from statsmodels.regression.linear_model import OLSResults, RegressionResultsWrapper
 
-from salesinsight.models import Design, clearly_full_rank, gram_matrix
+from salesinsight.stats.design import Design, clearly_full_rank, gram_matrix
 
 __all__ = ["RateFit", "ols_fit", "poisson_rate_fit"]
 
@@ -68,7 +68,7 @@ def ols_fit(y: pd.Series, design: Design, **cov: Any) -> RegressionResultsWrappe
     y : Series
         The outcome, aligned with ``design.exog``.
     design : Design
-        From :func:`~salesinsight.models.build_design` over the same rows.
+        From :func:`~salesinsight.stats.design.build_design` over the same rows.
     **cov
         ``cov_type``, ``cov_kwds`` and ``use_t`` as for ``OLS.fit``.
 
@@ -79,7 +79,7 @@ def ols_fit(y: pd.Series, design: Design, **cov: Any) -> RegressionResultsWrappe
 
     Examples
     --------
-    >>> from salesinsight.models import Caveats, build_design
+    >>> from salesinsight.stats.design import Caveats, build_design
     >>> rng = np.random.default_rng(0)
     >>> frame = pd.DataFrame({"x": rng.normal(size=50), "g": rng.integers(0, 10, 50)})
     >>> y = 1 + 2 * frame["x"] + rng.normal(size=50)

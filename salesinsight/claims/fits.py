@@ -1,6 +1,6 @@
 """The fits behind each scorecard row: one effect, its standard error and its p-value.
 
-:func:`~salesinsight.claims.evaluate_claims` calls one of these per row: :func:`fit_association`
+:func:`~salesinsight.claims.evaluate.evaluate_claims` calls one of these per row: :func:`fit_association`
 (deal size, win rate, proactive deals), :func:`fit_price` (price realisation), :func:`fit_cox`
 (speed) and :func:`fit_rate` (the account-year panel). Each returns a :class:`Fit` on the model's
 own log scale with the critical values its interval needs; the library's errors propagate.
@@ -17,10 +17,10 @@ import pandas as pd
 from scipy import stats as sps
 
 from salesinsight.exceptions import AnalysisError, SmallSampleWarning
-from salesinsight.models import Caveats, build_design
-from salesinsight.regression import poisson_rate_fit
-from salesinsight.stats import association
-from salesinsight.survival import time_to_close
+from salesinsight.stats._fast.regression import poisson_rate_fit
+from salesinsight.stats.association import association
+from salesinsight.stats.design import Caveats, build_design
+from salesinsight.stats.survival import time_to_close
 
 __all__ = ["Fit", "critical_value", "fit_association", "fit_cox", "fit_price", "fit_rate"]
 

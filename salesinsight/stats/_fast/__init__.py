@@ -1,0 +1,1 @@
+"""Private solvers behind the public estimators, each tested equal to statsmodels."""
