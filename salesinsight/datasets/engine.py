@@ -92,6 +92,10 @@ def run_deals(
     ``log_amount_shift`` is what the price realisation of repeat customers adds to their
     log(amount); the quantity term gives the rest of ``effects.repeat_log_amount``.
 
+    Each step of the loop counts the closes settled before it into the accounts' histories, creates
+    the deals whose arrival falls in it (with their proxies), draws their outcomes, and queues the
+    closes to come; a first win switches its account to the repeat-customer rate.
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
@@ -103,186 +107,330 @@ def run_deals(
     >>> bool(np.all(np.diff(deals["created"]) >= 0)), sorted(deals)[:3]
     (True, ['account', 'amount', 'close'])
     """
-    n_acc, n_prod = len(pop.size), len(pop.unit_price)
-    n_reps, n_seats = len(pop.rep_seat), int(pop.rep_seat.max()) + 1
-    key_span = np.int64(end + 2 * STEP)
-    # Reps may have started before the world did: their keys are offset by the earliest start.
-    rep_origin = min(int(pop.rep_start.min()), 0)
-    rep_span = np.int64(end - rep_origin + 2 * STEP)
-    rep_key = pop.rep_seat.astype(np.int64) * rep_span + (pop.rep_start - rep_origin)
-    z_price = np.log(pop.unit_price)
-    z_price = (z_price - z_price.mean()) / z_price.std()
-    prod_bits = np.int64(1) << np.arange(n_prod, dtype=np.int64)
-
-    base_rate = RATE_PER_YEAR * np.exp(RATE_SIZE * pop.size)
-    won_rate = base_rate * np.exp(effects.repeat_opportunity_rate)
-
-    def wait(rate: np.ndarray) -> np.ndarray:
-        draws = rng.exponential(size=len(rate)) * YEAR / rate
-        return np.maximum(np.ceil(draws), 1).astype(np.int64)
-
-    def occupant(seat: np.ndarray, t: np.ndarray) -> np.ndarray:
-        where = seat.astype(np.int64) * rep_span + (t - rep_origin)
-        return np.searchsorted(rep_key, where, side="right") - 1
-
-    def choose(size: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-        weight = pop.popularity * np.exp(PRODUCT_SIZE_TILT * size[:, None] * z_price) * allowed
-        cum = np.cumsum(weight, axis=1)
-        u = rng.random(len(size)) * cum[:, -1]
-        return (cum < u[:, None]).sum(axis=1)
-
-    # Account state: deals created so far, and won/lost deals settled (closed before the step).
-    n_created = np.zeros(n_acc, np.int64)
-    first_created = np.zeros(n_acc, np.int64)
-    last_owner = np.full(n_acc, -1, np.int64)
-    prod_mask = np.zeros(n_acc, np.int64)
-    won_n = np.zeros(n_acc, np.int64)
-    lost_n = np.zeros(n_acc, np.int64)
-    won_amount = np.zeros(n_acc, np.float64)
-    first_win = np.full(n_acc, _NEVER, np.int64)
-    next_arrival = pop.entry + wait(base_rate)
-    owner_count = np.zeros(n_reps, np.int64)
-    # Deals closed or closing before `end` whose close is not yet settled into the counters.
-    p_acc = np.zeros(0, np.int64)
-    p_close = np.zeros(0, np.int64)
-    p_won = np.zeros(0, bool)
-    p_amount = np.zeros(0, np.float64)
-
+    setting = _Setting.of(pop, effects, end, rng)
+    history = _History.start(setting)
+    owner_count = np.zeros(setting.n_reps, np.int64)
+    pending = _Pending.none()
     out: dict[str, list[np.ndarray]] = {}
-
-    def keep(**arrays: np.ndarray) -> None:
-        for name, values in arrays.items():
-            out.setdefault(name, []).append(values)
-
     for start in range(0, end, STEP):
         stop = min(start + STEP, end)
-        settle = p_close < start
-        np.add.at(won_n, p_acc[settle & p_won], 1)
-        np.add.at(lost_n, p_acc[settle & ~p_won], 1)
-        np.add.at(won_amount, p_acc[settle & p_won], p_amount[settle & p_won])
-        p_acc, p_close, p_won, p_amount = (
-            p_acc[~settle],
-            p_close[~settle],
-            p_won[~settle],
-            p_amount[~settle],
+        pending = pending.settle(start, history)
+        deals = _created_in_step(
+            setting, history, pending.closing_before(stop, setting.key_span), stop
         )
-        # Closes inside this step, sorted by (account, time), with running totals.
-        inside = p_close < stop
-        s_key = p_acc[inside] * key_span + p_close[inside]
-        order = np.argsort(s_key, kind="stable")
-        s_key = s_key[order]
-        s_won = p_won[inside][order]
-        cum_won = np.concatenate([[0], np.cumsum(s_won)])
-        cum_lost = np.concatenate([[0], np.cumsum(~s_won)])
-        cum_amount = np.concatenate([[0.0], np.cumsum(np.where(s_won, p_amount[inside][order], 0))])
-
-        step: dict[str, list[np.ndarray]] = {}
-        while True:
-            acc = np.flatnonzero(next_arrival < stop)
-            if acc.size == 0:
-                break
-            k = acc.size
-            t = next_arrival[acc]
-            lo = np.searchsorted(s_key, acc * key_span, side="left")
-            hi = np.searchsorted(s_key, acc * key_span + t, side="left")
-            prior_won = won_n[acc] + cum_won[hi] - cum_won[lo]
-            prior_lost = lost_n[acc] + cum_lost[hi] - cum_lost[lo]
-            prior_won_amount = won_amount[acc] + cum_amount[hi] - cum_amount[lo]
-            repeat = prior_won > 0
-
-            outbound = rng.random(k) < _expit(
-                OUTBOUND_LOGIT + effects.prior_won_rep_initiated * prior_won
-            )
-            cum_share = np.cumsum(_SOURCE_SHARES[repeat.astype(int)], axis=1)
-            other = (cum_share < rng.random(k)[:, None]).sum(axis=1)
-            group = np.where(outbound, _OUTBOUND, other)
-
-            first = n_created[acc] == 0
-            had = (prod_mask[acc][:, None] & prod_bits) != 0
-            has_new = ~had.all(axis=1)
-            p_new = _expit(NEW_PRODUCT_LOGIT + effects.prior_won_new_product * prior_won)
-            new_product = first | (has_new & (rng.random(k) < p_new))
-            product = choose(pop.size[acc], np.where(new_product[:, None], ~had, had))
-
-            seat = np.where(rng.random(k) < ROUTE_SHARE, rng.integers(0, n_seats, k), pop.seat[acc])
-            owner = occupant(seat, t)
-            same_owner = ~first & (owner == last_owner[acc])
-
-            first_created[acc] = np.where(first, t, first_created[acc])
-            n_created[acc] += 1
-            last_owner[acc] = owner
-            prod_mask[acc] |= prod_bits[product]
-
-            won_now = first_win[acc] < t
-            arrival = t + wait(np.where(won_now, won_rate[acc], base_rate[acc]))
-            after_win = first_win[acc] + wait(won_rate[acc])
-            next_arrival[acc] = np.where(~won_now & (arrival > first_win[acc]), after_win, arrival)
-
-            for name, values in (
-                ("account", acc),
-                ("created", t),
-                ("owner", owner),
-                ("product", product),
-                ("group", group),
-                ("prior_won_deals", prior_won),
-                ("prior_lost_deals", prior_lost),
-                ("prior_won_amount", prior_won_amount),
-                ("same_owner_as_last", same_owner),
-                ("is_new_product_for_account", new_product),
-            ):
-                step.setdefault(name, []).append(values)
-        if not step:
+        if deals is None:
             continue
-
-        deals = {name: np.concatenate(parts) for name, parts in step.items()}
-        acc, t, owner = deals["account"], deals["created"], deals["owner"]
-        # owner_prior_deals: the owner's deals created strictly before t, this step included.
-        o_key = owner * key_span + t
-        o_sorted = np.sort(o_key)
-        within = np.searchsorted(o_sorted, o_key, "left") - np.searchsorted(
-            o_sorted, owner * key_span, "left"
+        deals["owner_prior_deals"] = owner_count[deals["owner"]] + _earlier_in_step(
+            deals["owner"], deals["created"], setting.key_span
         )
-        owner_prior = owner_count[owner] + within
-        owner_count += np.bincount(owner, minlength=n_reps)
-        outcome = _outcomes(deals, owner_prior, pop, effects, log_amount_shift, rng)
-        keep(**deals, owner_prior_deals=owner_prior, **outcome)
+        owner_count += np.bincount(deals["owner"], minlength=setting.n_reps)
+        deals.update(_outcomes(deals, pop, effects, log_amount_shift, rng))
+        for name, values in deals.items():
+            out.setdefault(name, []).append(values)
 
-        close = outcome["close"]
+        acc, close = deals["account"], deals["close"]
         ends = close < end
-        p_acc = np.concatenate([p_acc, acc[ends]])
-        p_close = np.concatenate([p_close, close[ends]])
-        p_won = np.concatenate([p_won, outcome["won"][ends]])
-        p_amount = np.concatenate([p_amount, outcome["amount"][ends]])
-        # A first win, once known, switches the account to its repeat-customer rate from then on.
-        win = ends & outcome["won"]
-        if win.any():
-            before = first_win[acc[win]]
-            np.minimum.at(first_win, acc[win], close[win])
-            moved = np.unique(acc[win][first_win[acc[win]] < before])
-            moved = moved[next_arrival[moved] > first_win[moved]]
-            next_arrival[moved] = first_win[moved] + wait(won_rate[moved])
+        pending = pending.add(acc[ends], close[ends], deals["won"][ends], deals["amount"][ends])
+        _switch_at_first_win(setting, history, acc, close, ends & deals["won"])
 
     merged = {name: np.concatenate(parts) for name, parts in out.items()}
     order = np.lexsort((merged["account"], merged["created"]))
     return {name: values[order] for name, values in merged.items()}
 
 
+@dataclass(frozen=True)
+class _Setting:
+    """What stays fixed while the loop runs: population, effects, arrival rates and sort keys.
+
+    Sort keys pack a pair into one int64: ``account * key_span + second`` orders closes (and
+    ``owner * key_span + second`` deals) by account, then time; ``seat * rep_span + second`` finds
+    the rep holding a seat at a time.
+    """
+
+    pop: Population
+    effects: Effects
+    rng: np.random.Generator
+    base_rate: np.ndarray  # per account, opportunities per year before the first win
+    won_rate: np.ndarray  # per account, opportunities per year after it
+    z_price: np.ndarray  # per product, standardised log(unit price)
+    prod_bits: np.ndarray  # per product, its bit in an account's mask of products dealt
+    key_span: np.int64
+    rep_span: np.int64
+    rep_origin: int
+    rep_key: np.ndarray
+    n_seats: int
+    n_reps: int
+
+    @classmethod
+    def of(cls, pop: Population, effects: Effects, end: int, rng: np.random.Generator) -> _Setting:
+        # Reps may have started before the world did: their keys are offset by the earliest start.
+        rep_origin = min(int(pop.rep_start.min()), 0)
+        rep_span = np.int64(end - rep_origin + 2 * STEP)
+        z_price = np.log(pop.unit_price)
+        base_rate = RATE_PER_YEAR * np.exp(RATE_SIZE * pop.size)
+        return cls(
+            pop=pop,
+            effects=effects,
+            rng=rng,
+            base_rate=base_rate,
+            won_rate=base_rate * np.exp(effects.repeat_opportunity_rate),
+            z_price=(z_price - z_price.mean()) / z_price.std(),
+            prod_bits=np.int64(1) << np.arange(len(pop.unit_price), dtype=np.int64),
+            key_span=np.int64(end + 2 * STEP),
+            rep_span=rep_span,
+            rep_origin=rep_origin,
+            rep_key=pop.rep_seat.astype(np.int64) * rep_span + (pop.rep_start - rep_origin),
+            n_seats=int(pop.rep_seat.max()) + 1,
+            n_reps=len(pop.rep_seat),
+        )
+
+    def wait(self, rate: np.ndarray) -> np.ndarray:
+        """Seconds to each account's next opportunity at ``rate`` per year (at least one)."""
+        draws = self.rng.exponential(size=len(rate)) * YEAR / rate
+        return np.maximum(np.ceil(draws), 1).astype(np.int64)
+
+    def occupant(self, seat: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """The rep holding each ``seat`` at second ``t``."""
+        where = seat.astype(np.int64) * self.rep_span + (t - self.rep_origin)
+        return np.searchsorted(self.rep_key, where, side="right") - 1
+
+    def choose(self, size: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+        """One product per deal among the ``allowed`` ones, by popularity tilted by account size."""
+        tilt = np.exp(PRODUCT_SIZE_TILT * size[:, None] * self.z_price)
+        cum = np.cumsum(self.pop.popularity * tilt * allowed, axis=1)
+        u = self.rng.random(len(size)) * cum[:, -1]
+        return (cum < u[:, None]).sum(axis=1)
+
+
+@dataclass(frozen=True)
+class _History:
+    """Each account's history so far (arrays, one row per account, updated in place).
+
+    Deals created so far (count, last owner, mask of products), won and lost deals whose close is
+    settled (closed before the current step), the first win's second (once its close is queued)
+    and the second of the next new opportunity.
+    """
+
+    n_created: np.ndarray
+    last_owner: np.ndarray
+    prod_mask: np.ndarray
+    won_n: np.ndarray
+    lost_n: np.ndarray
+    won_amount: np.ndarray
+    first_win: np.ndarray
+    next_arrival: np.ndarray
+
+    @classmethod
+    def start(cls, setting: _Setting) -> _History:
+        """No deals yet; each account's first opportunity after it becomes a prospect."""
+        n_acc = len(setting.pop.size)
+        return cls(
+            n_created=np.zeros(n_acc, np.int64),
+            last_owner=np.full(n_acc, -1, np.int64),
+            prod_mask=np.zeros(n_acc, np.int64),
+            won_n=np.zeros(n_acc, np.int64),
+            lost_n=np.zeros(n_acc, np.int64),
+            won_amount=np.zeros(n_acc, np.float64),
+            first_win=np.full(n_acc, _NEVER, np.int64),
+            next_arrival=setting.pop.entry + setting.wait(setting.base_rate),
+        )
+
+
+@dataclass(frozen=True)
+class _StepCloses:
+    """Closes inside one step, sorted by (account, time), with running totals."""
+
+    key: np.ndarray
+    cum_won: np.ndarray
+    cum_lost: np.ndarray
+    cum_amount: np.ndarray
+
+    def prior(
+        self, history: _History, acc: np.ndarray, t: np.ndarray, key_span: np.int64
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Won deals, lost deals and won amount of each account ``acc`` closed before ``t``.
+
+        The settled history plus the closes of this step before ``t``.
+        """
+        lo = np.searchsorted(self.key, acc * key_span, side="left")
+        hi = np.searchsorted(self.key, acc * key_span + t, side="left")
+        return (
+            history.won_n[acc] + self.cum_won[hi] - self.cum_won[lo],
+            history.lost_n[acc] + self.cum_lost[hi] - self.cum_lost[lo],
+            history.won_amount[acc] + self.cum_amount[hi] - self.cum_amount[lo],
+        )
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """Deals closing before ``end`` whose close is not yet settled into their account's history."""
+
+    account: np.ndarray
+    close: np.ndarray
+    won: np.ndarray
+    amount: np.ndarray
+
+    @classmethod
+    def none(cls) -> _Pending:
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0))
+
+    def settle(self, start: int, history: _History) -> _Pending:
+        """Count the closes before ``start`` into ``history``; the others stay pending."""
+        settle = self.close < start
+        won, lost = settle & self.won, settle & ~self.won
+        np.add.at(history.won_n, self.account[won], 1)
+        np.add.at(history.lost_n, self.account[lost], 1)
+        np.add.at(history.won_amount, self.account[won], self.amount[won])
+        keep = ~settle
+        return _Pending(self.account[keep], self.close[keep], self.won[keep], self.amount[keep])
+
+    def closing_before(self, stop: int, key_span: np.int64) -> _StepCloses:
+        """The pending closes before ``stop``, sorted by (account, time), with running totals."""
+        inside = self.close < stop
+        key = self.account[inside] * key_span + self.close[inside]
+        order = np.argsort(key, kind="stable")
+        won = self.won[inside][order]
+        won_amount = np.where(won, self.amount[inside][order], 0)
+        return _StepCloses(
+            key=key[order],
+            cum_won=np.concatenate([[0], np.cumsum(won)]),
+            cum_lost=np.concatenate([[0], np.cumsum(~won)]),
+            cum_amount=np.concatenate([[0.0], np.cumsum(won_amount)]),
+        )
+
+    def add(
+        self, account: np.ndarray, close: np.ndarray, won: np.ndarray, amount: np.ndarray
+    ) -> _Pending:
+        return _Pending(
+            np.concatenate([self.account, account]),
+            np.concatenate([self.close, close]),
+            np.concatenate([self.won, won]),
+            np.concatenate([self.amount, amount]),
+        )
+
+
+def _created_in_step(
+    setting: _Setting, history: _History, closes: _StepCloses, stop: int
+) -> dict[str, np.ndarray] | None:
+    """Every deal created before ``stop`` (None if none): each account's next arrivals in turn."""
+    rounds: dict[str, list[np.ndarray]] = {}
+    while True:
+        acc = np.flatnonzero(history.next_arrival < stop)
+        if acc.size == 0:
+            break
+        for name, values in _next_deals(setting, history, closes, acc).items():
+            rounds.setdefault(name, []).append(values)
+    if not rounds:
+        return None
+    return {name: np.concatenate(parts) for name, parts in rounds.items()}
+
+
+def _next_deals(
+    setting: _Setting, history: _History, closes: _StepCloses, acc: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The next deal of each account ``acc``: its proxies, product and owner; history updated."""
+    k = acc.size
+    t = history.next_arrival[acc]
+    prior_won, prior_lost, prior_won_amount = closes.prior(history, acc, t, setting.key_span)
+    group = _lead_source(setting, prior_won)
+
+    first = history.n_created[acc] == 0
+    had = (history.prod_mask[acc][:, None] & setting.prod_bits) != 0
+    p_new = _expit(NEW_PRODUCT_LOGIT + setting.effects.prior_won_new_product * prior_won)
+    new_product = first | (~had.all(axis=1) & (setting.rng.random(k) < p_new))
+    product = setting.choose(setting.pop.size[acc], np.where(new_product[:, None], ~had, had))
+
+    routed = setting.rng.random(k) < ROUTE_SHARE
+    seat = np.where(routed, setting.rng.integers(0, setting.n_seats, k), setting.pop.seat[acc])
+    owner = setting.occupant(seat, t)
+    same_owner = ~first & (owner == history.last_owner[acc])
+
+    history.n_created[acc] += 1
+    history.last_owner[acc] = owner
+    history.prod_mask[acc] |= setting.prod_bits[product]
+    history.next_arrival[acc] = _next_arrival(setting, history, acc, t)
+    return {
+        "account": acc,
+        "created": t,
+        "owner": owner,
+        "product": product,
+        "group": group,
+        "prior_won_deals": prior_won,
+        "prior_lost_deals": prior_lost,
+        "prior_won_amount": prior_won_amount,
+        "same_owner_as_last": same_owner,
+        "is_new_product_for_account": new_product,
+    }
+
+
+def _lead_source(setting: _Setting, prior_won: np.ndarray) -> np.ndarray:
+    """Lead source group codes: outbound more often with more prior wins, else by shares."""
+    k = len(prior_won)
+    logit = OUTBOUND_LOGIT + setting.effects.prior_won_rep_initiated * prior_won
+    outbound = setting.rng.random(k) < _expit(logit)
+    cum_share = np.cumsum(_SOURCE_SHARES[(prior_won > 0).astype(int)], axis=1)
+    other = (cum_share < setting.rng.random(k)[:, None]).sum(axis=1)
+    return np.where(outbound, _OUTBOUND, other)
+
+
+def _next_arrival(
+    setting: _Setting, history: _History, acc: np.ndarray, t: np.ndarray
+) -> np.ndarray:
+    """Second of each account's next opportunity after ``t``, at the rate that holds then.
+
+    An arrival drawn at the new-customer rate that falls after a first win already queued is
+    redrawn from the win at the repeat-customer rate (memorylessness makes this exact).
+    """
+    first_win = history.first_win[acc]
+    won_now = first_win < t
+    arrival = t + setting.wait(np.where(won_now, setting.won_rate[acc], setting.base_rate[acc]))
+    after_win = first_win + setting.wait(setting.won_rate[acc])
+    return np.where(~won_now & (arrival > first_win), after_win, arrival)
+
+
+def _earlier_in_step(owner: np.ndarray, t: np.ndarray, key_span: np.int64) -> np.ndarray:
+    """Deals of the same owner created in this step strictly before each deal."""
+    key = owner * key_span + t
+    ordered = np.sort(key)
+    return np.searchsorted(ordered, key, "left") - np.searchsorted(
+        ordered, owner * key_span, "left"
+    )
+
+
+def _switch_at_first_win(
+    setting: _Setting, history: _History, acc: np.ndarray, close: np.ndarray, win: np.ndarray
+) -> None:
+    """A first win, once known, switches the account to its repeat-customer rate from then on.
+
+    Accounts whose first win moved earlier and whose next opportunity comes after it get that
+    opportunity redrawn from the win.
+    """
+    if not win.any():
+        return
+    winners = acc[win]
+    before = history.first_win[winners]
+    np.minimum.at(history.first_win, winners, close[win])
+    moved = np.unique(winners[history.first_win[winners] < before])
+    moved = moved[history.next_arrival[moved] > history.first_win[moved]]
+    history.next_arrival[moved] = history.first_win[moved] + setting.wait(setting.won_rate[moved])
+
+
 def _outcomes(
     deals: dict[str, np.ndarray],
-    owner_prior: np.ndarray,
     pop: Population,
     effects: Effects,
     log_amount_shift: float,
     rng: np.random.Generator,
 ) -> dict[str, np.ndarray]:
     """Win, time to close and amount of new deals, given their proxies (drawn independently)."""
-    k = len(owner_prior)
+    k = len(deals["account"])
     size = pop.size[deals["account"]]
     repeat = deals["prior_won_deals"] > 0
     referral = deals["group"] == GROUPS.index("referral")
     outbound = deals["group"] == _OUTBOUND
     same = deals["same_owner_as_last"]
     new = deals["is_new_product_for_account"]
+    owner_prior = deals["owner_prior_deals"]
 
     won_logit = (
         WON_LOGIT
