@@ -304,54 +304,28 @@ def _deal_frame(
     end: int,
     rng: np.random.Generator,
 ) -> pd.DataFrame:
+    """The simulated deals as canonical columns, then their product, account and proxies."""
     n = len(raw["created"])
     acc = accounts.take(raw["account"]).reset_index(drop=True)
-    closed = raw["close"] <= end
-    status = np.where(~closed, "open", np.where(raw["won"], "won", "lost"))
     created_at = _seconds(origin, raw["created"])
-    closed_at = np.where(closed, _seconds(origin, raw["close"]), np.datetime64("NaT", "ns"))
-
-    # An open deal's forecast: first set some weeks out, then pushed by some reps, never by others.
-    age_days = (end - raw["created"]) / engine.DAY
-    forecast_days = 30 + rng.gamma(2.0, 25.0, n)
-    pushed = rng.random(n) < 0.45
-    forecast = np.where(
-        pushed & (forecast_days < age_days),
-        age_days + 7 + 113 * rng.random(n),
-        forecast_days,
-    )
-    forecast_at = created_at + np.round(forecast * engine.DAY).astype("timedelta64[s]")
-    expected = np.where(closed, np.datetime64("NaT", "ns"), forecast_at)
-    progress = rng.binomial(len(OPEN_STAGES) - 1, np.minimum(age_days / 150, 1.0))
-    stage = np.where(
-        status == "won",
-        "Closed Won",
-        np.where(status == "lost", "Closed Lost", np.array(OPEN_STAGES)[progress]),
-    )
-
+    state = _state_at_snapshot(raw, created_at, origin, end, rng)
     groups = np.array(engine.GROUPS)[raw["group"]]
-    labels = np.array([LEAD_SOURCES[g][0] for g in groups], dtype=object)
-    alternative = np.array([LEAD_SOURCES[g][-1] for g in groups], dtype=object)
-    labels = np.where(rng.random(n) < 0.3, alternative, labels)
+    lead_source = _lead_source_labels(groups, rng)
     fx = acc["currency"].map(FX_TO_USD).to_numpy(float)
     amount = raw["amount"]
     repeat = raw["prior_won_deals"] > 0
-    owners = reps["owner"].take(raw["owner"]).reset_index(drop=True)
     deals = pd.DataFrame(
         {
             "deal_id": _ids("D", n, width=7),
             "account": acc["account"],
             "account_id": acc["account_id"],
-            "owner": owners,
+            "owner": reps["owner"].take(raw["owner"]).reset_index(drop=True),
             "created_at": created_at,
-            "closed_at": closed_at,
-            "expected_close_at": expected,
-            "status": pd.Series(status, dtype=str),
-            "stage": pd.Series(stage, dtype=str),
+            **state,
             "amount": amount,
             "amount_original": np.round(amount / fx, 2),
             "currency": acc["currency"],
-            "lead_source": pd.Series(labels, dtype=str),
+            "lead_source": lead_source,
             "lead_source_group": pd.Series(groups, dtype=str),
             "deal_type": pd.Series(
                 np.where(repeat, "existing_business", "new_business"), dtype=str
@@ -364,20 +338,81 @@ def _deal_frame(
             "industry": acc["industry"],
             "employees": acc["employees"],
             "segment": acc["segment"],
-            "prior_won_deals": raw["prior_won_deals"],
-            "prior_won_amount": raw["prior_won_amount"],
-            "prior_lost_deals": raw["prior_lost_deals"],
-            "is_repeat_customer": repeat,
-            "same_owner_as_last": raw["same_owner_as_last"],
-            "owner_prior_deals": raw["owner_prior_deals"],
-            "is_referral": groups == "referral",
-            "rep_initiated": groups == "outbound",
-            "is_new_product_for_account": raw["is_new_product_for_account"],
+            **_proxies(raw, groups),
         }
     )
     first = deals.groupby("account_id", sort=False)["created_at"].transform("min")
     deals["relationship_days"] = (deals["created_at"] - first) / pd.Timedelta(days=1)
     return deals[_DEAL_COLUMNS]
+
+
+def _state_at_snapshot(
+    raw: dict[str, np.ndarray],
+    created_at: np.ndarray,
+    origin: pd.Timestamp,
+    end: int,
+    rng: np.random.Generator,
+) -> dict[str, object]:
+    """``closed_at``, ``expected_close_at``, ``status`` and ``stage`` of each deal at ``end``.
+
+    A deal closing after the snapshot is open: it has a forecast close date instead, and a stage
+    that advances with its age.
+    """
+    closed = raw["close"] <= end
+    status = np.where(~closed, "open", np.where(raw["won"], "won", "lost"))
+    age_days = (end - raw["created"]) / engine.DAY
+    forecast = _forecast_days(age_days, rng)
+    forecast_at = created_at + np.round(forecast * engine.DAY).astype("timedelta64[s]")
+    progress = rng.binomial(len(OPEN_STAGES) - 1, np.minimum(age_days / 150, 1.0))
+    stage = np.where(
+        status == "won",
+        "Closed Won",
+        np.where(status == "lost", "Closed Lost", np.array(OPEN_STAGES)[progress]),
+    )
+    return {
+        "closed_at": np.where(closed, _seconds(origin, raw["close"]), np.datetime64("NaT", "ns")),
+        "expected_close_at": np.where(closed, np.datetime64("NaT", "ns"), forecast_at),
+        "status": pd.Series(status, dtype=str),
+        "stage": pd.Series(stage, dtype=str),
+    }
+
+
+def _forecast_days(age_days: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Days from creation to an open deal's forecast close date.
+
+    First set some weeks out, then pushed past the snapshot by some reps (once it has passed),
+    never by others.
+    """
+    n = len(age_days)
+    forecast_days = 30 + rng.gamma(2.0, 25.0, n)
+    pushed = rng.random(n) < 0.45
+    return np.where(
+        pushed & (forecast_days < age_days),
+        age_days + 7 + 113 * rng.random(n),
+        forecast_days,
+    )
+
+
+def _lead_source_labels(groups: np.ndarray, rng: np.random.Generator) -> pd.Series:
+    """A picklist label per deal: its lead source group's first, or for three deals in ten its last."""
+    labels = np.array([LEAD_SOURCES[g][0] for g in groups], dtype=object)
+    alternative = np.array([LEAD_SOURCES[g][-1] for g in groups], dtype=object)
+    return pd.Series(np.where(rng.random(len(groups)) < 0.3, alternative, labels), dtype=str)
+
+
+def _proxies(raw: dict[str, np.ndarray], groups: np.ndarray) -> dict[str, np.ndarray]:
+    """The trust proxies the simulator used, under their canonical names."""
+    return {
+        "prior_won_deals": raw["prior_won_deals"],
+        "prior_won_amount": raw["prior_won_amount"],
+        "prior_lost_deals": raw["prior_lost_deals"],
+        "is_repeat_customer": raw["prior_won_deals"] > 0,
+        "same_owner_as_last": raw["same_owner_as_last"],
+        "owner_prior_deals": raw["owner_prior_deals"],
+        "is_referral": groups == "referral",
+        "rep_initiated": groups == "outbound",
+        "is_new_product_for_account": raw["is_new_product_for_account"],
+    }
 
 
 def _activity_frame(
