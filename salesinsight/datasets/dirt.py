@@ -21,6 +21,8 @@ __all__ = [
     "category_typos",
     "count",
     "created_after_closed",
+    "deal_defects",
+    "duplicates",
     "duplicate_rows",
     "mac_roman_mojibake",
     "mojibake",
@@ -197,3 +199,33 @@ def repeated_ids(
                 detail="same id, different amount, as",
             )
         )
+
+
+def deal_defects(
+    sheet: Sheet,
+    world: World,
+    rng: np.random.Generator,
+    *,
+    amount: str,
+    zero: str,
+    created: str,
+    fmt: Callable[[pd.Timestamp], str],
+) -> None:
+    """The amount and date defects every deals export gets, in the vendor's formats.
+
+    Blank amounts, zero amounts on lost deals (``zero`` as the vendor writes it) and creation
+    dates after the close (written with ``fmt``), each on a small share of the deals.
+    """
+    n = len(world.deals)
+    blank_amounts(sheet, amount, count(n, 0.003), rng)
+    zero_amount_lost(sheet, world, amount, zero, count(n, 0.004), rng)
+    created_after_closed(sheet, world, created, fmt, count(n, 0.002), rng)
+
+
+def duplicates(
+    sheet: Sheet, rng: np.random.Generator, *, amount: str, restate: Callable[[str], str]
+) -> None:
+    """Exact duplicate rows and, more rarely, repeated ids with a ``restate``-d amount."""
+    n = sheet.n_rows
+    duplicate_rows(sheet, count(n, 0.003), rng)
+    repeated_ids(sheet, amount, restate, count(n, 0.001), rng)

@@ -75,6 +75,8 @@ _HUBSPOT_SOURCE = {
     "partner": ("Other Campaigns",),
     "existing_customer": ("Direct Traffic",),
 }
+_HUBSPOT_MINUTE = "%Y-%m-%d %H:%M"
+_PIPEDRIVE_SECOND = "%Y-%m-%d %H:%M:%S"
 _DEAL_TYPES = {"new_business": "New Business", "existing_business": "Existing Business"}
 _LOST_REASONS = ("Price", "Went with competitor", "No decision", "Timing", "No budget")
 _ACTIVITY_LABELS = {
@@ -201,64 +203,69 @@ def salesforce_deals(world: World, name: str, ids: VendorIds, rng: np.random.Gen
     >>> sheet.headers[:4], sheet.encoding, sheet.footer[-1][:12]
     (['Opportunity ID', 'Opportunity Owner', 'Account Name', 'Opportunity Name'], 'cp1252', '"Copyright (')
     """
-    deals = world.deals
-    n = len(deals)
-    end = _end_dates(world)
+    n = len(world.deals)
     sheet = Sheet.from_columns(
         name,
-        {
-            "Opportunity ID": ids.salesforce,
-            "Opportunity Owner": deals["owner"].tolist(),
-            "Account Name": deals["account"].tolist(),
-            "Opportunity Name": (deals["account"] + " - " + deals["product"]).tolist(),
-            "Stage": deals["stage"].tolist(),
-            "Amount": [_sf_money(v) for v in deals["amount"].tolist()],
-            "Probability (%)": [str(_SF_PROBABILITY[s]) for s in deals["stage"].tolist()],
-            "Close Date": _sf_date(end),
-            "Created Date": _sf_date(deals["created_at"]),
-            "Lead Source": deals["lead_source"].tolist(),
-            "Type": deals["deal_type"].map(_DEAL_TYPES).tolist(),
-            "Product": deals["product"].tolist(),
-            "List Price": [_sf_money(v) for v in deals["list_price"].tolist()],
-            "Employees": [f"{int(v):,}" for v in deals["employees"].tolist()],
-            "Industry": deals["industry"].tolist(),
-            "Fiscal Period": [
-                f"Q{q}-{y}" for q, y in zip(end.dt.quarter, end.dt.year, strict=True)
-            ],
-        },
+        _salesforce_deal_columns(world, ids),
         id_column="Opportunity ID",
         encoding="cp1252",
         newline="\r\n",
         quote_all=True,
     )
-    amounts = deals["amount"].to_numpy()
+    amounts = world.deals["amount"].to_numpy()
     for row in sheet.pick(dirt.count(n, 0.004), rng):
         value = amounts[row]
         sheet.set_cell(row, "Amount", f"USD {value:,.2f}", "amount_currency_code", "ISO code")
-    _deal_dirt(sheet, world, rng, amount="Amount", zero="$0.00", created="Created Date")
+    dirt.deal_defects(
+        sheet, world, rng, amount="Amount", zero="$0.00", created="Created Date", fmt=_sf_date_one
+    )
     dirt.mojibake(sheet, world, "Account Name", dirt.windows_mojibake, dirt.count(n, 0.002), rng)
     dirt.category_typos(sheet, "Industry", dirt.count(n, 0.002), rng)
     dirt.slipped_forecasts(sheet, world, "Close Date")
-    owner = deals["owner"].iloc[0] if n else "Admin User"
-    dirt.test_record(
-        sheet,
-        {
-            "Opportunity ID": salesforce_ids("006", np.array([1_000_001]))[0].as_py(),
-            "Opportunity Owner": owner,
-            "Account Name": "Test Account",
-            "Opportunity Name": "TEST - DO NOT USE",
-            "Stage": "Prospecting",
-            "Amount": "$1.00",
-            "Probability (%)": "10",
-            "Close Date": _sf_date_one(world.as_of),
-            "Created Date": _sf_date_one(world.as_of - pd.Timedelta(days=30)),
-            "Type": "New Business",
-        },
-        rng,
-    )
-    _duplicates(sheet, rng, amount="Amount", restate=_restate_sf)
+    dirt.test_record(sheet, _salesforce_test_record(world), rng)
+    dirt.duplicates(sheet, rng, amount="Amount", restate=_restate_sf)
     sheet.footer = [line.format(n=sheet.n_rows) for line in _SF_FOOTER]
     return sheet
+
+
+def _salesforce_deal_columns(world: World, ids: VendorIds) -> dict[str, object]:
+    """The report's columns, as Salesforce labels and formats them."""
+    deals = world.deals
+    end = _end_dates(world)
+    return {
+        "Opportunity ID": ids.salesforce,
+        "Opportunity Owner": deals["owner"].tolist(),
+        "Account Name": deals["account"].tolist(),
+        "Opportunity Name": (deals["account"] + " - " + deals["product"]).tolist(),
+        "Stage": deals["stage"].tolist(),
+        "Amount": [_sf_money(v) for v in deals["amount"].tolist()],
+        "Probability (%)": [str(_SF_PROBABILITY[s]) for s in deals["stage"].tolist()],
+        "Close Date": _sf_date(end),
+        "Created Date": _sf_date(deals["created_at"]),
+        "Lead Source": deals["lead_source"].tolist(),
+        "Type": deals["deal_type"].map(_DEAL_TYPES).tolist(),
+        "Product": deals["product"].tolist(),
+        "List Price": [_sf_money(v) for v in deals["list_price"].tolist()],
+        "Employees": [f"{int(v):,}" for v in deals["employees"].tolist()],
+        "Industry": deals["industry"].tolist(),
+        "Fiscal Period": [f"Q{q}-{y}" for q, y in zip(end.dt.quarter, end.dt.year, strict=True)],
+    }
+
+
+def _salesforce_test_record(world: World) -> dict[str, str]:
+    owner = world.deals["owner"].iloc[0] if len(world.deals) else "Admin User"
+    return {
+        "Opportunity ID": salesforce_ids("006", np.array([1_000_001]))[0].as_py(),
+        "Opportunity Owner": owner,
+        "Account Name": "Test Account",
+        "Opportunity Name": "TEST - DO NOT USE",
+        "Stage": "Prospecting",
+        "Amount": "$1.00",
+        "Probability (%)": "10",
+        "Close Date": _sf_date_one(world.as_of),
+        "Created Date": _sf_date_one(world.as_of - pd.Timedelta(days=30)),
+        "Type": "New Business",
+    }
 
 
 def _sf_date_one(value: pd.Timestamp) -> str:
@@ -272,29 +279,6 @@ def _restate_sf(text: str) -> str:
 
 def _restate_plain(text: str) -> str:
     return _plain(round(float(text) * 1.1, 2))
-
-
-def _deal_dirt(
-    sheet: Sheet,
-    world: World,
-    rng: np.random.Generator,
-    *,
-    amount: str,
-    zero: str,
-    created: str,
-    created_format=None,
-) -> None:
-    n = len(world.deals)
-    fmt = created_format or _sf_date_one
-    dirt.blank_amounts(sheet, amount, dirt.count(n, 0.003), rng)
-    dirt.zero_amount_lost(sheet, world, amount, zero, dirt.count(n, 0.004), rng)
-    dirt.created_after_closed(sheet, world, created, fmt, dirt.count(n, 0.002), rng)
-
-
-def _duplicates(sheet: Sheet, rng: np.random.Generator, *, amount: str, restate) -> None:
-    n = sheet.n_rows
-    dirt.duplicate_rows(sheet, dirt.count(n, 0.003), rng)
-    dirt.repeated_ids(sheet, amount, restate, dirt.count(n, 0.001), rng)
 
 
 def salesforce_activities(
@@ -340,163 +324,190 @@ def salesforce_activities(
 
 def hubspot_deals(world: World, name: str, ids: VendorIds, rng: np.random.Generator) -> Sheet:
     """The deals as a HubSpot "all deals" UI export."""
+    n = len(world.deals)
+    sheet = Sheet.from_columns(
+        name, _hubspot_deal_columns(world, ids, rng), id_column="Record ID", quote_all=True
+    )
+    dirt.deal_defects(
+        sheet, world, rng, amount="Amount", zero="0.0", created="Create Date", fmt=_hubspot_stamp
+    )
+    dirt.mojibake(
+        sheet, world, "Associated Company", dirt.mac_roman_mojibake, dirt.count(n, 0.002), rng
+    )
+    dirt.slipped_forecasts(sheet, world, "Close Date")
+    dirt.test_record(sheet, _hubspot_test_record(world), rng)
+    dirt.duplicates(sheet, rng, amount="Amount", restate=_restate_plain)
+    return sheet
+
+
+def _hubspot_deal_columns(
+    world: World, ids: VendorIds, rng: np.random.Generator
+) -> dict[str, object]:
+    """The export's columns, as HubSpot names and formats them (with its activity counts)."""
     deals = world.deals
     n = len(deals)
+    won = deals["status"].eq("won")
+    counts = _activity_counts(world)
+    contacted = counts.get("call", 0) + counts.get("email", 0)
+    cycle = (deals["closed_at"] - deals["created_at"]) // pd.Timedelta(days=1)
+    source = _hubspot_sources(deals["lead_source_group"], rng)
+    amount = [repr(round(v, 2)) for v in deals["amount"].tolist()]
+    return {
+        "Record ID": ids.hubspot,
+        "Deal Name": (deals["account"] + " - " + deals["product"]).tolist(),
+        "Deal Stage": _hubspot_stages(deals).tolist(),
+        "Pipeline": ["Sales Pipeline"] * n,
+        "Amount": amount,
+        "Close Date": _stamp(_end_dates(world), _HUBSPOT_MINUTE),
+        "Create Date": _stamp(deals["created_at"], _HUBSPOT_MINUTE),
+        "Deal owner": deals["owner"].tolist(),
+        "Deal Type": deals["deal_type"].map(_DEAL_TYPES).tolist(),
+        "Associated Company": deals["account"].tolist(),
+        "Number of Sales Activities": [str(v) for v in counts.sum(axis=1).tolist()],
+        "Number of times contacted": [str(v) for v in np.asarray(contacted).tolist()],
+        "Number of Associated Contacts": [str(v) for v in (1 + rng.poisson(1.0, n)).tolist()],
+        "Days to close": ["" if pd.isna(v) else str(int(v)) for v in cycle.tolist()],
+        "Original Source": source,
+        "Is Closed Won": np.where(won, "true", "false").tolist(),
+        "Amount in company currency": amount,
+        "Currency": ["USD"] * n,
+    }
+
+
+def _hubspot_stages(deals: pd.DataFrame) -> np.ndarray:
+    """HubSpot's stage labels: closed won or lost, else one of its five open stages."""
     status = deals["status"]
     open_index = np.array([OPEN_STAGES.index(s) if s in OPEN_STAGES else 0 for s in deals["stage"]])
-    stage = np.where(
+    return np.where(
         status.eq("won"),
         "Closed Won",
         np.where(
             status.eq("lost"), "Closed Lost", np.array(_HUBSPOT_OPEN)[_FIVE_OF_EIGHT[open_index]]
         ),
     )
-    counts = _activity_counts(world)
-    contacted = counts.get("call", 0) + counts.get("email", 0)
-    cycle = (deals["closed_at"] - deals["created_at"]) // pd.Timedelta(days=1)
-    choice = rng.integers(0, 3, n)
-    source = [
-        _HUBSPOT_SOURCE[g][c % len(_HUBSPOT_SOURCE[g])]
-        for g, c in zip(deals["lead_source_group"], choice, strict=True)
+
+
+def _hubspot_sources(groups: pd.Series, rng: np.random.Generator) -> list[str]:
+    """HubSpot's ``Original Source`` of each deal: one of those its lead source group shows as."""
+    choice = rng.integers(0, 3, len(groups))
+    return [
+        _HUBSPOT_SOURCE[g][c % len(_HUBSPOT_SOURCE[g])] for g, c in zip(groups, choice, strict=True)
     ]
-    amount = [repr(round(v, 2)) for v in deals["amount"].tolist()]
-    minute = "%Y-%m-%d %H:%M"
-    sheet = Sheet.from_columns(
-        name,
-        {
-            "Record ID": ids.hubspot,
-            "Deal Name": (deals["account"] + " - " + deals["product"]).tolist(),
-            "Deal Stage": stage.tolist(),
-            "Pipeline": ["Sales Pipeline"] * n,
-            "Amount": amount,
-            "Close Date": _stamp(_end_dates(world), minute),
-            "Create Date": _stamp(deals["created_at"], minute),
-            "Deal owner": deals["owner"].tolist(),
-            "Deal Type": deals["deal_type"].map(_DEAL_TYPES).tolist(),
-            "Associated Company": deals["account"].tolist(),
-            "Number of Sales Activities": [str(v) for v in counts.sum(axis=1).tolist()],
-            "Number of times contacted": [str(v) for v in np.asarray(contacted).tolist()],
-            "Number of Associated Contacts": [str(v) for v in (1 + rng.poisson(1.0, n)).tolist()],
-            "Days to close": ["" if pd.isna(v) else str(int(v)) for v in cycle.tolist()],
-            "Original Source": source,
-            "Is Closed Won": np.where(status.eq("won"), "true", "false").tolist(),
-            "Amount in company currency": amount,
-            "Currency": ["USD"] * n,
-        },
-        id_column="Record ID",
-        quote_all=True,
-    )
 
-    def stamp(value: pd.Timestamp) -> str:
-        return f"{value:{minute}}"
 
-    _deal_dirt(
-        sheet, world, rng, amount="Amount", zero="0.0", created="Create Date", created_format=stamp
-    )
-    dirt.mojibake(
-        sheet, world, "Associated Company", dirt.mac_roman_mojibake, dirt.count(n, 0.002), rng
-    )
-    dirt.slipped_forecasts(sheet, world, "Close Date")
-    dirt.test_record(
-        sheet,
-        {
-            "Record ID": "100000000001",
-            "Deal Name": "TEST - DO NOT USE",
-            "Deal Stage": "Appointment Scheduled",
-            "Pipeline": "Sales Pipeline",
-            "Amount": "1.0",
-            "Create Date": stamp(world.as_of - pd.Timedelta(days=30)),
-            "Close Date": stamp(world.as_of),
-            "Associated Company": "Test Company",
-            "Is Closed Won": "false",
-            "Currency": "USD",
-        },
-        rng,
-    )
-    _duplicates(sheet, rng, amount="Amount", restate=_restate_plain)
-    return sheet
+def _hubspot_stamp(value: pd.Timestamp) -> str:
+    return f"{value:{_HUBSPOT_MINUTE}}"
+
+
+def _hubspot_test_record(world: World) -> dict[str, str]:
+    return {
+        "Record ID": "100000000001",
+        "Deal Name": "TEST - DO NOT USE",
+        "Deal Stage": "Appointment Scheduled",
+        "Pipeline": "Sales Pipeline",
+        "Amount": "1.0",
+        "Create Date": _hubspot_stamp(world.as_of - pd.Timedelta(days=30)),
+        "Close Date": _hubspot_stamp(world.as_of),
+        "Associated Company": "Test Company",
+        "Is Closed Won": "false",
+        "Currency": "USD",
+    }
 
 
 def pipedrive_deals(world: World, name: str, ids: VendorIds, rng: np.random.Generator) -> Sheet:
     """The deals as a Pipedrive deals export (values in each deal's own currency)."""
-    deals = world.deals
-    n = len(deals)
-    status = deals["status"].to_numpy()
-    open_index = np.array([OPEN_STAGES.index(s) if s in OPEN_STAGES else 0 for s in deals["stage"]])
-    lost_stage = rng.binomial(len(_PIPEDRIVE_STAGES) - 1, 0.45, n)
-    won_stage = np.where(
-        rng.random(n) < 0.8, len(_PIPEDRIVE_STAGES) - 1, len(_PIPEDRIVE_STAGES) - 2
-    )
-    stage_index = np.select(
-        [status == "won", status == "lost"],
-        [won_stage, lost_stage],
-        default=_FIVE_OF_EIGHT[open_index],
-    )
-    second = "%Y-%m-%d %H:%M:%S"
-    closed = deals["closed_at"]
-    counts = _activity_counts(world)
-    contacts = contact_names(len(world.accounts), rng)
-    contact_of = dict(zip(world.accounts["account_id"], contacts, strict=True))
-    expected = deals["expected_close_at"].fillna(deals["closed_at"])
     sheet = Sheet.from_columns(
-        name,
-        {
-            "Deal - ID": ids.pipedrive,
-            "Deal - Title": (deals["account"] + " " + deals["product"]).tolist(),
-            "Deal - Value": [_plain(v) for v in deals["amount_original"].tolist()],
-            "Deal - Currency": deals["currency"].tolist(),
-            "Deal - Status": status.tolist(),
-            "Deal - Stage": np.array(_PIPEDRIVE_STAGES)[stage_index].tolist(),
-            "Deal - Pipeline": ["Sales pipeline"] * n,
-            "Deal - Owner": deals["owner"].tolist(),
-            "Deal - Organization": deals["account"].tolist(),
-            "Deal - Contact person": [contact_of[a] for a in deals["account_id"]],
-            "Deal - Deal created": _stamp(deals["created_at"], second),
-            "Deal - Won time": _stamp(closed.where(deals["status"].eq("won")), second),
-            "Deal - Lost time": _stamp(closed.where(deals["status"].eq("lost")), second),
-            "Deal - Lost reason": [
-                _LOST_REASONS[c] if s == "lost" else ""
-                for s, c in zip(status, rng.integers(0, len(_LOST_REASONS), n), strict=True)
-            ],
-            "Deal - Expected close date": _stamp(expected, "%Y-%m-%d"),
-            "Deal - Source": deals["lead_source"].tolist(),
-            "Deal - Product name": deals["product"].tolist(),
-            "Deal - Total activities": [str(v) for v in counts.sum(axis=1).tolist()],
-            "Organization - Name": deals["account"].tolist(),
-            "Organization - Industry": deals["industry"].tolist(),
-            "Organization - Employees": [str(int(v)) for v in deals["employees"].tolist()],
-        },
-        id_column="Deal - ID",
+        name, _pipedrive_deal_columns(world, ids, rng), id_column="Deal - ID"
     )
-
-    def stamp(value: pd.Timestamp) -> str:
-        return f"{value:{second}}"
-
-    _deal_dirt(
+    dirt.deal_defects(
         sheet,
         world,
         rng,
         amount="Deal - Value",
         zero="0",
         created="Deal - Deal created",
-        created_format=stamp,
+        fmt=_pipedrive_stamp,
     )
     dirt.slipped_forecasts(sheet, world, "Deal - Expected close date")
-    dirt.test_record(
-        sheet,
-        {
-            "Deal - ID": "1",
-            "Deal - Title": "TEST - DO NOT USE",
-            "Deal - Value": "1",
-            "Deal - Currency": "USD",
-            "Deal - Status": "open",
-            "Deal - Stage": _PIPEDRIVE_STAGES[0],
-            "Deal - Pipeline": "Sales pipeline",
-            "Deal - Organization": "Test Organization",
-            "Deal - Deal created": stamp(world.as_of - pd.Timedelta(days=30)),
-            "Organization - Name": "Test Organization",
-        },
-        rng,
-    )
-    _duplicates(sheet, rng, amount="Deal - Value", restate=_restate_plain)
+    dirt.test_record(sheet, _pipedrive_test_record(world), rng)
+    dirt.duplicates(sheet, rng, amount="Deal - Value", restate=_restate_plain)
     return sheet
+
+
+def _pipedrive_deal_columns(
+    world: World, ids: VendorIds, rng: np.random.Generator
+) -> dict[str, object]:
+    """The export's columns, as Pipedrive names and formats them (a contact per account)."""
+    deals = world.deals
+    n = len(deals)
+    status = deals["status"].to_numpy()
+    stage = np.array(_PIPEDRIVE_STAGES)[_pipedrive_stages(status, deals["stage"], rng)]
+    closed = deals["closed_at"]
+    counts = _activity_counts(world)
+    contacts = contact_names(len(world.accounts), rng)
+    contact_of = dict(zip(world.accounts["account_id"], contacts, strict=True))
+    expected = deals["expected_close_at"].fillna(deals["closed_at"])
+    return {
+        "Deal - ID": ids.pipedrive,
+        "Deal - Title": (deals["account"] + " " + deals["product"]).tolist(),
+        "Deal - Value": [_plain(v) for v in deals["amount_original"].tolist()],
+        "Deal - Currency": deals["currency"].tolist(),
+        "Deal - Status": status.tolist(),
+        "Deal - Stage": stage.tolist(),
+        "Deal - Pipeline": ["Sales pipeline"] * n,
+        "Deal - Owner": deals["owner"].tolist(),
+        "Deal - Organization": deals["account"].tolist(),
+        "Deal - Contact person": [contact_of[a] for a in deals["account_id"]],
+        "Deal - Deal created": _stamp(deals["created_at"], _PIPEDRIVE_SECOND),
+        "Deal - Won time": _stamp(closed.where(deals["status"].eq("won")), _PIPEDRIVE_SECOND),
+        "Deal - Lost time": _stamp(closed.where(deals["status"].eq("lost")), _PIPEDRIVE_SECOND),
+        "Deal - Lost reason": [
+            _LOST_REASONS[c] if s == "lost" else ""
+            for s, c in zip(status, rng.integers(0, len(_LOST_REASONS), n), strict=True)
+        ],
+        "Deal - Expected close date": _stamp(expected, "%Y-%m-%d"),
+        "Deal - Source": deals["lead_source"].tolist(),
+        "Deal - Product name": deals["product"].tolist(),
+        "Deal - Total activities": [str(v) for v in counts.sum(axis=1).tolist()],
+        "Organization - Name": deals["account"].tolist(),
+        "Organization - Industry": deals["industry"].tolist(),
+        "Organization - Employees": [str(int(v)) for v in deals["employees"].tolist()],
+    }
+
+
+def _pipedrive_stages(status: np.ndarray, stage: pd.Series, rng: np.random.Generator) -> np.ndarray:
+    """Stage of each deal in Pipedrive's five: a lost deal keeps the stage it was lost in.
+
+    Lost deals were lost at any stage (mostly the middle ones), won deals mostly won at the last;
+    open deals map their Salesforce stage onto the five.
+    """
+    n = len(status)
+    open_index = np.array([OPEN_STAGES.index(s) if s in OPEN_STAGES else 0 for s in stage])
+    lost_stage = rng.binomial(len(_PIPEDRIVE_STAGES) - 1, 0.45, n)
+    won_stage = np.where(
+        rng.random(n) < 0.8, len(_PIPEDRIVE_STAGES) - 1, len(_PIPEDRIVE_STAGES) - 2
+    )
+    return np.select(
+        [status == "won", status == "lost"],
+        [won_stage, lost_stage],
+        default=_FIVE_OF_EIGHT[open_index],
+    )
+
+
+def _pipedrive_stamp(value: pd.Timestamp) -> str:
+    return f"{value:{_PIPEDRIVE_SECOND}}"
+
+
+def _pipedrive_test_record(world: World) -> dict[str, str]:
+    return {
+        "Deal - ID": "1",
+        "Deal - Title": "TEST - DO NOT USE",
+        "Deal - Value": "1",
+        "Deal - Currency": "USD",
+        "Deal - Status": "open",
+        "Deal - Stage": _PIPEDRIVE_STAGES[0],
+        "Deal - Pipeline": "Sales pipeline",
+        "Deal - Organization": "Test Organization",
+        "Deal - Deal created": _pipedrive_stamp(world.as_of - pd.Timedelta(days=30)),
+        "Organization - Name": "Test Organization",
+    }
