@@ -423,53 +423,95 @@ def _outcomes(
     rng: np.random.Generator,
 ) -> dict[str, np.ndarray]:
     """Win, time to close and amount of new deals, given their proxies (drawn independently)."""
-    k = len(deals["account"])
-    size = pop.size[deals["account"]]
-    repeat = deals["prior_won_deals"] > 0
-    referral = deals["group"] == GROUPS.index("referral")
-    outbound = deals["group"] == _OUTBOUND
-    same = deals["same_owner_as_last"]
-    new = deals["is_new_product_for_account"]
-    owner_prior = deals["owner_prior_deals"]
+    terms = _Terms.of(deals, pop)
+    won = _won(terms, effects, rng)
+    close = _close(terms, deals["created"], effects, rng)
+    list_price, amount = _prices(
+        terms, pop.unit_price[deals["product"]], effects, log_amount_shift, rng
+    )
+    return {"won": won, "close": close, "list_price": list_price, "amount": amount}
 
+
+@dataclass(frozen=True)
+class _Terms:
+    """What the outcomes of new deals depend on: account size and the proxies, one row per deal."""
+
+    size: np.ndarray
+    repeat: np.ndarray
+    referral: np.ndarray
+    outbound: np.ndarray
+    same_owner: np.ndarray
+    new_product: np.ndarray
+    owner_prior: np.ndarray
+
+    @classmethod
+    def of(cls, deals: dict[str, np.ndarray], pop: Population) -> _Terms:
+        return cls(
+            size=pop.size[deals["account"]],
+            repeat=deals["prior_won_deals"] > 0,
+            referral=deals["group"] == GROUPS.index("referral"),
+            outbound=deals["group"] == _OUTBOUND,
+            same_owner=deals["same_owner_as_last"],
+            new_product=deals["is_new_product_for_account"],
+            owner_prior=deals["owner_prior_deals"],
+        )
+
+
+def _won(terms: _Terms, effects: Effects, rng: np.random.Generator) -> np.ndarray:
+    """Whether each deal is won: a logit in size, new product and the planted effects."""
     won_logit = (
         WON_LOGIT
-        + WON_SIZE * size
-        + WON_NEW_PRODUCT * new
-        + np.where(new, effects.repeat_won_new_product, effects.repeat_won) * repeat
-        + effects.referral_won * referral
-        + effects.rep_initiated_won * outbound
-        + effects.experience_won * owner_prior
+        + WON_SIZE * terms.size
+        + WON_NEW_PRODUCT * terms.new_product
+        + np.where(terms.new_product, effects.repeat_won_new_product, effects.repeat_won)
+        * terms.repeat
+        + effects.referral_won * terms.referral
+        + effects.rep_initiated_won * terms.outbound
+        + effects.experience_won * terms.owner_prior
     )
-    won = rng.random(k) < _expit(won_logit)
+    return rng.random(len(terms.size)) < _expit(won_logit)
 
-    # Weibull proportional hazards after the minimum cycle of one step.
+
+def _close(
+    terms: _Terms, created: np.ndarray, effects: Effects, rng: np.random.Generator
+) -> np.ndarray:
+    """Second each deal closes: Weibull proportional hazards after the minimum cycle of one step."""
     log_hazard = (
-        CLOSE_SIZE * size
-        + effects.repeat_close * repeat
-        + effects.referral_close * referral
-        + effects.same_owner_close * same
+        CLOSE_SIZE * terms.size
+        + effects.repeat_close * terms.repeat
+        + effects.referral_close * terms.referral
+        + effects.same_owner_close * terms.same_owner
     )
-    days = CLOSE_SCALE_DAYS * (rng.exponential(size=k) * np.exp(-log_hazard)) ** (1 / CLOSE_SHAPE)
-    close = deals["created"] + STEP + np.ceil(days * DAY).astype(np.int64)
+    draws = rng.exponential(size=len(terms.size)) * np.exp(-log_hazard)
+    days = CLOSE_SCALE_DAYS * draws ** (1 / CLOSE_SHAPE)
+    return created + STEP + np.ceil(days * DAY).astype(np.int64)
 
+
+def _prices(
+    terms: _Terms,
+    unit_price: np.ndarray,
+    effects: Effects,
+    log_amount_shift: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each deal's value at list prices (unit price times quantity) and its amount after discount.
+
+    Repeat customers' price realisation carries ``log_amount_shift`` of their log(amount) effect;
+    the quantity carries the rest.
+    """
+    k = len(terms.size)
     log_quantity = (
         SEATS_LOG
-        + SEATS_SIZE * size
-        + (effects.repeat_log_amount - log_amount_shift) * repeat
-        + effects.referral_log_amount * referral
-        + effects.same_owner_log_amount * same
-        + effects.rep_initiated_log_amount * outbound
-        + effects.experience_log_amount * owner_prior
+        + SEATS_SIZE * terms.size
+        + (effects.repeat_log_amount - log_amount_shift) * terms.repeat
+        + effects.referral_log_amount * terms.referral
+        + effects.same_owner_log_amount * terms.same_owner
+        + effects.rep_initiated_log_amount * terms.outbound
+        + effects.experience_log_amount * terms.owner_prior
         + rng.normal(0.0, AMOUNT_SD, k)
     )
-    list_price = np.round(pop.unit_price[deals["product"]] * np.exp(log_quantity), 2)
-    realisation = REALISATION + effects.repeat_price_realisation * repeat
+    list_price = np.round(unit_price * np.exp(log_quantity), 2)
+    realisation = REALISATION + effects.repeat_price_realisation * terms.repeat
     realisation = realisation + rng.normal(0.0, REALISATION_SD, k)
     # Cents, as a CRM stores them; the rounding is far below the noise.
-    return {
-        "won": won,
-        "close": close,
-        "list_price": list_price,
-        "amount": np.round(list_price * realisation, 2),
-    }
+    return list_price, np.round(list_price * realisation, 2)

@@ -155,45 +155,16 @@ def simulate_world(
     True
     """
     planted = _resolve_effects(effects)
-    for name, value in (("n_accounts", n_accounts), ("n_reps", n_reps)):
-        if value is not None and (not isinstance(value, int | np.integer) or value < 1):
-            raise InvalidValueError(
-                f"`{name}` must be a positive whole number; received {value!r}."
-            )
-    if not np.isfinite(years) or years <= 0:
-        raise InvalidValueError(f"`years` must be a positive number; received {years!r}.")
-    if not np.isfinite(activities_per_deal) or activities_per_deal < 0:
-        raise InvalidValueError(
-            f"`activities_per_deal` must be zero or more; received {activities_per_deal!r}."
-        )
-    try:
-        origin = pd.Timestamp(start).normalize()
-    except (TypeError, ValueError) as error:
-        raise InvalidValueError(
-            f"`start` must be a date such as '2021-01-01'; received {start!r}."
-        ) from error
+    _check_sizes(n_accounts=n_accounts, n_reps=n_reps, years=years, per_deal=activities_per_deal)
+    origin = _origin(start)
     n_seats = max(3, round(n_accounts / 40)) if n_reps is None else int(n_reps)
     end = int(round(years * 365.25)) * engine.DAY
     rng = np.random.default_rng(seed)
 
     accounts = _accounts(int(n_accounts), end, origin, rng)
     reps = _reps(n_seats, end, origin, rng)
-    products = pd.DataFrame(
-        {
-            "product": pd.Series([p for p, _, _ in PRODUCTS], dtype=str),
-            "unit_price": [price for _, price, _ in PRODUCTS],
-        }
-    )
-    log_employees = np.log(accounts["employees"].to_numpy())
-    population = engine.Population(
-        size=(log_employees - _LOG_EMPLOYEES[0]) / _LOG_EMPLOYEES[1],
-        entry=((accounts["entered_at"] - origin) // pd.Timedelta(seconds=1)).to_numpy(np.int64),
-        seat=rng.integers(0, n_seats, len(accounts)),
-        rep_seat=reps["seat"].to_numpy(),
-        rep_start=((reps["started_at"] - origin) // pd.Timedelta(seconds=1)).to_numpy(np.int64),
-        unit_price=products["unit_price"].to_numpy(),
-        popularity=np.array([share for _, _, share in PRODUCTS]),
-    )
+    products = _products()
+    population = _population(accounts, reps, products, origin, n_seats, rng)
     shift = log_realisation_shift(
         engine.REALISATION, planted.repeat_price_realisation, engine.REALISATION_SD
     )
@@ -210,6 +181,62 @@ def simulate_world(
         truth=truth_table(planted),
         as_of=origin + pd.Timedelta(seconds=end),
         seed=seed,
+    )
+
+
+def _check_sizes(*, n_accounts: int, n_reps: int | None, years: float, per_deal: float) -> None:
+    for name, value in (("n_accounts", n_accounts), ("n_reps", n_reps)):
+        if value is not None and (not isinstance(value, int | np.integer) or value < 1):
+            raise InvalidValueError(
+                f"`{name}` must be a positive whole number; received {value!r}."
+            )
+    if not np.isfinite(years) or years <= 0:
+        raise InvalidValueError(f"`years` must be a positive number; received {years!r}.")
+    if not np.isfinite(per_deal) or per_deal < 0:
+        raise InvalidValueError(
+            f"`activities_per_deal` must be zero or more; received {per_deal!r}."
+        )
+
+
+def _origin(start: str | pd.Timestamp) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(start).normalize()
+    except (TypeError, ValueError) as error:
+        raise InvalidValueError(
+            f"`start` must be a date such as '2021-01-01'; received {start!r}."
+        ) from error
+
+
+def _products() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "product": pd.Series([p for p, _, _ in PRODUCTS], dtype=str),
+            "unit_price": [price for _, price, _ in PRODUCTS],
+        }
+    )
+
+
+def _population(
+    accounts: pd.DataFrame,
+    reps: pd.DataFrame,
+    products: pd.DataFrame,
+    origin: pd.Timestamp,
+    n_seats: int,
+    rng: np.random.Generator,
+) -> engine.Population:
+    """What the event loop needs: sizes, entry and rep start seconds, territories, the catalogue.
+
+    Each account is drawn a territory (seat) here.
+    """
+    log_employees = np.log(accounts["employees"].to_numpy())
+    return engine.Population(
+        size=(log_employees - _LOG_EMPLOYEES[0]) / _LOG_EMPLOYEES[1],
+        entry=((accounts["entered_at"] - origin) // pd.Timedelta(seconds=1)).to_numpy(np.int64),
+        seat=rng.integers(0, n_seats, len(accounts)),
+        rep_seat=reps["seat"].to_numpy(),
+        rep_start=((reps["started_at"] - origin) // pd.Timedelta(seconds=1)).to_numpy(np.int64),
+        unit_price=products["unit_price"].to_numpy(),
+        popularity=np.array([share for _, _, share in PRODUCTS]),
     )
 
 
