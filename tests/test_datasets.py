@@ -19,6 +19,7 @@ from salesinsight.datasets import (
     load_sample,
     render_exports,
     sample_paths,
+    sample_world,
     simulate_world,
     write_sample,
 )
@@ -467,9 +468,6 @@ class TestSample:
 
     @pytest.mark.parametrize("crm", ["salesforce", "hubspot", "pipedrive"])
     def test_load_sample_reads_the_bundled_exports(self, crm):
-        pytest.importorskip("salesinsight.io")
-        from salesinsight.datasets.sample import sample_world
-
         export = load_sample(crm=crm)
         world = sample_world()
         assert export.crm == crm

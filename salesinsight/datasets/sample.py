@@ -12,9 +12,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from salesinsight.datasets.render import export_file_names, render_exports
 from salesinsight.datasets.simulate import FX_TO_USD, World, simulate_world
 from salesinsight.exceptions import InvalidValueError
+from salesinsight.export import Export, read_export
 
 __all__ = [
     "SAMPLE_RENDER_SEED",
@@ -99,15 +102,13 @@ def sample_paths() -> dict[str, Path]:
     return {key: folder / name for key, name in names.items()}
 
 
-def _sample_as_of():
-    import pandas as pd
-
+def _sample_as_of() -> pd.Timestamp:
     start = pd.Timestamp(SAMPLE_WORLD["start"]).normalize()
     return start + pd.Timedelta(days=round(SAMPLE_WORLD["years"] * 365.25))
 
 
-def load_sample(crm: str = "salesforce") -> Any:
-    """Read the bundled exports of one vendor with ``salesinsight.io.read_export``.
+def load_sample(crm: str = "salesforce") -> Export:
+    """Read the bundled exports of one vendor with :func:`salesinsight.read_export`.
 
     Parameters
     ----------
@@ -117,7 +118,7 @@ def load_sample(crm: str = "salesforce") -> Any:
 
     Returns
     -------
-    salesinsight.io.Export
+    salesinsight.Export
         Deals, activities (Salesforce only), ledger and the vendor name.
 
     Examples
@@ -126,8 +127,6 @@ def load_sample(crm: str = "salesforce") -> Any:
     >>> export.crm, len(export.deals) > 2000
     ('salesforce', True)
     """
-    from salesinsight.export import read_export
-
     paths = sample_paths()
     if crm == "salesforce":
         return read_export(
