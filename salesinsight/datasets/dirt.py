@@ -1,8 +1,9 @@
 """The defects real CRM exports carry, put into a rendered sheet and noted in its manifest.
 
-Each function dirties a few rows of a :class:`~salesinsight.datasets.render.Sheet` (never a row
+Each function dirties a few rows of a :class:`~salesinsight.datasets.sheet.Sheet` (never a row
 another defect already touched) and records what it did. How many rows: a share of the file with a
-small minimum, so even a tiny world shows every kind.
+small minimum, so even a tiny world shows every kind. :func:`deal_defects` and :func:`duplicates`
+are the sets every deals export gets, whatever its vendor.
 """
 
 from __future__ import annotations
