@@ -342,6 +342,22 @@ class TestRenderExports:
         for key, path in rendered.items():
             assert again[key].read_bytes() == path.read_bytes(), key
 
+    def test_a_world_without_activities_renders(self, tmp_path):
+        quiet = simulate_world(n_accounts=40, activities_per_deal=0.0, seed=7)
+        paths = render_exports(quiet, tmp_path)
+        header, rows = read_rows(paths["hubspot_deals"])
+        hubspot = pd.DataFrame(rows, columns=header)
+        header, rows = read_rows(paths["pipedrive_deals"])
+        pipedrive = pd.DataFrame(rows, columns=header)
+        # Zero on every deal; empty on the test record.
+        for counts in (
+            hubspot["Number of Sales Activities"],
+            hubspot["Number of times contacted"],
+            pipedrive["Deal - Total activities"],
+        ):
+            assert set(counts) == {"0", ""} and counts.eq("").sum() == 1
+        assert read_rows(paths["salesforce_activities"], "cp1252")[1][0] == []
+
     def test_refuses_something_else_than_a_world(self, tmp_path):
         with pytest.raises(InvalidValueError, match="World"):
             render_exports(pd.DataFrame(), tmp_path)

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from salesinsight.datasets import dirt
 from salesinsight.datasets.names import contact_names
 from salesinsight.datasets.sheet import Sheet
-from salesinsight.datasets.simulate import OPEN_STAGES, World
+from salesinsight.datasets.simulate import ACTIVITY_TYPES, OPEN_STAGES, World
 
 __all__ = [
     "VendorIds",
@@ -179,7 +179,9 @@ def _activity_counts(world: World) -> pd.DataFrame:
     """Activities per deal (rows, in ``world.deals`` order) and type (columns, sorted)."""
     acts = world.activities
     if not len(acts):
-        return pd.DataFrame().reindex(index=world.deals["deal_id"], fill_value=0)
+        # Whole-number zeros: a frame without columns would sum to floats.
+        types = pd.Index(sorted(ACTIVITY_TYPES), name="type")
+        return pd.DataFrame(0, index=pd.Index(world.deals["deal_id"]), columns=types)
     deal = pd.Index(world.deals["deal_id"]).get_indexer(acts["deal_id"])
     kind, types = pd.factorize(acts["type"], sort=True)
     linked = (deal >= 0) & (kind >= 0)
@@ -348,7 +350,7 @@ def _hubspot_deal_columns(
     n = len(deals)
     won = deals["status"].eq("won")
     counts = _activity_counts(world)
-    contacted = counts.get("call", 0) + counts.get("email", 0)
+    contacted = counts.reindex(columns=["call", "email"], fill_value=0).sum(axis=1)
     cycle = (deals["closed_at"] - deals["created_at"]) // pd.Timedelta(days=1)
     source = _hubspot_sources(deals["lead_source_group"], rng)
     amount = [repr(round(v, 2)) for v in deals["amount"].tolist()]
@@ -364,7 +366,7 @@ def _hubspot_deal_columns(
         "Deal Type": deals["deal_type"].map(_DEAL_TYPES).tolist(),
         "Associated Company": deals["account"].tolist(),
         "Number of Sales Activities": [str(v) for v in counts.sum(axis=1).tolist()],
-        "Number of times contacted": [str(v) for v in np.asarray(contacted).tolist()],
+        "Number of times contacted": [str(v) for v in contacted.tolist()],
         "Number of Associated Contacts": [str(v) for v in (1 + rng.poisson(1.0, n)).tolist()],
         "Days to close": ["" if pd.isna(v) else str(int(v)) for v in cycle.tolist()],
         "Original Source": source,
