@@ -285,7 +285,7 @@ class _Pending:
         return _Pending(self.account[keep], self.close[keep], self.won[keep], self.amount[keep])
 
     def closing_before(self, stop: int, key_span: np.int64) -> _StepCloses:
-        """The pending closes before ``stop``, sorted by (account, time), with running totals."""
+        """The closes inside the step ending at ``stop`` (settled ones are gone), with running totals."""
         inside = self.close < stop
         key = self.account[inside] * key_span + self.close[inside]
         order = np.argsort(key, kind="stable")
