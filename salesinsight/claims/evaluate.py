@@ -412,7 +412,7 @@ def evaluate_claims(
     -------
     Scorecard
         ``table`` with one row per claim, proxy, outcome and adjustment; ``verdicts()``,
-        ``narrative()``, ``plot()``, ``to_markdown()``.
+        ``narrative()``, ``plot()``, ``to_markdown()``, and ``select(claim_ids)`` for some claims.
 
     Raises
     ------
