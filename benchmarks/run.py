@@ -18,8 +18,9 @@ process, so that each peak-memory figure (``ru_maxrss``) belongs to one stage:
   are smaller in the sample, so the extrapolation flatters it;
 * ``evaluate_claims``: every claim, naive and controlled, on the features table;
 * ``report (no notebooks)``: what ``salesinsight report`` does besides running the notebooks:
-  ``load_analysis`` on the two files, ``evaluate_claims``, then ``write_report(...,
-  notebooks=False)``: the scorecard, ledger and deals files and the index page.
+  ``load_analysis`` on the two files, then ``write_report(..., notebooks=False)``, which
+  evaluates the claims once (``Analysis.scorecard``) and writes the scorecard, ledger and deals
+  files and the index page.
 
 Wall time is affected by whatever else runs on the machine; CPU time (user + system, all threads)
 less so; with ``--repeat N`` each stage runs N times and the quickest run is reported (the floor
@@ -262,18 +263,16 @@ def stage_report(data: Path) -> dict[str, Any]:
     import matplotlib
 
     matplotlib.use("Agg")
-    from salesinsight.claims.evaluate import evaluate_claims
     from salesinsight.report.analysis import load_analysis
-    from salesinsight.report.notebooks import write_report
+    from salesinsight.report.folder import write_report
 
     warnings.simplefilter("ignore")
     out = Path(tempfile.mkdtemp(prefix="report-", dir=data))
 
     def run() -> Any:
-        # As `salesinsight report` does it, less the notebooks.
+        # As `salesinsight report` does it, less the notebooks: write_report evaluates the claims.
         analysis = load_analysis([str(p) for p in _exports(data)])
-        card = evaluate_claims(analysis.data)
-        write_report(analysis, out, card=card, force=True, notebooks=False)
+        write_report(analysis, out, force=True, notebooks=False)
         return analysis
 
     figures, analysis = _measure(run)

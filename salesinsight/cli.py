@@ -157,40 +157,27 @@ def _add_input_options(parser: argparse.ArgumentParser, *, as_of: bool = True) -
     )
 
 
-def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress output"
-    )
-    common.add_argument(
-        "--debug",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="show tracebacks and all warnings",
-    )
-    parser = argparse.ArgumentParser(
-        prog="salesinsight",
-        description="Read a CRM export, clean it without losing a row, and test whether trust "
-        "makes deals bigger and faster, the claims of Mark Hunter's A Mind for Sales.",
-        epilog=MAIN_EPILOG,
+def _command(
+    commands: Any, common: argparse.ArgumentParser, name: str, help: str, epilog: str
+) -> argparse.ArgumentParser:
+    """A subcommand whose description repeats its help line, with the common options."""
+    return commands.add_parser(
+        name,
+        help=help,
+        description=help[0].upper() + help[1:] + ".",
+        epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
     )
-    parser.add_argument("--version", action="version", version=f"salesinsight {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def command(name: str, help: str, epilog: str) -> argparse.ArgumentParser:
-        return commands.add_parser(
-            name,
-            help=help,
-            description=help[0].upper() + help[1:] + ".",
-            epilog=epilog,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-            parents=[common],
-        )
 
-    report = command(
-        "report", "analyse an export and write the HTML report (default: the sample)", REPORT_EPILOG
+def _add_report(commands: Any, common: argparse.ArgumentParser) -> None:
+    report = _command(
+        commands,
+        common,
+        "report",
+        "analyse an export and write the HTML report (default: the sample)",
+        REPORT_EPILOG,
     )
     report.add_argument(
         "exports", nargs="*", metavar="EXPORT", help="export file(s); none: the bundled sample"
@@ -213,7 +200,11 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--show-code", action="store_true", help="show the code cells in the pages")
     report.set_defaults(func=_report)
 
-    clean = command("clean", "write the cleaned deals and the ledger of changes", CLEAN_EPILOG)
+
+def _add_clean_claims_sample(commands: Any, common: argparse.ArgumentParser) -> None:
+    clean = _command(
+        commands, common, "clean", "write the cleaned deals and the ledger of changes", CLEAN_EPILOG
+    )
     clean.add_argument("exports", nargs="+", metavar="EXPORT", help="export file(s)")
     _add_input_options(clean, as_of=False)
     clean.add_argument(
@@ -225,7 +216,9 @@ def _parser() -> argparse.ArgumentParser:
     clean.add_argument("--force", action="store_true", help="replace existing output files")
     clean.set_defaults(func=_clean)
 
-    claims = command("claims", "print the claims scorecard of an export", CLAIMS_EPILOG)
+    claims = _command(
+        commands, common, "claims", "print the claims scorecard of an export", CLAIMS_EPILOG
+    )
     claims.add_argument("exports", nargs="+", metavar="EXPORT", help="export file(s)")
     _add_input_options(claims)
     claims.add_argument(
@@ -236,10 +229,37 @@ def _parser() -> argparse.ArgumentParser:
     )
     claims.set_defaults(func=_claims)
 
-    sample = command("sample", "write the bundled sample exports to a folder", SAMPLE_EPILOG)
+    sample = _command(
+        commands, common, "sample", "write the bundled sample exports to a folder", SAMPLE_EPILOG
+    )
     sample.add_argument("--out", metavar="DIR", required=True, help="folder to write into")
     sample.add_argument("--force", action="store_true", help="replace existing files")
     sample.set_defaults(func=_sample)
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress output"
+    )
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show tracebacks and all warnings",
+    )
+    parser = argparse.ArgumentParser(
+        prog="salesinsight",
+        description="Read a CRM export, clean it without losing a row, and test whether trust "
+        "makes deals bigger and faster, the claims of Mark Hunter's A Mind for Sales.",
+        epilog=MAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"salesinsight {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_report(commands, common)
+    _add_clean_claims_sample(commands, common)
     return parser
 
 
@@ -297,22 +317,19 @@ def _shown(path: Path) -> str:
 
 
 def _report(args: argparse.Namespace, console: _Console) -> int:
-    from salesinsight.report.analysis import check_export_paths
-    from salesinsight.report.notebooks import check_out_dir, find_notebooks, write_report
+    from salesinsight.report.folder import check_out_dir, write_report
+    from salesinsight.report.notebooks import find_notebooks
+    from salesinsight.report.parameters import check_export_paths
 
     out_dir = Path(args.out) if args.out else _default_out(args.exports)
     inputs = check_export_paths(list(args.exports)) + ([Path(args.fx)] if args.fx else [])
     notebooks = find_notebooks(args.notebooks)
     check_out_dir(out_dir, force=args.force, inputs=inputs, notebooks=notebooks)
-    from salesinsight.claims.evaluate import evaluate_claims
-
     analysis = _load(args, console)
-    console.progress("evaluating the claims")
-    card = evaluate_claims(analysis.data)
+    # The report evaluates the scorecard once, for its index, its tables and every notebook.
     index = write_report(
         analysis,
         out_dir,
-        card=card,
         notebooks_dir=args.notebooks,
         force=args.force,
         show_code=args.show_code,
@@ -324,7 +341,7 @@ def _report(args: argparse.Namespace, console: _Console) -> int:
         f"({analysis.export.crm}): kept {counts['kept']:,}, dropped {counts['dropped']:,} "
         "(reasons in ledger.csv)."
     )
-    verdicts = card.verdicts()
+    verdicts = analysis.scorecard.verdicts()
     console.out("Claims (verdict of the tests with controls):")
     for row in verdicts.itertuples(index=False):
         console.out(f"  {row.claim_id:<4} {row.verdict:<13} {row.claim}")
@@ -365,7 +382,7 @@ def _clean(args: argparse.Namespace, console: _Console) -> int:
     _refuse_overwrite(list(_outputs_beside(out, activities=True).values()), inputs=inputs,
                       force=args.force)  # fmt: skip
     from salesinsight.report.analysis import load_export
-    from salesinsight.report.notebooks import write_table
+    from salesinsight.report.folder import write_table
 
     export = load_export(
         list(args.exports),
@@ -399,11 +416,10 @@ def _claims(args: argparse.Namespace, console: _Console) -> int:
     analysis = _load(args, console)
     import pandas as pd
 
-    from salesinsight.claims.evaluate import evaluate_claims
     from salesinsight.privacy import excel_safe
 
     console.progress("evaluating the claims")
-    card = evaluate_claims(analysis.data)
+    card = analysis.scorecard
     table = card.table
     if args.format == "markdown":
         console.out(card.to_markdown())
@@ -462,7 +478,8 @@ def _exit_code(exc: BaseException) -> int | None:
         return EXIT_DATA
     if isinstance(exc, UsageError):
         return EXIT_USAGE
-    report = sys.modules.get("salesinsight.report.notebooks")
+    # Only the report raises these: looked up, not imported, so other errors need not import it.
+    report = sys.modules.get("salesinsight.report.errors")
     if report is not None:
         if isinstance(exc, report.ReportSetupError):
             return EXIT_USAGE

@@ -12,7 +12,9 @@ import pytest
 from matplotlib.axes import Axes
 from statsmodels.stats.multitest import multipletests
 
-from salesinsight.claims.evaluate import AUTO_CONTROLS, account_years, evaluate_claims
+from salesinsight.claims.evaluate import AUTO_CONTROLS, evaluate_claims
+from salesinsight.claims.narrative import CAVEAT
+from salesinsight.claims.panel import account_years
 from salesinsight.claims.registry import CLAIMS, OUTCOMES, PROXIES
 from salesinsight.claims.scorecard import TABLE_COLUMNS, VERDICT_COLUMNS
 from salesinsight.datasets import render_exports, simulate_world
@@ -22,6 +24,7 @@ from salesinsight.exceptions import (
     StatisticalWarning,
 )
 from salesinsight.export import read_export
+from salesinsight.features import CONTROL_COLUMNS
 from salesinsight.features.trust import trust_features
 from salesinsight.stats.association import association
 from salesinsight.stats.survival import time_to_close
@@ -508,6 +511,14 @@ class TestNotTestable:
         card = quiet(deals)
         assert (card.table["verdict"] == "not testable").all()
 
+    def test_size_and_year_controls_are_read_from_the_features(self, rng):
+        assert {"log_employees", "created_year"} <= set(CONTROL_COLUMNS)
+        data = deal_frame(rng, n=300).drop(columns=["log_employees"])
+        data["employees"] = np.exp(4 + rng.normal(size=len(data)))
+        card = quiet(data, claims="K1")
+        assert "log_employees" in card.missing_controls
+        assert "log_employees" not in card.controls and "created_year" in card.controls
+
     def test_no_controls_available(self, rng):
         data = deal_frame(rng, n=300).drop(
             columns=["log_employees", "product", "industry", "segment", "created_year"]
@@ -557,6 +568,40 @@ class TestScorecard:
         text = quiet(deal_frame(rng, n=250, amount=0.3)).narrative()
         assert not re.search(r"\b(proves?|proven|causes|caused)\b", text, flags=re.IGNORECASE)
         assert "do not show that trust is the cause" in text
+
+    def test_select_keeps_the_figures_of_the_full_scorecard(self, rng):
+        card = quiet(deal_frame(rng, amount=0.3), claims=["K1", "K5", "K8"])
+        chosen = card.select(["K8", "K1"])
+        full = card.table[card.table["claim_id"].isin(["K1", "K8"])]
+        pd.testing.assert_frame_equal(chosen.table, full)
+        assert list(chosen.table.columns) == TABLE_COLUMNS
+        assert (chosen.alpha, chosen.controls, chosen.missing_controls, chosen.control_words) == (
+            card.alpha,
+            card.controls,
+            card.missing_controls,
+            card.control_words,
+        )
+        pd.testing.assert_frame_equal(
+            chosen.verdicts(),
+            card.verdicts().query("claim_id != 'K5'").reset_index(drop=True),
+        )
+        paragraphs = chosen.narrative().split("\n\n")
+        assert [p[:3] for p in paragraphs[1:-1]] == ["K1.", "K8."]
+        assert paragraphs[-1] == CAVEAT
+        tested = int((full["verdict"] != "not testable").sum())
+        assert paragraphs[0].startswith(f"{tested} of {len(full)} comparisons could be tested")
+        assert chosen.select("K1").table.equals(card.table[card.table["claim_id"] == "K1"])
+
+    def test_select_plots_only_its_claims(self, rng):
+        card = quiet(deal_frame(rng, amount=0.3), claims=["K1", "K8"])
+        ax = card.select("K8").plot()
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        assert labels and all(label.startswith("K8 ") for label in labels)
+
+    def test_select_names_the_claims_it_holds(self, rng):
+        card = quiet(deal_frame(rng, n=200), claims=["K1", "K8"], controls=None)
+        with pytest.raises(InvalidValueError, match=r"No claim 'K2' .* holds K1, K8"):
+            card.select(["K1", "K2"])
 
     def test_plot(self, rng):
         card = quiet(deal_frame(rng, amount=0.3), claims=["K1", "K8"])

@@ -23,6 +23,7 @@ from salesinsight.cli import main
 from salesinsight.exceptions import StatisticalWarning
 
 SCRIPT = Path(sys.executable).with_name("salesinsight")
+SALT = "a-salt-of-the-full-report-4f2d"
 PYTHON_M = [sys.executable, "-m", "salesinsight"]
 
 
@@ -91,10 +92,10 @@ def quick_card(deals_file):
 @pytest.fixture
 def cached_claims(monkeypatch, quick_card):
     """In-process runs reuse one scorecard: these tests are about the command, not statistics."""
-    import salesinsight.claims.evaluate
+    import salesinsight.report.analysis
 
     monkeypatch.setattr(
-        salesinsight.claims.evaluate, "evaluate_claims", lambda data, **options: quick_card
+        salesinsight.report.analysis, "evaluate_claims", lambda data, **options: quick_card
     )
     return quick_card
 
@@ -136,7 +137,7 @@ def tiny_notebooks(tmp_path_factory) -> Path:
 def full_report(tmp_path_factory):
     """`salesinsight report --pseudonymize` on the sample with every notebook: run once."""
     cwd = tmp_path_factory.mktemp("full")
-    result = run("report", "--pseudonymize", cwd=cwd)
+    result = run("report", "--pseudonymize", cwd=cwd, env={"SALESINSIGHT_SALT": SALT})
     assert result.returncode == 0, result.stderr
     return cwd / "reports" / "sample", result
 
@@ -255,6 +256,25 @@ class TestReport:
             if found:
                 leaks[path.name] = found[:5]
         assert leaks == {}
+
+    def test_the_salt_is_in_no_file(self, full_report):
+        out, _ = full_report
+        for path in out.rglob("*"):
+            if path.is_file():
+                assert SALT.encode() not in path.read_bytes(), path.name
+
+    def test_one_scorecard_handed_to_every_notebook(self, full_report):
+        out, result = full_report
+        assert result.stderr.count("evaluating the claims") == 1
+        executed = sorted((out / "notebooks").glob("*.ipynb"))
+        assert len(executed) == 6
+        for path in executed:
+            [injected] = [
+                c.source
+                for c in nbformat.read(path, as_version=4).cells
+                if "injected-parameters" in c.metadata.get("tags", [])
+            ]
+            assert 'analysis_file = ""  # the report\'s analysis, handed over' in injected
 
     def test_deals_parquet_is_the_feature_table(self, full_report):
         out, _ = full_report

@@ -26,7 +26,21 @@ EXPECTED = [
     "05-ideas-and-expertise",
     "06-claims-scorecard",
 ]
-PARAMETERS = ("export_paths", "crm", "currency", "fx_path", "as_of", "pseudonymize", "salt")
+PARAMETERS = (
+    "export_paths",
+    "crm",
+    "currency",
+    "fx_path",
+    "as_of",
+    "pseudonymize",
+    "salt",
+    "analysis_file",
+)
+# What setup_notebook does once for every notebook, and the scorecard the analysis holds.
+SETUP_BY_HAND = re.compile(
+    r"%matplotlib|%config|plots\.theme\(|pd\.set_option\(|warnings\.simplefilter\(|"
+    r"OMP_NUM_THREADS|load_analysis\(|evaluate_claims\(data\)|replace\(card"
+)
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 
 # A path rooted on a developer's machine: POSIX home/temp/system roots or a Windows drive. The
@@ -156,6 +170,33 @@ class TestParameters:
         tags = [t for c in nb.cells for t in c.metadata.get("tags", [])]
         assert "injected-parameters" not in tags
         assert "papermill" not in nb.metadata
+
+
+class TestSetup:
+    @notebook
+    def test_the_setup_is_one_call_with_every_parameter(self, path):
+        tree = ast.parse(_code_cells(path)[1].source)
+        calls = [
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "setup_notebook"
+        ]
+        assert len(calls) == 1, "the second code cell calls setup_notebook once"
+        [call] = calls
+        passed = [ast.unparse(a) for a in call.args] + [k.arg for k in call.keywords]
+        assert passed == list(PARAMETERS)
+        assert all(ast.unparse(k.value) == k.arg for k in call.keywords), (
+            "each parameter passed as itself"
+        )
+
+    @notebook
+    def test_no_setup_by_hand_and_no_second_scorecard(self, path):
+        found = [
+            (index, match.group(0))
+            for index, cell in enumerate(_code_cells(path))
+            for match in SETUP_BY_HAND.finditer(cell.source)
+        ]
+        assert found == [], f"(code cell index, repeated setup): {found}"
 
 
 class TestNarrative:

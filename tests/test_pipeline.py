@@ -1,20 +1,30 @@
-"""The loading step shared by the notebooks and the command line."""
+"""The loading step shared by the notebooks and the command line, and its one scorecard."""
 
 from __future__ import annotations
 
 import os
+import pickle
+import warnings
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from salesinsight.exceptions import InvalidValueError, SalesInsightError
+import salesinsight
+import salesinsight.report.analysis
+from salesinsight.exceptions import InvalidValueError, SalesInsightError, StatisticalWarning
 from salesinsight.report.analysis import (
-    ENVIRONMENT,
     Analysis,
-    check_export_paths,
     load_analysis,
     load_export,
+    read_analysis_file,
+    write_analysis_file,
+)
+from salesinsight.report.kernel import DISPLAY_OPTIONS, setup_notebook
+from salesinsight.report.parameters import (
+    ENVIRONMENT,
+    check_export_paths,
     parse_as_of,
     parse_flag,
     read_fx_rates,
@@ -131,7 +141,7 @@ class TestParseFlag:
 class TestEnvironment:
     def test_one_variable_per_notebook_parameter(self):
         assert list(ENVIRONMENT) == ["export_paths", "crm", "currency", "fx_path", "as_of",
-                                     "pseudonymize", "salt"]  # fmt: skip
+                                     "pseudonymize", "salt", "analysis_file"]  # fmt: skip
         assert all(v.startswith("SALESINSIGHT_") for v in ENVIRONMENT.values())
 
 
@@ -209,3 +219,79 @@ class TestLoadAnalysis:
         b = load_analysis(pseudonymize=True, salt="pepper").data["account"]
         c = load_analysis(pseudonymize=True).data["account"]
         assert a.equals(b) and not a.equals(c)
+
+
+@pytest.fixture
+def counted(monkeypatch) -> list[int]:
+    """Count the evaluations of the scorecard; each is a one-claim scorecard, to be quick."""
+    calls: list[int] = []
+    evaluate = salesinsight.report.analysis.evaluate_claims
+
+    def one_claim(data):
+        calls.append(len(data))
+        return evaluate(data, claims=["K1"])
+
+    monkeypatch.setattr(salesinsight.report.analysis, "evaluate_claims", one_claim)
+    return calls
+
+
+class TestScorecard:
+    def test_evaluated_on_first_use_and_kept(self, counted):
+        analysis = load_analysis()
+        assert counted == []
+        card = analysis.scorecard
+        assert analysis.scorecard is card and counted == [len(analysis.data)]
+
+    def test_the_scorecard_of_the_features(self, sample):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", StatisticalWarning)
+            expected = salesinsight.evaluate_claims(sample.data)
+        pd.testing.assert_frame_equal(sample.scorecard.table, expected.table)
+
+
+class TestAnalysisFile:
+    def test_round_trip_keeps_the_scorecard_without_evaluating_again(self, tmp_path, counted):
+        analysis = load_analysis()
+        path = write_analysis_file(analysis, tmp_path / "analysis.pickle")
+        assert counted == [len(analysis.data)]
+        again = read_analysis_file(path)
+        pd.testing.assert_frame_equal(again.data, analysis.data)
+        pd.testing.assert_frame_equal(again.scorecard.table, analysis.scorecard.table)
+        assert again.parameters == analysis.parameters and again.as_of == analysis.as_of
+        assert counted == [len(analysis.data)]
+
+    def test_missing_or_foreign_file_says_how_to_do_without(self, tmp_path):
+        with pytest.raises(InvalidValueError, match="not found.*analysis_file"):
+            read_analysis_file(tmp_path / "nope.pickle")
+        (tmp_path / "junk.pickle").write_bytes(b"not a pickle")
+        with pytest.raises(InvalidValueError, match="Cannot read"):
+            read_analysis_file(tmp_path / "junk.pickle")
+        (tmp_path / "list.pickle").write_bytes(pickle.dumps([1, 2]))
+        with pytest.raises(InvalidValueError, match="holds a list, not an analysis"):
+            read_analysis_file(tmp_path / "list.pickle")
+
+
+class TestSetupNotebook:
+    @pytest.fixture(autouse=True)
+    def restore(self):
+        options = [x for name in DISPLAY_OPTIONS for x in (name, pd.get_option(name))]
+        with plt.rc_context(), warnings.catch_warnings(), pd.option_context(*options):
+            yield
+
+    def test_loads_the_analysis_from_the_parameters(self, sample):
+        analysis = setup_notebook("", crm="auto", pseudonymize="", salt="")
+        pd.testing.assert_frame_equal(analysis.data, sample.data)
+
+    def test_reads_the_analysis_file_when_given(self, tmp_path, counted):
+        handed = write_analysis_file(load_analysis(), tmp_path / "analysis.pickle")
+        analysis = setup_notebook("no-such-export.csv", analysis_file=str(handed))
+        assert analysis.sources != ["no-such-export.csv"]
+        assert len(analysis.scorecard.table) and len(counted) == 1
+
+    def test_theme_display_options_and_quiet_caveats(self):
+        setup_notebook()
+        assert plt.rcParams["axes.spines.top"] is False
+        assert {name: pd.get_option(name) for name in DISPLAY_OPTIONS} == DISPLAY_OPTIONS
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.warn("small sample", StatisticalWarning, stacklevel=1)
+        assert caught == []

@@ -8,24 +8,21 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import nbformat
 import pandas as pd
 import pytest
 
-from salesinsight.report.notebooks import (
+from salesinsight.report.errors import NotebookError, ReportSetupError
+from salesinsight.report.folder import (
     REPORT_MARKER,
-    NotebookError,
-    ReportSetupError,
-    _clear_earlier_report,
-    _notebook_title,
     check_out_dir,
-    execute_notebooks,
-    find_notebooks,
-    main,
-    notebook_html,
+    clear_earlier_report,
     write_report,
 )
+from salesinsight.report.html import notebook_html, notebook_title
+from salesinsight.report.notebooks import execute_notebooks, find_notebooks, main
 
 PARAMETERS = """import os
 export_paths = os.environ.get("SALESINSIGHT_EXPORT", "")
@@ -72,7 +69,12 @@ def executed(tmp_path_factory):
         [out] = execute_notebooks(
             [source],
             out_dir=folder / "out",
-            parameters={"export_paths": "deals.csv", "crm": "hubspot", "salt": "s3cret-salt"},
+            parameters={
+                "export_paths": "deals.csv",
+                "crm": "hubspot",
+                "salt": "s3cret-salt",
+                "analysis_file": "/run/handed/analysis.pickle",
+            },
             progress=lines.append,
         )
     return source, out, lines
@@ -105,6 +107,12 @@ class TestExecuteNotebooks:
         _, out, _ = executed
         assert "s3cret-salt" not in out.read_text()
 
+    def test_the_analysis_file_is_withheld_from_the_saved_notebook(self, executed):
+        _, out, _ = executed
+        text = out.read_text()
+        assert "/run/handed/analysis.pickle" not in text
+        assert 'analysis_file = \\"\\"  # the report' in text
+
     def test_progress_before_and_after_each_notebook(self, executed):
         _, _, lines = executed
         assert lines[0] == "notebook 1/1: 01-tiny ..."
@@ -136,8 +144,8 @@ class TestExecuteNotebooks:
 class TestNotebookTitle:
     def test_first_heading_or_default(self):
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("intro\n# Speed #")])
-        assert _notebook_title(nb, "x") == "Speed"
-        assert _notebook_title(nbformat.v4.new_notebook(), "04-speed") == "04-speed"
+        assert notebook_title(nb, "x") == "Speed"
+        assert notebook_title(nbformat.v4.new_notebook(), "04-speed") == "04-speed"
 
 
 class TestNotebookHtml:
@@ -190,7 +198,7 @@ class TestClearEarlierReport:
         listed = ["index.html", "ledger.csv", "deals.csv", "../outside.txt"]
         (tmp_path.parent / "outside.txt").write_text("keep")
         (tmp_path / REPORT_MARKER).write_text(json.dumps({"files": listed}))
-        _clear_earlier_report(tmp_path, protected={tmp_path / "deals.csv"})
+        clear_earlier_report(tmp_path, protected={tmp_path / "deals.csv"})
         assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
             [REPORT_MARKER, "mine.txt", "deals.csv"]
         )
@@ -198,7 +206,7 @@ class TestClearEarlierReport:
 
     def test_a_foreign_folder_loses_nothing(self, tmp_path):
         (tmp_path / "index.html").write_text("theirs")
-        _clear_earlier_report(tmp_path, protected=set())
+        clear_earlier_report(tmp_path, protected=set())
         assert (tmp_path / "index.html").read_text() == "theirs"
 
 
@@ -225,6 +233,7 @@ class TestWriteReport:
     @pytest.fixture(scope="class")
     @classmethod
     def report(cls, tmp_path_factory):
+        import salesinsight.report.analysis
         from salesinsight.claims.evaluate import evaluate_claims
         from salesinsight.report.analysis import load_analysis
 
@@ -233,18 +242,42 @@ class TestWriteReport:
         notebooks.mkdir()
         write_notebook(
             notebooks / "01-deals.ipynb",
-            PARAMETERS + 'as_of = ""\npseudonymize = False\ncurrency = "USD"\nfx_path = ""\n',
-            "from salesinsight.report.analysis import load_analysis\n"
-            "analysis = load_analysis(export_paths, crm=crm, currency=currency, fx_path=fx_path,\n"
-            "                         as_of=as_of, pseudonymize=pseudonymize, salt=salt)\n"
+            PARAMETERS + 'as_of = ""\npseudonymize = False\ncurrency = "USD"\nfx_path = ""\n'
+            'analysis_file = ""\n',
+            "from salesinsight.report import setup_notebook\n"
+            "analysis = setup_notebook(export_paths, crm=crm, currency=currency, fx_path=fx_path,\n"
+            "    as_of=as_of, pseudonymize=pseudonymize, salt=salt, analysis_file=analysis_file)\n"
+            "import os\n"
+            "print('handed:', analysis_file)\n"
+            "print('mode:', oct(os.stat(os.path.dirname(analysis_file)).st_mode & 0o777))\n"
+            "print('claims:', list(analysis.scorecard.table['claim_id'].unique()))\n"
             "analysis.data[['account', 'owner', 'amount']].head(20)",
             title="Deals",
         )
         analysis = load_analysis()
-        # One claim keeps the test quick; the full scorecard is covered in tests/test_cli.py.
-        card = evaluate_claims(analysis.data, claims=["K1"])
-        index = write_report(analysis, folder / "out", card=card, notebooks_dir=notebooks)
+        with pytest.MonkeyPatch.context() as patch:
+            # One claim keeps the test quick; the full scorecard is covered in tests/test_cli.py.
+            patch.setattr(
+                salesinsight.report.analysis,
+                "evaluate_claims",
+                lambda data: evaluate_claims(data, claims=["K1"]),
+            )
+            index = write_report(analysis, folder / "out", notebooks_dir=notebooks)
         return analysis, index
+
+    def test_notebooks_read_the_reports_analysis_and_scorecard(self, report):
+        _, index = report
+        printed = outputs_text(index.parent / "notebooks" / "01-deals.ipynb")
+        assert "claims: ['K1']\n" in printed
+
+    def test_the_analysis_file_is_private_and_removed(self, report):
+        _, index = report
+        executed = index.parent / "notebooks" / "01-deals.ipynb"
+        [handed] = re.findall(r"handed: (.+)\n", outputs_text(executed))
+        assert handed and not Path(handed).exists() and not Path(handed).parent.exists()
+        assert index.parent not in Path(handed).parents
+        assert "mode: 0o700\n" in outputs_text(executed)
+        assert handed not in executed.read_text().replace(f"handed: {handed}", "")
 
     def test_files(self, report):
         _, index = report

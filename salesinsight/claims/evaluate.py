@@ -27,6 +27,7 @@ from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
 from salesinsight.claims.fits import Fit, fit_association, fit_cox, fit_price, fit_rate
+from salesinsight.claims.narrative import listed
 from salesinsight.claims.panel import account_years
 from salesinsight.claims.registry import (
     CLAIMS,
@@ -47,8 +48,10 @@ from salesinsight.exceptions import (
 from salesinsight.schemas import LEAD_SOURCE_GROUPS
 from salesinsight.stats.design import require_columns
 
-__all__ = ["AUTO_CONTROLS", "Scorecard", "account_years", "evaluate_claims"]
+__all__ = ["AUTO_CONTROLS", "evaluate_claims"]
 
+# Account size and creation year as trust_features derives them (its CONTROL_COLUMNS), the others
+# as the export carries them.
 AUTO_CONTROLS = ("log_employees", "product", "industry", "segment", "created_year")
 REACTIVE_SOURCES = ("inbound", "existing_customer")
 SOURCE_FLAGS = ("is_referral", "rep_initiated")
@@ -106,11 +109,6 @@ def _prepared(data: pd.DataFrame) -> pd.DataFrame:
     """A working copy: proxies rescaled to their units, period as a category."""
     # Copy-on-write: the working frame gains columns without copying or touching the caller's.
     work = data.copy(deep=False)
-    if "log_employees" not in work.columns and "employees" in work.columns:
-        employees = pd.to_numeric(work["employees"], errors="coerce")
-        work["log_employees"] = np.log(employees.where(employees > 0))
-    if "created_year" not in work.columns and "created_at" in work.columns:
-        work["created_year"] = pd.to_datetime(work["created_at"]).dt.year.astype("Int64")
     if "created_year" in work.columns:
         # Years as categories: trust accumulates with calendar time, so the period is adjusted
         # for level by level rather than as a straight trend.
@@ -204,8 +202,8 @@ def _needs_text(missing: Sequence[str]) -> str:
     groups: dict[str, list[str]] = {}
     for column in missing:
         groups.setdefault(FIELD_HINTS.get(column, ""), []).append(f"`{column}`")
-    parts = [_and(columns) + (f" ({hint})" if hint else "") for hint, columns in groups.items()]
-    return f"Not testable: the data lack {_and(parts)}."
+    parts = [listed(columns) + (f" ({hint})" if hint else "") for hint, columns in groups.items()]
+    return f"Not testable: the data lack {listed(parts)}."
 
 
 def _run(fit: Callable[[], Fit]) -> dict[str, Any]:
@@ -282,7 +280,7 @@ def _evaluate_test(
         options["controls"] = tuple(n for n in names.values() if n in table.columns)
         dropped = [f"`{c}`" for c, n in names.items() if n not in table.columns]
         if dropped:
-            prefix += f" {_and(dropped)} not known per account-year, so left out."
+            prefix += f" {listed(dropped)} not known per account-year, so left out."
         if outcome.name == "proactive_opportunities":
             prefix += f" {_proactive_note(work)}"
         term = PANEL_PROXIES[proxy.column]
@@ -378,10 +376,6 @@ def _adjust(rows: list[dict[str, Any]], alpha: float) -> None:
         )
 
 
-def _and(words: Sequence[str]) -> str:
-    return " and ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else "".join(words)
-
-
 def _effect(proxy: Proxy, outcome: Outcome) -> str:
     return outcome.effect if proxy.is_flag else f"{outcome.effect} per {proxy.unit}"
 
@@ -406,8 +400,10 @@ def evaluate_claims(
     controls : "auto", sequence of str or None, default "auto"
         ``"auto"`` adjusts for whichever of ``log_employees`` (account size), ``product``,
         ``industry``, ``segment`` and ``created_year`` (as categories) the data have; a sequence
-        names the columns; None scores the naive rows only. Account-year rows use the account's
-        size, industry and segment and the calendar year.
+        names the columns; None scores the naive rows only. ``log_employees`` and
+        ``created_year`` are the controls :func:`~salesinsight.features.trust_features` derives
+        (its ``CONTROL_COLUMNS``): data without them lack those controls. Account-year rows use
+        the account's size, industry and segment and the calendar year.
     alpha : float, default 0.05
         False discovery rate: rows are judged on Benjamini-Hochberg adjusted intervals at this
         level (see the module's documentation for the exact rule).
@@ -416,7 +412,7 @@ def evaluate_claims(
     -------
     Scorecard
         ``table`` with one row per claim, proxy, outcome and adjustment; ``verdicts()``,
-        ``narrative()``, ``plot()``, ``to_markdown()``.
+        ``narrative()``, ``plot()``, ``to_markdown()``, and ``select(claim_ids)`` for some claims.
 
     Raises
     ------
@@ -462,15 +458,41 @@ def evaluate_claims(
         raise InvalidValueError(f"`alpha` must lie between 0 and 1, got {alpha!r}.")
     chosen = _select_claims(claims)
     used, missing_controls = _resolve_controls(data, controls)
-    work = _prepared(data)
-    tables = _Tables(work)
     adjustments: list[tuple[str, tuple[str, ...]]] = [("naive", ())]
     if controls is not None:
         adjustments.append(("controlled", used))
-    words = _and([CONTROL_WORDS.get(c, c) for c in used])
     control_note = f"Controls: {', '.join(used) or 'none available'}" + (
         f"; missing: {', '.join(missing_controls)}." if missing_controls else "."
     )
+    rows = _score_rows(_prepared(data), chosen, adjustments, control_note, alpha)
+    flagged = sum(bool(r.get("caveat")) for r in rows)
+    if flagged:
+        warnings.warn(
+            f"{flagged} of {len(rows)} scorecard rows carry statistical caveats (small samples, "
+            "separation or convergence); their `note` says which.",
+            StatisticalWarning,
+            stacklevel=2,
+        )
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    table["n"] = table["n"].astype("Int64")
+    return Scorecard(
+        table=table,
+        alpha=float(alpha),
+        controls=used,
+        missing_controls=tuple(missing_controls),
+        control_words=listed([CONTROL_WORDS.get(c, c) for c in used]),
+    )
+
+
+def _score_rows(
+    work: pd.DataFrame,
+    chosen: Sequence[Claim],
+    adjustments: Sequence[tuple[str, tuple[str, ...]]],
+    control_note: str,
+    alpha: float,
+) -> list[dict[str, Any]]:
+    """One row per claim, proxy, outcome and adjustment, adjusted for all of them at once."""
+    tables = _Tables(work)
     rows: list[dict[str, Any]] = []
     for claim in chosen:
         for proxy_name in claim.proxies:
@@ -497,20 +519,4 @@ def evaluate_claims(
                     )
                     rows.append(row)
     _adjust(rows, alpha)
-    flagged = sum(bool(r.get("caveat")) for r in rows)
-    if flagged:
-        warnings.warn(
-            f"{flagged} of {len(rows)} scorecard rows carry statistical caveats (small samples, "
-            "separation or convergence); their `note` says which.",
-            StatisticalWarning,
-            stacklevel=2,
-        )
-    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
-    table["n"] = table["n"].astype("Int64")
-    return Scorecard(
-        table=table,
-        alpha=float(alpha),
-        controls=used,
-        missing_controls=tuple(missing_controls),
-        control_words=words,
-    )
+    return rows

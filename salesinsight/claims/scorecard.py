@@ -1,26 +1,26 @@
-"""The scorecard a reader sees: verdicts per claim, a forest plot and sentences written from numbers.
+"""The scorecard a reader sees: verdicts per claim, a forest plot and the narrative.
 
-:class:`Scorecard` holds the table :func:`salesinsight.claims.evaluate.evaluate_claims` computes and turns it
-into words. Every sentence is built from the table's figures, so different data give different
-words; nothing here claims more than an association.
+:class:`Scorecard` holds the table :func:`salesinsight.claims.evaluate.evaluate_claims` computes;
+its words come from :mod:`salesinsight.claims.narrative`.
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from salesinsight.claims.registry import OUTCOMES, PROXIES
+from salesinsight.claims.narrative import claim_verdict, listed, narrative_text
+from salesinsight.exceptions import InvalidValueError
 from salesinsight.plots import PALETTE, ratio_axis
 
-__all__ = ["TABLE_COLUMNS", "VERDICTS", "VERDICT_COLUMNS", "Scorecard"]
+__all__ = ["TABLE_COLUMNS", "VERDICT_COLUMNS", "Scorecard"]
 
 TABLE_COLUMNS = [
     "claim_id",
@@ -49,7 +49,6 @@ VERDICT_COLUMNS = [
     "not_testable",
     "note",
 ]
-VERDICTS = ("supported", "contradicted", "inconclusive", "not testable")
 VERDICT_COLOURS = {
     "supported": PALETTE[2],
     "contradicted": PALETTE[3],
@@ -57,123 +56,8 @@ VERDICT_COLOURS = {
 }
 # Intervals this far from 1 are drawn to the edge of the plot rather than stretching its axis.
 PLOT_LIMITS = (1e-2, 1e2)
-
-
-def _ratio(value: float) -> str:
-    return f"{value:.2f}x" if 0.01 <= value < 100 else f"{value:.3g}x"
-
-
-def _number(value: float) -> str:
-    return f"{value:.2f}" if 0.01 <= value < 100 else f"{value:.3g}"
-
-
-def _listed(words: list[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    return " and ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else "".join(words)
-
-
-def _claim_verdict(rows: pd.DataFrame) -> dict[str, Any]:
-    """The overall verdict of one claim from its controlled rows (naive when none was tested)."""
-    controlled = rows[(rows["adjustment"] == "controlled") & (rows["verdict"] != "not testable")]
-    naive = rows[(rows["adjustment"] == "naive") & (rows["verdict"] != "not testable")]
-    basis_name, basis = ("controlled", controlled) if len(controlled) else ("naive", naive)
-    if not len(basis):
-        basis_name, basis = "none", rows
-    counts = {v: int((basis["verdict"] == v).sum()) for v in VERDICTS}
-    supported, contradicted = counts["supported"], counts["contradicted"]
-    if basis_name == "none":
-        verdict, note = "not testable", str(rows["note"].iloc[0])
-    elif supported and not contradicted:
-        verdict = "supported"
-        note = f"{supported} of {len(basis)} {basis_name} rows support it, none contradicts it."
-    elif contradicted and not supported:
-        verdict = "contradicted"
-        note = f"{contradicted} of {len(basis)} {basis_name} rows contradict it, none supports it."
-    elif supported and contradicted:
-        verdict = "inconclusive"
-        note = (
-            f"The {basis_name} rows disagree: {supported} support it and {contradicted} "
-            "contradict it."
-        )
-    else:
-        verdict = "inconclusive"
-        note = f"None of the {len(basis)} {basis_name} rows is significant after adjustment."
-    return {
-        "verdict": verdict,
-        "basis": basis_name,
-        "supported": supported,
-        "contradicted": contradicted,
-        "inconclusive": counts["inconclusive"],
-        "not_testable": int((rows["verdict"] == "not testable").sum()),
-        "note": note,
-    }
-
-
-def _sentence(row: pd.Series) -> str:
-    proxy = PROXIES[row["proxy"]]
-    phrase = OUTCOMES[row["outcome"]].phrase.format(ratio=_ratio(row["estimate"]))
-    who = (
-        f"for {proxy.label} as for {proxy.contrast}"
-        if proxy.is_flag
-        else f"for each additional {proxy.unit}"
-    )
-    adjusted = "after controls" if row["adjustment"] == "controlled" else "without controls"
-    return (
-        f"{phrase[0].upper()}{phrase[1:]} {who} (adjusted 95% CI "
-        f"{_number(row['ci_low'])}–{_number(row['ci_high'])}, {adjusted}, n = {row['n']}): "
-        f"{row['verdict']}."
-    )
-
-
-def _comparison(naive: pd.Series, controlled: pd.Series, control_words: str) -> str:
-    """A sentence on how the controls change the figure, when they change it."""
-    raw, adjusted = np.log(naive["estimate"]), np.log(controlled["estimate"])
-    toward_one = abs(adjusted) < abs(raw) - np.log(1.05)
-    moved = abs(raw - adjusted) > np.log(1.05)
-    if naive["verdict"] != controlled["verdict"]:
-        why = (
-            f"the controls shrink it, so part of the raw difference goes with {control_words} "
-            "rather than with trust"
-            if toward_one
-            else "the two estimates are close and only their precision differs"
-            if not moved
-            else f"{control_words} move the estimate away from no effect"
-        )
-        return (
-            f"Naive and controlled disagree: without controls the ratio is "
-            f"{_ratio(naive['estimate'])} ({naive['verdict']}), after controls "
-            f"{_ratio(controlled['estimate'])} ({controlled['verdict']}); {why}."
-        )
-    if moved:
-        return f"Without controls it would read {_ratio(naive['estimate'])}."
-    return ""
-
-
-def _claim_paragraph(claim_id: str, rows: pd.DataFrame, control_words: str) -> str:
-    verdict = _claim_verdict(rows)
-    parts = [f"{claim_id}. {rows['claim'].iloc[0]}"]
-    untested: dict[str, list[str]] = {}
-    for (proxy, outcome), pair in rows.groupby(["proxy", "outcome"], sort=False):
-        tested = pair[pair["verdict"] != "not testable"]
-        if not len(tested):
-            reason = str(pair.loc[pair["adjustment"] == "naive", "note"].iloc[0])
-            untested.setdefault(reason, []).append(f"`{proxy}` on {outcome}")
-            continue
-        lead = tested[tested["adjustment"] == "controlled"]
-        main = (lead if len(lead) else tested).iloc[0]
-        parts.append(_sentence(main))
-        if len(tested) == 2:
-            naive = tested[tested["adjustment"] == "naive"].iloc[0]
-            text = _comparison(naive, main, control_words)
-            if text:
-                parts.append(text)
-    for reason, pairs in untested.items():
-        parts.append(f"{', '.join(pairs)}: {reason}")
-    if verdict["verdict"] == "not testable":
-        parts.append("Verdict: not testable on this data.")
-    else:
-        parts.append(f"Verdict: {verdict['verdict']}; {verdict['note']}")
-    return " ".join(parts)
+# Naive rows sit just above their label, controlled rows just below it.
+ROW_OFFSETS = (("naive", -0.17), ("controlled", 0.17))
 
 
 @dataclass(frozen=True, eq=False)
@@ -204,6 +88,59 @@ class Scorecard:
     missing_controls: tuple[str, ...]
     control_words: str
 
+    def select(self, claim_ids: str | Sequence[str]) -> Scorecard:
+        """The scorecard of some claims only, with the figures of the full one.
+
+        Nothing is re-estimated: the rows keep their intervals, p-values and verdicts, which
+        were adjusted for every test of the full scorecard (Benjamini-Hochberg), and their
+        labels in its table. Verdicts, narrative and plot then speak of these claims only.
+
+        Parameters
+        ----------
+        claim_ids : str or sequence of str
+            One claim id (``"K1"``) or several (``["K1", "K5", "K8"]``), as in
+            ``table["claim_id"]``. The rows stay in the table's order.
+
+        Returns
+        -------
+        Scorecard
+            The same columns, `alpha` and controls, with the rows of those claims.
+
+        Raises
+        ------
+        InvalidValueError
+            When an id is not in the scorecard; the message lists those it holds.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from salesinsight.claims import evaluate_claims
+        >>> rng = np.random.default_rng(0)
+        >>> repeat = rng.random(400) < 0.5
+        >>> data = pd.DataFrame({
+        ...     "account_id": [f"A{i % 80}" for i in range(400)],
+        ...     "status": "won",
+        ...     "amount": np.exp(9 + 0.4 * repeat + rng.normal(0, 0.5, 400)),
+        ...     "is_repeat_customer": repeat,
+        ... })
+        >>> card = evaluate_claims(data, claims=["K1", "K2"], controls=None)
+        >>> k1 = card.select("K1")
+        >>> k1.verdicts()[["claim_id", "verdict"]].values.tolist()
+        [['K1', 'supported']]
+        >>> k1.table.equals(card.table[card.table["claim_id"] == "K1"])
+        True
+        """
+        wanted = [claim_ids] if isinstance(claim_ids, str) else list(claim_ids)
+        held = list(dict.fromkeys(self.table["claim_id"]))
+        unknown = [c for c in wanted if c not in held]
+        if unknown:
+            raise InvalidValueError(
+                f"No claim {listed([repr(c) for c in unknown])} in this scorecard; it holds "
+                f"{', '.join(held) or 'no claim'}. Pass ids among them, e.g. "
+                f"`select({held[:2]!r})`."
+            )
+        return replace(self, table=self.table[self.table["claim_id"].isin(wanted)])
+
     def verdicts(self) -> pd.DataFrame:
         """One row per claim with its overall verdict.
 
@@ -218,40 +155,21 @@ class Scorecard:
             ``claim_id, claim, verdict, basis`` (``controlled``, ``naive`` or ``none``),
             ``supported, contradicted, inconclusive, not_testable`` (row counts), ``note``.
         """
-        out = []
-        for claim_id, rows in self.table.groupby("claim_id", sort=False):
-            out.append(
-                {"claim_id": claim_id, "claim": rows["claim"].iloc[0], **_claim_verdict(rows)}
-            )
+        out = [
+            {"claim_id": claim_id, "claim": rows["claim"].iloc[0], **claim_verdict(rows)}
+            for claim_id, rows in self.table.groupby("claim_id", sort=False)
+        ]
         return pd.DataFrame(out, columns=VERDICT_COLUMNS)
 
     def narrative(self) -> str:
         """A paragraph per claim, written from the scorecard's numbers in business terms."""
-        tested = self.table["verdict"] != "not testable"
-        lines = [
-            f"{int(tested.sum())} of {len(self.table)} comparisons could be tested. Intervals are "
-            f"widened for the number of tests (Benjamini-Hochberg, false discovery rate "
-            f"{self.alpha:g}); a claim is supported only where its adjusted interval lies on the "
-            "predicted side of no effect."
-        ]
-        if self.controls:
-            lines[0] += f" Controlled rows adjust for {self.control_words}" + (
-                " (account-year rows for all but product)." if "product" in self.controls else "."
-            )
-        if self.missing_controls:
-            missing = list(self.missing_controls)
-            pronoun = "it" if len(missing) == 1 else "they"
-            lines[0] += (
-                f" The data lack {_listed(missing)}, so {pronoun} could not be adjusted for."
-            )
-        for claim_id, rows in self.table.groupby("claim_id", sort=False):
-            lines.append(_claim_paragraph(str(claim_id), rows, self.control_words))
-        lines.append(
-            "These are associations in past deals, each proxy measured as of the deal's "
-            "creation; they do not show that trust is the cause, and what the controls do not "
-            "measure can still stand behind them."
+        return narrative_text(
+            self.table,
+            alpha=self.alpha,
+            controls=self.controls,
+            missing_controls=self.missing_controls,
+            control_words=self.control_words,
         )
-        return "\n\n".join(lines)
 
     def plot(self, ax: Axes | None = None) -> Axes:
         """Forest plot of every tested ratio with its adjusted interval on a log axis.
@@ -270,51 +188,20 @@ class Scorecard:
             )
             ax.set_axis_off()
             return ax
-        labels = list(
-            dict.fromkeys(rows["claim_id"] + " " + rows["proxy"] + " · " + rows["outcome"])
-        )
-        position = {name: i for i, name in enumerate(labels)}
-        for adjustment, offset in (("naive", -0.17), ("controlled", 0.17)):
-            part = rows[rows["adjustment"] == adjustment]
-            if not len(part):
-                continue
-            y = [
-                position[f"{c} {p} · {o}"] + offset
-                for c, p, o in zip(part["claim_id"], part["proxy"], part["outcome"], strict=True)
-            ]
-            colours = [VERDICT_COLOURS[v] for v in part["verdict"]]
-            low = part["ci_low"].clip(*PLOT_LIMITS).to_numpy(dtype=float)
-            high = part["ci_high"].clip(*PLOT_LIMITS).to_numpy(dtype=float)
-            ax.hlines(y, low, high, colors=colours, linewidth=1.6)
-            ax.scatter(
-                part["estimate"].clip(*PLOT_LIMITS),
-                y,
-                c=colours if adjustment == "controlled" else "white",
-                edgecolors=colours,
-                marker="o",
-                zorder=3,
-            )
+        names = rows["claim_id"] + " " + rows["proxy"] + " · " + rows["outcome"]
+        labels = list(dict.fromkeys(names))
+        position = names.map({name: i for i, name in enumerate(labels)})
+        for adjustment, offset in ROW_OFFSETS:
+            part = rows["adjustment"] == adjustment
+            if part.any():
+                y = position[part].to_numpy(dtype=float) + offset
+                _draw_rows(ax, rows[part], y, filled=adjustment == "controlled")
         ax.axvline(1.0, color="#555555", linewidth=0.9, linestyle="--")
         ratio_axis(ax)
         ax.set_yticks(range(len(labels)), labels)
         ax.set_ylim(len(labels) - 0.5, -0.5)
         ax.set_xlabel("ratio (above 1: larger, faster, more), BH-adjusted interval")
-        handles = [
-            Line2D([], [], color=c, marker="o", linestyle="-", label=v)
-            for v, c in VERDICT_COLOURS.items()
-        ] + [
-            Line2D(
-                [],
-                [],
-                color="#555555",
-                marker="o",
-                markerfacecolor="white",
-                linestyle="none",
-                label="naive",
-            ),
-            Line2D([], [], color="#555555", marker="o", linestyle="none", label="controlled"),
-        ]
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        ax.legend(handles=_legend_handles(), loc="upper left", bbox_to_anchor=(1.01, 1.0))
         ax.set_title("The book's claims against the data")
         return ax
 
@@ -343,6 +230,41 @@ class Scorecard:
         verdicts = self.verdicts()[["claim_id", "claim", "verdict", "note"]].to_html(index=False)
         paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in self.narrative().split("\n\n")[:1])
         return f"<h4>Claims scorecard</h4>{paragraphs}{verdicts}{table}"
+
+
+def _draw_rows(ax: Axes, rows: pd.DataFrame, y: Any, *, filled: bool) -> None:
+    """Intervals and point estimates of some rows, coloured by verdict, at heights `y`."""
+    colours = [VERDICT_COLOURS[v] for v in rows["verdict"]]
+    low = rows["ci_low"].clip(*PLOT_LIMITS).to_numpy(dtype=float)
+    high = rows["ci_high"].clip(*PLOT_LIMITS).to_numpy(dtype=float)
+    ax.hlines(y, low, high, colors=colours, linewidth=1.6)
+    ax.scatter(
+        rows["estimate"].clip(*PLOT_LIMITS),
+        y,
+        c=colours if filled else "white",
+        edgecolors=colours,
+        marker="o",
+        zorder=3,
+    )
+
+
+def _legend_handles() -> list[Line2D]:
+    """One handle per verdict colour, then the naive (open) and controlled (filled) markers."""
+    verdicts = [
+        Line2D([], [], color=c, marker="o", linestyle="-", label=v)
+        for v, c in VERDICT_COLOURS.items()
+    ]
+    naive = Line2D(
+        [],
+        [],
+        color="#555555",
+        marker="o",
+        markerfacecolor="white",
+        linestyle="none",
+        label="naive",
+    )
+    controlled = Line2D([], [], color="#555555", marker="o", linestyle="none", label="controlled")
+    return [*verdicts, naive, controlled]
 
 
 def _markdown_table(frame: pd.DataFrame) -> str:

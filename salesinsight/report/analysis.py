@@ -1,75 +1,52 @@
-"""The one loading step shared by the notebooks and the command line.
+"""The one loading step shared by the notebooks and the command line, and its scorecard.
 
 :func:`load_analysis` reads the export(s) (or the bundled sample), converts currencies, optionally
-pseudonymizes names, and derives the trust features, returning an :class:`Analysis`. Every notebook
-calls it from the values of its papermill ``parameters`` cell and ``salesinsight report`` calls it
-with the same values, so a notebook and the report always analyse the same table.
-
-The parameters are plain text so that papermill and environment variables can carry them; the
-variables below are the notebooks' defaults when papermill passes nothing::
-
-    export_paths  SALESINSIGHT_EXPORT       file(s), separated by os.pathsep; "" = bundled sample
-    crm           SALESINSIGHT_CRM          "auto" or a vendor name
-    currency      SALESINSIGHT_CURRENCY     reporting currency, e.g. "USD"
-    fx_path       SALESINSIGHT_FX           CSV with columns currency,rate
-    as_of         SALESINSIGHT_AS_OF        snapshot date; "" = the export's latest date
-    pseudonymize  SALESINSIGHT_PSEUDONYMIZE "1"/"true" to replace names by pseudonyms
-    salt          SALESINSIGHT_SALT         secret text for the pseudonyms
+pseudonymizes names, and derives the trust features, returning an :class:`Analysis`; its
+``scorecard`` is evaluated on first use and kept. ``salesinsight report`` loads one analysis and
+hands it to every notebook it runs (:func:`write_analysis_file`), so the notebooks and the report
+show the same table and the same scorecard, computed once. A notebook run on its own loads the
+analysis from its papermill parameters (:mod:`salesinsight.report.parameters`) with the same
+function.
 """
 
 from __future__ import annotations
 
-import csv
 import logging
-import math
 import os
+import pickle
 import secrets
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
+from salesinsight.claims import Scorecard, evaluate_claims
+from salesinsight.datasets import load_sample
 from salesinsight.exceptions import InvalidValueError
-
-if TYPE_CHECKING:
-    from salesinsight.export import Export
+from salesinsight.export import Export, read_export
+from salesinsight.features import trust_features
+from salesinsight.privacy import pseudonymize_export
+from salesinsight.report.parameters import (
+    PathsLike,
+    check_export_paths,
+    parse_as_of,
+    parse_flag,
+    read_fx_rates,
+    split_export_paths,
+)
+from salesinsight.report.progress import Progress, log_step
 
 __all__ = [
-    "ENVIRONMENT",
     "Analysis",
-    "Progress",
-    "check_export_paths",
     "load_analysis",
     "load_export",
-    "log_step",
-    "parse_as_of",
-    "parse_flag",
-    "read_fx_rates",
-    "split_export_paths",
+    "read_analysis_file",
+    "write_analysis_file",
 ]
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[str], None]
-"""A callback receiving one short line per step (the command line prints them on stderr)."""
-
-ENVIRONMENT = {
-    "export_paths": "SALESINSIGHT_EXPORT",
-    "crm": "SALESINSIGHT_CRM",
-    "currency": "SALESINSIGHT_CURRENCY",
-    "fx_path": "SALESINSIGHT_FX",
-    "as_of": "SALESINSIGHT_AS_OF",
-    "pseudonymize": "SALESINSIGHT_PSEUDONYMIZE",
-    "salt": "SALESINSIGHT_SALT",
-}
-"""The environment variable each notebook parameter falls back to."""
-
-PathsLike = str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None
-
-_TRUE = {"1", "true", "yes", "on", "y", "t"}
-_FALSE = {"", "0", "false", "no", "off", "n", "f"}
 
 
 @dataclass(frozen=True)
@@ -91,6 +68,9 @@ class Analysis:
     parameters : dict
         The notebook parameters that reproduce this analysis (paths absolute); contains the salt,
         so never write it out as is.
+    scorecard : Scorecard
+        ``evaluate_claims(data)``, evaluated on first use and kept: the report's index page,
+        its CSV and every notebook read this one scorecard.
     """
 
     export: Export
@@ -99,6 +79,12 @@ class Analysis:
     sources: list[str]
     pseudonymized: bool
     parameters: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def scorecard(self) -> Scorecard:
+        """The book's claims scored on :attr:`data`, with the automatic controls."""
+        log.info("evaluating the claims on %d deals", len(self.data))
+        return evaluate_claims(self.data)
 
     def row_counts(self) -> dict[str, int]:
         """Deal rows read, kept and dropped by the cleaner (activity files not counted).
@@ -121,215 +107,6 @@ class Analysis:
         deals = files[files["role"] == "deals"]
         read, dropped = int(deals["rows_read"].sum()), int(deals["rows_dropped"].sum())
         return {"read": read, "kept": read - dropped, "dropped": dropped}
-
-
-def split_export_paths(export_paths: PathsLike) -> list[Path]:
-    """Turn the `export_paths` parameter into a list of paths.
-
-    Parameters
-    ----------
-    export_paths : str, path, list of them, or None
-        ``""``/None for the bundled sample, one path, a list of paths, or several paths in one
-        string separated by ``os.pathsep`` (``:`` on Linux and macOS, ``;`` on Windows), which is
-        what a papermill parameter or an environment variable can carry.
-
-    Returns
-    -------
-    list of Path
-        Empty for the bundled sample; ``~`` expanded.
-
-    Examples
-    --------
-    >>> import os
-    >>> split_export_paths("")
-    []
-    >>> [p.name for p in split_export_paths(os.pathsep.join(["deals.csv", "tasks.csv"]))]
-    ['deals.csv', 'tasks.csv']
-    >>> [p.name for p in split_export_paths(["a.csv", "b.xlsx"])]
-    ['a.csv', 'b.xlsx']
-    """
-    if export_paths is None:
-        return []
-    if isinstance(export_paths, (str, os.PathLike)):
-        text = os.fspath(export_paths)
-        parts: list[str] = text.split(os.pathsep) if isinstance(export_paths, str) else [text]
-    else:
-        parts = [os.fspath(p) for p in export_paths]
-    return [Path(p.strip()).expanduser() for p in parts if p.strip()]
-
-
-def parse_flag(value: bool | str | int | None, *, name: str = "pseudonymize") -> bool:
-    """Read a yes/no parameter that may arrive as text from an environment variable.
-
-    Examples
-    --------
-    >>> parse_flag("1"), parse_flag("false"), parse_flag(True), parse_flag("")
-    (True, False, True, False)
-    """
-    if value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise InvalidValueError(
-        f"`{name}` must be yes or no; got {value!r}. Use true/false, 1/0 or yes/no."
-    )
-
-
-def parse_as_of(as_of: str | pd.Timestamp | None) -> pd.Timestamp | None:
-    """Parse the snapshot date: ``""`` or None means "the export's latest date".
-
-    Examples
-    --------
-    >>> parse_as_of("2024-06-30")
-    Timestamp('2024-06-30 00:00:00')
-    >>> parse_as_of("") is None
-    True
-    """
-    if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
-        return None
-    try:
-        stamp = pd.Timestamp(as_of.strip() if isinstance(as_of, str) else as_of)
-    except (ValueError, TypeError) as exc:
-        raise InvalidValueError(
-            f"Cannot read the as-of date {as_of!r}; expected a date like 2024-06-30."
-        ) from exc
-    if pd.isna(stamp):
-        raise InvalidValueError(f"The as-of date {as_of!r} is empty; give a date like 2024-06-30.")
-    return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
-
-
-def read_fx_rates(path: str | os.PathLike[str]) -> dict[str, float]:
-    """Read exchange rates from a CSV with the columns ``currency,rate``.
-
-    A rate is the number of units of the reporting currency per unit of `currency` (with USD as the
-    reporting currency, ``EUR,1.08``).
-
-    Parameters
-    ----------
-    path : str or path
-        The CSV file. Other columns are ignored; the header is required.
-
-    Returns
-    -------
-    dict
-        ``{"EUR": 1.08, ...}`` with upper-case ISO codes, ready for ``read_export(fx=...)``.
-
-    Raises
-    ------
-    InvalidValueError
-        When the file is missing, lacks a column, or holds a rate that is not a positive number or
-        a currency given twice; the message names the line.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "rates.csv"
-    >>> _ = path.write_text("currency,rate\\nEUR,1.08\\ngbp, 1.27\\n")
-    >>> read_fx_rates(path)
-    {'EUR': 1.08, 'GBP': 1.27}
-    """
-    path = Path(path).expanduser()
-    how = "Give a CSV with a header `currency,rate` and one line per currency, e.g. `EUR,1.08`."
-    if not path.is_file():
-        raise InvalidValueError(f"Exchange-rate file {str(path)!r} not found. {how}")
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InvalidValueError(
-            f"Cannot read exchange-rate file {str(path)!r} ({exc}). {how}"
-        ) from exc
-    header = [h.strip().lower() for h in rows[0]] if rows else []
-    if "currency" not in header or "rate" not in header:
-        raise InvalidValueError(
-            f"Exchange-rate file {str(path)!r} has columns {header}; expected `currency` and "
-            f"`rate`. {how}"
-        )
-    i_cur, i_rate = header.index("currency"), header.index("rate")
-    rates: dict[str, float] = {}
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        where = f"{path.name}, line {line}"
-        if len(row) <= max(i_cur, i_rate):
-            raise InvalidValueError(f"{where}: expected `currency,rate`, got {row}. {how}")
-        code, text = row[i_cur].strip().upper(), row[i_rate].strip()
-        try:
-            rate = float(text)
-        except ValueError:
-            rate = math.nan
-        if not code or not math.isfinite(rate) or rate <= 0:
-            raise InvalidValueError(
-                f"{where}: expected a currency code and a positive rate, got {row}. {how}"
-            )
-        if code in rates:
-            raise InvalidValueError(f"{where}: currency {code} is listed twice. {how}")
-        rates[code] = rate
-    if not rates:
-        raise InvalidValueError(f"Exchange-rate file {str(path)!r} lists no rates. {how}")
-    return rates
-
-
-def log_step(progress: Progress | None, message: str, *, logger: logging.Logger = log) -> None:
-    """Log one step at INFO level and pass it to the `progress` callback, if any.
-
-    Parameters
-    ----------
-    progress : callable or None
-        The caller's :data:`Progress` callback.
-    message : str
-        One short line, e.g. ``"reading the bundled sample"``.
-    logger : Logger, default the ``salesinsight.report.analysis`` logger
-        Where the line is logged; each module passes its own.
-
-    Examples
-    --------
-    >>> log_step(print, "reading the bundled sample")
-    reading the bundled sample
-    """
-    logger.info(message)
-    if progress is not None:
-        progress(message)
-
-
-def check_export_paths(export_paths: PathsLike) -> list[Path]:
-    """Split `export_paths` and check that every file exists, before any slow work.
-
-    Returns
-    -------
-    list of Path
-        As :func:`split_export_paths`.
-
-    Raises
-    ------
-    InvalidValueError
-        Naming the first missing file (or a folder given instead of a file).
-
-    Examples
-    --------
-    >>> check_export_paths("no-such-export.csv")
-    Traceback (most recent call last):
-    ...
-    salesinsight.exceptions.InvalidValueError: Export file 'no-such-export.csv' not found ...
-    """
-    paths = split_export_paths(export_paths)
-    for path in paths:
-        if not path.exists():
-            raise InvalidValueError(
-                f"Export file {str(path)!r} not found (looked in {str(Path.cwd())!r}). Check the "
-                "path; `salesinsight sample --out DIR` writes example exports to compare with."
-            )
-        if path.is_dir():
-            raise InvalidValueError(
-                f"{str(path)!r} is a directory; expected export files. Pass the files themselves, "
-                f"e.g. {str(path / '*.csv')!r}."
-            )
-    return paths
 
 
 def _sources(export: Export) -> list[str]:
@@ -366,29 +143,23 @@ def load_export(
     crm = (crm or "auto").strip().lower()
     currency = (currency or "USD").strip().upper()
     if paths:
-        from salesinsight.export import read_export
-
         names = ", ".join(p.name for p in paths)
-        log_step(progress, f"reading {names}")
+        log_step(progress, f"reading {names}", logger=log)
         export = read_export(
             paths if len(paths) > 1 else paths[0], crm=crm, currency=currency, fx=fx
         )
     else:
-        from salesinsight.datasets import load_sample
-
         if fx is not None or currency != "USD":
             raise InvalidValueError(
                 f"The bundled sample is in USD and needs no exchange rates; got currency "
                 f"{currency!r} and fx_path {str(fx_path)!r}. Give your own export files to use "
                 "another currency."
             )
-        log_step(progress, "reading the bundled sample")
+        log_step(progress, "reading the bundled sample", logger=log)
         export = load_sample() if crm == "auto" else load_sample(crm=crm)
     log.info("read %d deals and %d ledger rows", len(export.deals), len(export.ledger))
     if parse_flag(pseudonymize):
-        from salesinsight.privacy import pseudonymize_export
-
-        log_step(progress, "replacing names by pseudonyms")
+        log_step(progress, "replacing names by pseudonyms", logger=log)
         export = pseudonymize_export(export, salt=salt)
     return export
 
@@ -453,8 +224,6 @@ def load_analysis(
     >>> bool(analysis.pseudonymized)
     False
     """
-    from salesinsight.features.trust import trust_features
-
     hide = parse_flag(pseudonymize)
     if hide and not salt:
         salt = secrets.token_hex(16)
@@ -471,7 +240,7 @@ def load_analysis(
     )
     if stamp is None:
         stamp = _latest_date(export.deals)
-    log_step(progress, f"computing trust features for {len(export.deals):,} deals")
+    log_step(progress, f"computing trust features for {len(export.deals):,} deals", logger=log)
     data = trust_features(export.deals, export.activities, as_of=None if pd.isna(stamp) else stamp)
     parameters = {
         "export_paths": os.pathsep.join(str(p.resolve()) for p in paths),
@@ -497,3 +266,68 @@ def _latest_date(deals: pd.DataFrame) -> pd.Timestamp:
     dates = [deals[c].max() for c in ("created_at", "closed_at") if c in deals]
     dates = [d for d in dates if not pd.isna(d)]
     return pd.Timestamp(max(dates)) if dates else pd.NaT
+
+
+def write_analysis_file(analysis: Analysis, path: str | os.PathLike[str]) -> Path:
+    """Save an analysis, its scorecard evaluated, for notebooks to read instead of computing it.
+
+    The file is a pickle: for the notebooks one run of ``salesinsight report`` executes, in the
+    same Python, not for exchange. It holds the salt of a pseudonymized analysis, so write it into
+    a private temporary folder (never into the report) and remove it once the notebooks have run.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        From :func:`load_analysis`.
+    path : str or path
+        The file to write.
+
+    Returns
+    -------
+    Path
+        `path`, absolute.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> analysis = load_analysis()
+    >>> path = write_analysis_file(analysis, folder / "analysis.pickle")
+    >>> read_analysis_file(path).scorecard.table.equals(analysis.scorecard.table)
+    True
+    """
+    path = Path(path).expanduser().resolve()
+    # Evaluated before pickling, so that every notebook reads the scorecard instead of fitting it.
+    analysis.scorecard  # noqa: B018
+    with path.open("wb") as handle:
+        pickle.dump(analysis, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def read_analysis_file(path: str | os.PathLike[str]) -> Analysis:
+    """Read an analysis saved by :func:`write_analysis_file`, with its scorecard.
+
+    Only read files written by :func:`write_analysis_file`: reading a pickle runs code.
+
+    Raises
+    ------
+    InvalidValueError
+        When the file is missing or holds no analysis of this version of salesinsight.
+    """
+    path = Path(path).expanduser()
+    how = (
+        "Leave `analysis_file` (SALESINSIGHT_ANALYSIS_FILE) empty to compute the analysis from "
+        "the other parameters."
+    )
+    if not path.is_file():
+        raise InvalidValueError(f"Analysis file {str(path)!r} not found. {how}")
+    try:
+        with path.open("rb") as handle:
+            analysis = pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
+        raise InvalidValueError(f"Cannot read analysis file {str(path)!r} ({exc}). {how}") from exc
+    if not isinstance(analysis, Analysis):
+        raise InvalidValueError(
+            f"Analysis file {str(path)!r} holds a {type(analysis).__name__}, not an analysis. {how}"
+        )
+    return analysis

@@ -1,8 +1,8 @@
 """The report's landing page, ``index.html``: key figures, a verdict per claim, the scorecard.
 
-:func:`salesinsight.report.notebooks.write_report` calls :func:`_index_page` once the notebooks have run; the
-page is self-contained (inline styles, the forest plot embedded as a PNG) so the report folder can
-be shared as it is.
+:func:`salesinsight.report.folder.write_report` calls :func:`index_page` once the notebooks have
+run; the page is self-contained (inline styles, the forest plot embedded as a PNG) so the report
+folder can be shared as it is.
 """
 
 from __future__ import annotations
@@ -13,14 +13,16 @@ import io
 import math
 import numbers
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
+from matplotlib.figure import Figure
 
-if TYPE_CHECKING:
-    from salesinsight.report.analysis import Analysis
+from salesinsight.claims import Scorecard
+from salesinsight.report.analysis import Analysis
+from salesinsight.stats.kpis import pipeline_summary
 
-__all__: list[str] = []
+__all__ = ["index_page"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1100px;
@@ -75,8 +77,6 @@ def _table(frame: pd.DataFrame) -> str:
 
 
 def _figures(analysis: Analysis) -> list[tuple[str, str]]:
-    from salesinsight.stats.kpis import pipeline_summary
-
     counts = analysis.row_counts()
     kpi = pipeline_summary(analysis.data).iloc[0]
     win_rate = (
@@ -100,58 +100,22 @@ def _currency(analysis: Analysis) -> str:
     return html.escape(str(analysis.parameters.get("currency") or "USD"))
 
 
-def _index_page(
-    analysis: Analysis, card: Any, *, pages: Sequence[tuple[str, str]], version: str
-) -> str:
-    as_of = "–" if pd.isna(analysis.as_of) else f"{analysis.as_of:%Y-%m-%d}"
-    sources = ", ".join(analysis.sources) or "the bundled sample"
-    if analysis.pseudonymized:
-        privacy = (
-            '<div class="privacy safe"><b>Pseudonymized.</b> Account, contact and owner names '
-            "were replaced by salted pseudonyms (such as <code>acct-3f9a1c2b7d4e</code>) in every "
-            "page and file of this report, before any analysis ran.</div>"
-        )
-    else:
-        privacy = (
-            '<div class="privacy names"><b>This report contains customer names</b> (accounts, '
-            "contacts and salespeople) from the export. Share it only inside the sales team, or "
-            "run <code>salesinsight report --pseudonymize</code> for a copy without them.</div>"
-        )
-    figures = "".join(
-        f'<div class="figure"><b>{value}</b><span>{label}</span></div>'
-        for value, label in _figures(analysis)
-    )
-    verdicts = card.verdicts()[["claim_id", "claim", "verdict", "note"]]
-    # The claim's wording is in the verdicts table above; the p-value before adjustment in the CSV.
-    table = card.table.drop(columns=["claim", "p_value"])
-    narrative = "".join(
-        f"<p>{html.escape(p)}</p>" for p in str(card.narrative()).split("\n") if p.strip()
-    )
-    links = "".join(f'<li><a href="{html.escape(p)}">{html.escape(t)}</a></li>' for p, t in pages)
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sales insight report: {html.escape(sources)}</title><style>{_CSS}</style></head>
-<body>
-<h1>Does trust sell?</h1>
-<p class="sub">{html.escape(sources)} · {html.escape(str(analysis.export.crm))} export ·
-as of {as_of} · amounts in {_currency(analysis)}</p>
-{privacy}
-<h2>The data</h2>
-<div class="figures">{figures}</div>
-<h2>The book's claims</h2>
-<p>Claims of Mark Hunter's <i>A Mind for Sales</i> (2020), paraphrased, tested on this export.
+PSEUDONYMIZED_NOTE = (
+    '<div class="privacy safe"><b>Pseudonymized.</b> Account, contact and owner names were '
+    "replaced by salted pseudonyms (such as <code>acct-3f9a1c2b7d4e</code>) in every page and file "
+    "of this report, before any analysis ran.</div>"
+)
+NAMES_NOTE = (
+    '<div class="privacy names"><b>This report contains customer names</b> (accounts, contacts '
+    "and salespeople) from the export. Share it only inside the sales team, or run "
+    "<code>salesinsight report --pseudonymize</code> for a copy without them.</div>"
+)
+
+CLAIMS_INTRO = """<p>Claims of Mark Hunter's <i>A Mind for Sales</i> (2020), paraphrased, tested on this export.
 A verdict needs the predicted direction and a 95% confidence interval, adjusted for the number of
-tests (Benjamini–Hochberg), that excludes no effect. An association is not a cause.</p>
-{_table(verdicts)}
-<img alt="Effects with 95% CIs, coloured by verdict" src="data:image/png;base64,{_figure_png(card)}">
-{narrative}
-<h2>The notebooks</h2>
-<p>Each page tells one part of the story with plots and numbers.</p>
-<ol>{links}</ol>
-<h2>Full scorecard</h2>
-{_table(table)}
-<h2>Files</h2>
+tests (Benjamini–Hochberg), that excludes no effect. An association is not a cause.</p>"""
+
+FILES_SECTION = """<h2>Files</h2>
 <ul>
 <li><a href="scorecard.csv">scorecard.csv</a> and <a href="scorecard.md">scorecard.md</a>: the
 table above, every column.</li>
@@ -161,17 +125,75 @@ with the reason.</li>
 by the cleaner: the cleaned deal columns, the trust proxies as of each deal's creation, and the
 outcomes.</li>
 <li><code>notebooks/</code>: the executed notebooks, to open in JupyterLab.</li>
-</ul>
+</ul>"""
+
+
+def _claims_section(card: Scorecard) -> str:
+    """Verdicts, forest plot and narrative of the scorecard."""
+    verdicts = card.verdicts()[["claim_id", "claim", "verdict", "note"]]
+    narrative = "".join(
+        f"<p>{html.escape(p)}</p>" for p in str(card.narrative()).split("\n") if p.strip()
+    )
+    return f"""{CLAIMS_INTRO}
+{_table(verdicts)}
+<img alt="Effects with 95% CIs, coloured by verdict" src="data:image/png;base64,{_figure_png(card)}">
+{narrative}"""
+
+
+def index_page(analysis: Analysis, *, pages: Sequence[tuple[str, str]], version: str) -> str:
+    """The report's landing page for an analysis and its scorecard.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        The report's analysis; the page shows its figures and ``analysis.scorecard``.
+    pages : sequence of (str, str)
+        The notebooks' pages, as ``(file name, title)``, in order.
+    version : str
+        The salesinsight version written into the page.
+
+    Returns
+    -------
+    str
+        A complete HTML document, with inline styles and the forest plot embedded.
+    """
+    card = analysis.scorecard
+    as_of = "–" if pd.isna(analysis.as_of) else f"{analysis.as_of:%Y-%m-%d}"
+    sources = ", ".join(analysis.sources) or "the bundled sample"
+    figures = "".join(
+        f'<div class="figure"><b>{value}</b><span>{label}</span></div>'
+        for value, label in _figures(analysis)
+    )
+    # The claim's wording is in the verdicts table above; the p-value before adjustment in the CSV.
+    table = card.table.drop(columns=["claim", "p_value"])
+    links = "".join(f'<li><a href="{html.escape(p)}">{html.escape(t)}</a></li>' for p, t in pages)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sales insight report: {html.escape(sources)}</title><style>{_CSS}</style></head>
+<body>
+<h1>Does trust sell?</h1>
+<p class="sub">{html.escape(sources)} · {html.escape(str(analysis.export.crm))} export ·
+as of {as_of} · amounts in {_currency(analysis)}</p>
+{PSEUDONYMIZED_NOTE if analysis.pseudonymized else NAMES_NOTE}
+<h2>The data</h2>
+<div class="figures">{figures}</div>
+<h2>The book's claims</h2>
+{_claims_section(card)}
+<h2>The notebooks</h2>
+<p>Each page tells one part of the story with plots and numbers.</p>
+<ol>{links}</ol>
+<h2>Full scorecard</h2>
+{_table(table)}
+{FILES_SECTION}
 <p class="sub">Written by salesinsight {html.escape(version)} on
 {pd.Timestamp.now():%Y-%m-%d %H:%M}.</p>
 </body></html>
 """
 
 
-def _figure_png(card: Any) -> str:
+def _figure_png(card: Scorecard) -> str:
     """The scorecard's forest plot as base64 PNG, drawn without touching pyplot's state."""
-    from matplotlib.figure import Figure
-
     figure = Figure(figsize=(8, 6), layout="constrained")
     card.plot(ax=figure.subplots())
     buffer = io.BytesIO()
