@@ -25,7 +25,7 @@ from salesinsight.io.files import DEFAULT_MAX_BYTES, read_table
 from salesinsight.io.raw import RawTable
 from salesinsight.schemas import LEDGER_COLUMNS, Accounts, Activities, Deals, Ledger
 
-__all__ = ["DROP_CODES", "Export", "check_invariant", "read_export"]
+__all__ = ["DROP_CODES", "PARALLEL_BYTES", "Export", "check_invariant", "read_export"]
 
 #: Kinds of dropped rows counted by :meth:`Export.summary`, in column order.
 DROP_CODES = (

@@ -47,7 +47,7 @@ _CONSUMED = {"close_date", "won_at", "lost_at", "is_won", "is_closed", "deal_ref
 _TEST_RECORD = r"\btest\b|do not use"
 
 #: The text cells of a raw table by the field they map to.
-Cells = Mapping[str, pa.ChunkedArray]
+_Cells = Mapping[str, pa.ChunkedArray]
 
 
 def clean_deals(
@@ -151,7 +151,7 @@ def _removed_rows(
 
 
 def _test_records(
-    raw: RawTable, cells: Cells, headers: Mapping[str, str]
+    raw: RawTable, cells: _Cells, headers: Mapping[str, str]
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Rows whose deal or account name says TEST or DO NOT USE, and their ledger rows."""
     drop = np.zeros(raw.table.num_rows, dtype=bool)
@@ -204,7 +204,7 @@ def _kept_rows(raw: RawTable, removed: _Removed) -> tuple[RawTable, Ids, np.ndar
 
 
 def _status(
-    cells: Cells, explicit: np.ndarray, stages: Mapping[str, str]
+    cells: _Cells, explicit: np.ndarray, stages: Mapping[str, str]
 ) -> tuple[np.ndarray, set[str]]:
     """Each deal's status (rule 6), and the stages that decided ``open`` without being known."""
     n = len(explicit)
@@ -242,7 +242,7 @@ def _status(
 
 
 def _text_columns(
-    cells: Cells, raw: RawTable, ids: Ids
+    cells: _Cells, raw: RawTable, ids: Ids
 ) -> tuple[dict[str, pa.Array | pa.ChunkedArray], pd.DataFrame]:
     """Names, stage and categories (misspelt ones repaired), the lead source group and the deal
     type, and the ledger rows of the repairs."""
@@ -271,7 +271,7 @@ def _text_columns(
 
 
 def _account_ids(
-    cells: Cells, raw: RawTable, ids: Ids
+    cells: _Cells, raw: RawTable, ids: Ids
 ) -> tuple[pa.Array | pa.ChunkedArray, pd.DataFrame]:
     """The vendor's account ids (rule 9), else ids derived from the account names."""
     if "account_id" in cells:
@@ -281,7 +281,7 @@ def _account_ids(
     return pa.nulls(raw.table.num_rows, TEXT), empty_ledger()
 
 
-def _numbers(cells: Cells, raw: RawTable, ids: Ids) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+def _numbers(cells: _Cells, raw: RawTable, ids: Ids) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
     """Head counts and probabilities where exported, and the ledger rows of unreadable ones."""
     columns, frames = {}, []
     for f in ("employees", "probability"):

@@ -38,7 +38,7 @@ __all__ = [
     "scientific",
 ]
 
-SCIENTIFIC = r"^\s*[+-]?\d+(\.\d+)?[eE][+-]?\d+\s*$"
+_SCIENTIFIC = r"^\s*[+-]?\d+(\.\d+)?[eE][+-]?\d+\s*$"
 
 
 _LEGAL = (
@@ -85,7 +85,7 @@ def scientific(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     >>> scientific(pa.array(["6.0E+11", "0065g00000", None, "1e5"])).tolist()
     [True, False, False, True]
     """
-    return np.asarray(pc.fill_null(pc.match_substring_regex(values, SCIENTIFIC), False))
+    return np.asarray(pc.fill_null(pc.match_substring_regex(values, _SCIENTIFIC), False))
 
 
 def account_ids(

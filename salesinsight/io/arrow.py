@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 __all__ = [
+    "PARALLEL_CELLS",
     "TEXT",
     "as_array",
     "beside",
@@ -22,8 +23,8 @@ __all__ = [
     "hex_ids",
     "keep_columns",
     "keep_rows",
-    "map_uniques",
     "map_columns",
+    "map_uniques",
     "non_ascii_rows",
     "repeat_codes",
     "repeat_text",
