@@ -67,23 +67,24 @@ def clean_deals(
     headers = {f: h for h, f in names.items()}
     drops = read_drops(raw)
     removed = _removed_rows(raw, headers, fmt_statuses)
-    raw, ids, explicit = _kept_rows(raw, removed)
-    cells = field_columns(raw.table, headers)
-    dates = parse_date_fields(raw, names, opts.dayfirst, ids)
+    # Dropped rows are in the ledger; every step after works on the kept rows only.
+    kept, ids, explicit = _kept_rows(raw, removed)
+    cells = field_columns(kept.table, headers)
+    dates = parse_date_fields(kept, names, opts.dayfirst, ids)
     status, unknown_stages = _status(cells, explicit, {**fmt_stages, **opts.stages})
     if unknown_stages:
         warnings.warn(
-            f"{raw.name}: stages {sorted(unknown_stages)[:8]} are not known won/lost stages "
+            f"{kept.name}: stages {sorted(unknown_stages)[:8]} are not known won/lost stages "
             f"of {crm}; those deals are taken as open. Pass stages={{'<stage>': 'won'}} to "
             "read_export to say otherwise.",
             DataQualityWarning,
             stacklevel=3,
         )
-    when = resolve_dates(dates.columns, status, raw, ids)
-    money = money_columns(cells, status, raw, ids, opts)
-    text, typos = _text_columns(cells, raw, ids)
-    account_id, scientific_ids = _account_ids(cells, raw, ids)
-    numbers, unread = _numbers(cells, raw, ids)
+    when = resolve_dates(dates.columns, status, kept, ids)
+    money = money_columns(cells, status, kept, ids, opts)
+    text, typos = _text_columns(cells, kept, ids)
+    account_id, scientific_ids = _account_ids(cells, kept, ids)
+    numbers, unread = _numbers(cells, kept, ids)
     n = len(status)
     columns = {
         "deal_id": ids.arrow,
@@ -95,17 +96,26 @@ def clean_deals(
         **text,
         "account_id": account_id,
         "crm": repeat_text(crm, n),
-        "source_file": repeat_text(raw.name, n),
-        "source_row": raw.source_row,
+        "source_file": repeat_text(kept.name, n),
+        "source_row": kept.source_row,
         **numbers,
     }
-    frame = _deals_frame(columns, names, raw.table)
-    fixes = read_fixes(raw, names)
+    frame = _deals_frame(columns, names, kept.table)
+    fixes = read_fixes(kept, names)
     if len(fixes):
-        fixes = fixes.assign(deal_id=ids_for(fixes, raw, ids))
+        fixes = fixes.assign(deal_id=ids_for(fixes, kept, ids))
     ledger = concat_ledgers(
-        [drops, removed.ledger, dates.ledger, when.ledger, money.ledger, typos]
-        + [scientific_ids, unread, fixes]
+        [
+            drops,
+            removed.ledger,
+            dates.ledger,
+            when.ledger,
+            money.ledger,
+            typos,
+            scientific_ids,
+            unread,
+            fixes,
+        ]
     )
     note = dates.note + (
         "; pass dayfirst=True if this export uses D/M/Y" if dates.ambiguous else ""
@@ -195,7 +205,6 @@ def _kept_rows(raw: RawTable, removed: _Removed) -> tuple[RawTable, Ids, np.ndar
     """`raw`, the ids and the explicit statuses of the rows not dropped."""
     if not removed.drop.any():
         return raw, removed.ids, removed.explicit_status
-    # Dropped rows are in the ledger; everything after works on the kept rows only.
     keep = ~removed.drop
     kept = dataclasses.replace(
         raw, table=keep_rows(raw.table, keep), source_row=raw.source_row[keep]
