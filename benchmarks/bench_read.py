@@ -138,10 +138,10 @@ if what == "pyarrow":
     )
     rows = table.num_rows
 else:
-    import salesinsight.io as sio
+    from salesinsight.export import read_export
     warnings.simplefilter("ignore")
     t0, c0 = time.perf_counter(), time.process_time()
-    export = sio.read_export(path)
+    export = read_export(path)
     rows = len(export.deals)
 seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
 status = open("/proc/self/status").read()
@@ -154,7 +154,7 @@ import json, sys
 if sys.argv[1] == "pyarrow":
     import pyarrow.csv
 else:
-    import salesinsight.io
+    import salesinsight.export
 status = open("/proc/self/status").read()
 print(json.dumps({"peak_bytes": int(status.split("VmHWM:")[1].split()[0]) * 1024}))
 """

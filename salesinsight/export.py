@@ -14,13 +14,18 @@ import pandas as pd
 import pandera.errors
 import pyarrow as pa
 
+from salesinsight.clean.accounts import clean_accounts, enrich_deals
+from salesinsight.clean.activities import link_activities, prepare_activities
+from salesinsight.clean.deals import clean_deals
+from salesinsight.clean.ledger import concat_ledgers, empty_ledger, ledger_frame
+from salesinsight.clean.options import CleanOptions
 from salesinsight.exceptions import DataQualityWarning, ExportFormatError, InvalidValueError
-from salesinsight.io.arrow import empty_ledger, ledger_frame
 from salesinsight.io.detect import Match, detect
-from salesinsight.io.files import DEFAULT_MAX_BYTES, RawTable, read_table
+from salesinsight.io.files import DEFAULT_MAX_BYTES, read_table
+from salesinsight.io.raw import RawTable
 from salesinsight.schemas import LEDGER_COLUMNS, Accounts, Activities, Deals, Ledger
 
-__all__ = ["DROP_CODES", "Export", "check_invariant", "read_export"]
+__all__ = ["DROP_CODES", "PARALLEL_BYTES", "Export", "check_invariant", "read_export"]
 
 #: Kinds of dropped rows counted by :meth:`Export.summary`, in column order.
 DROP_CODES = (
@@ -183,20 +188,7 @@ def read_export(
     >>> export.summary()[["rows_read", "rows_kept", "dropped_footer"]].values.tolist()
     [[4, 2, 2]]
     """
-    if fx is not None:
-        bad = {k: v for k, v in fx.items() if not (isinstance(v, int | float) and v > 0)}
-        if bad:
-            raise InvalidValueError(
-                f"fx rates must be positive numbers (units of {currency} per unit), got {bad}."
-            )
-    if dayfirst not in (None, True, False):
-        raise InvalidValueError(f"dayfirst must be True, False or None, got {dayfirst!r}.")
-    from salesinsight.clean.deals import CleanOptions, validation_error
-    from salesinsight.clean.related import enrich_deals, link_activities
-
-    opts = CleanOptions(
-        currency=currency.upper(), fx=dict(fx or {}), dayfirst=dayfirst, stages=dict(stages or {})
-    )
+    opts = _options(currency, fx, dayfirst, stages)
 
     def read(path: Path) -> _File:
         raw = read_table(path, encoding=encoding, max_bytes=max_bytes)
@@ -208,6 +200,43 @@ def read_export(
     # Memory the parser and the cleaners have freed goes back to the system between stages (the
     # allocator would otherwise keep it for threads that are done).
     pa.default_memory_pool().release_unused()
+    by_role = _by_role(done)
+    export = _validated(
+        *_combined(by_role),
+        crm=by_role["deals"][0].match.crm,
+        files=pd.DataFrame([f.row for role in _ROLES for f in by_role[role]]),
+    )
+    _warn_ambiguous(export)
+    return export
+
+
+_ROLES = ("deals", "accounts", "activities")
+#: Files adding up to this many bytes are read and cleaned side by side, in threads.
+PARALLEL_BYTES = 4 * 1024**2
+
+
+def _options(
+    currency: str,
+    fx: Mapping[str, float] | None,
+    dayfirst: bool | None,
+    stages: Mapping[str, str] | None,
+) -> CleanOptions:
+    """The cleaners' options from :func:`read_export`'s, checked."""
+    if fx is not None:
+        bad = {k: v for k, v in fx.items() if not (isinstance(v, int | float) and v > 0)}
+        if bad:
+            raise InvalidValueError(
+                f"fx rates must be positive numbers (units of {currency} per unit), got {bad}."
+            )
+    if dayfirst not in (None, True, False):
+        raise InvalidValueError(f"dayfirst must be True, False or None, got {dayfirst!r}.")
+    return CleanOptions(
+        currency=currency.upper(), fx=dict(fx or {}), dayfirst=dayfirst, stages=dict(stages or {})
+    )
+
+
+def _by_role(done: list[_File]) -> dict[str, list[_File]]:
+    """The files by role; the first error of a deals, accounts or activities file is raised."""
     roles = {f.match.role for f in done}
     if "deals" not in roles:
         found = ", ".join(f"`{f.row['file']}` ({f.match.format.label})" for f in done)
@@ -218,8 +247,13 @@ def read_export(
     for f in [*by_role["deals"], *by_role["accounts"], *by_role["activities"]]:
         if f.error is not None:
             raise f.error
-    crm_name = by_role["deals"][0].match.crm
-    files = [f.row for role in _ROLES for f in by_role[role]]
+    return by_role
+
+
+def _combined(
+    by_role: Mapping[str, list[_File]],
+) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame]:
+    """Deals, activities and accounts of all files, and the ledger sorted by file and row."""
     ledgers = [f.cleaned.ledger for f in by_role["deals"]]
     if len(by_role["deals"]) > 1:
         deals_parts = [f.cleaned.frame for f in by_role["deals"]]
@@ -240,32 +274,54 @@ def read_export(
         ledgers.append(linked.ledger)
     activities = pd.concat(activities_parts, ignore_index=True) if activities_parts else None
     pa.default_memory_pool().release_unused()
-    ledger = pd.concat([x for x in ledgers if len(x)] or [empty_ledger()], ignore_index=True)
+    ledger = concat_ledgers(ledgers)
     ledger = ledger.sort_values(["source_file", "source_row"], kind="stable", ignore_index=True)
-    codes = ledger.pop("code")
+    return deals, activities, accounts, ledger
+
+
+def _validated(
+    deals: pd.DataFrame,
+    activities: pd.DataFrame | None,
+    accounts: pd.DataFrame | None,
+    ledger: pd.DataFrame,
+    *,
+    crm: str,
+    files: pd.DataFrame,
+) -> Export:
+    """The :class:`Export` of the tables, each validated by its schema."""
+    codes = ledger["code"]
     try:
         deals = Deals.validate(deals, lazy=True)
         activities = Activities.validate(activities, lazy=True) if activities is not None else None
         accounts = Accounts.validate(accounts, lazy=True) if accounts is not None else None
         ledger = Ledger.validate(ledger[LEDGER_COLUMNS], lazy=True)
     except pandera.errors.SchemaErrors as err:
-        raise validation_error(err, "export") from err
-    export = Export(
+        raise _validation_error(err, "export") from err
+    return Export(
         deals=deals,
         activities=activities,
         accounts=accounts,
         ledger=ledger,
-        crm=crm_name,
-        files=pd.DataFrame(files),
+        crm=crm,
+        files=files,
         ledger_codes=codes,
     )
-    _warn_ambiguous(export)
-    return export
 
 
-_ROLES = ("deals", "accounts", "activities")
-#: Files adding up to this many bytes are read and cleaned side by side, in threads.
-PARALLEL_BYTES = 4 * 1024**2
+def _validation_error(err: pandera.errors.SchemaErrors, table: str) -> InvalidValueError:
+    """Turn pandera's lazy ``SchemaErrors`` into one readable error."""
+    cases = getattr(err, "failure_cases", None)
+    if cases is None:
+        return InvalidValueError(f"The cleaned {table} table does not fit its schema: {err}")
+    lines = [
+        f"  - column `{r.get('column')}`: {r.get('check')} failed for value {r.get('failure_case')!r}"
+        for r in cases.head(10).to_dict("records")
+    ]
+    return InvalidValueError(
+        f"The cleaned {table} table does not fit its schema ({len(cases)} problems):\n"
+        + "\n".join(lines)
+        + "\nPass columns={...} to map the offending export columns differently."
+    )
 
 
 @dataclass
@@ -278,12 +334,9 @@ class _File:
     error: Exception | None = None
 
 
-def _clean_file(raw: RawTable, match: Match, opts) -> _File:
+def _clean_file(raw: RawTable, match: Match, opts: CleanOptions) -> _File:
     """Deals and accounts cleaned, activities prepared for linking. An error is kept, to be
     raised once every file is read (as when files were read first and cleaned after)."""
-    from salesinsight.clean.deals import clean_deals
-    from salesinsight.clean.related import clean_accounts, prepare_activities
-
     fmt = match.format
     cleaned: Any = None
     error, date_format, decimal = None, "", ""

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
 from pandera.typing import Series
+
+from salesinsight.io.arrow import repeat_codes
 
 __all__ = [
     "ACTIVITY_TYPES",
@@ -70,11 +73,6 @@ LEDGER_COLUMNS = ["source_file", "source_row", "deal_id", "column", "value", "ac
 def _not_repeated(values: pd.Series) -> pd.Series:
     """True where a value is held by no other row: ``unique=True`` without a hash table of
     every value, which took seconds on millions of ids."""
-    # Imported here: salesinsight.io imports this module.
-    import pyarrow
-
-    from salesinsight.io.arrow import repeat_codes
-
     return pd.Series(repeat_codes(pyarrow.array(values)) < 0, index=values.index)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from salesinsight.clean.deals import account_key, deal_type_of, lead_source_group_of
+from salesinsight.clean.categories import deal_type_of, lead_source_group_of
+from salesinsight.clean.ids import account_key
 from salesinsight.exceptions import DataQualityWarning
 from salesinsight.export import check_invariant, read_export
 

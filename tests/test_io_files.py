@@ -14,7 +14,8 @@ import pytest
 from salesinsight.exceptions import ExportFormatError, FileTooLargeError
 from salesinsight.export import check_invariant, read_export
 from salesinsight.io import files
-from salesinsight.io.files import read_table, sniff_delimiter, sniff_encoding
+from salesinsight.io.encodings import sniff_encoding
+from salesinsight.io.files import read_table, sniff_delimiter
 
 HEADER = "Opportunity Name\tStage\tAmount\tCreated Date\tClose Date\n"
 ROWS = "Ärger GmbH - deal\tClosed Won\t1.234,50\t02.01.2024\t31.01.2024\nB\tProspecting\t10,00\t03.01.2024\t01.03.2024\n"

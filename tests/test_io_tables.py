@@ -116,7 +116,7 @@ class TestFirstRefs:
         ],
     )
     def test_paths_agree(self, cells, expected):
-        from salesinsight.clean.related import _first_refs
+        from salesinsight.clean.activities import _first_refs
 
         refs = pa.chunked_array([pa.array(cells, pa.large_string())])
         assert _first_refs(refs, len(cells)).to_pylist() == expected

@@ -1,5 +1,14 @@
 """Cleaning: raw tables and their layouts become the canonical tables plus a ledger.
 
+:mod:`~salesinsight.clean.deals`, :mod:`~salesinsight.clean.activities` and
+:mod:`~salesinsight.clean.accounts` clean one table each, composing small steps that return
+their columns and their ledger rows: row ids and duplicates (:mod:`~salesinsight.clean.ids`),
+dates (:mod:`~salesinsight.clean.dates`), money (:mod:`~salesinsight.clean.money`), labels
+mapped onto fixed vocabularies (:mod:`~salesinsight.clean.categories`), all read from text by
+the vectorised parsers of :mod:`~salesinsight.clean.parse`. :mod:`~salesinsight.clean.ledger`
+builds the ledger rows, and :mod:`~salesinsight.clean.options` holds what the cleaners share
+(their options, their result, their column names).
+
 Rules, in the order they apply to a deals table (each dropped row and changed value becomes a
 ledger row whose ``reason`` says why):
 

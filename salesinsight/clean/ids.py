@@ -1,17 +1,20 @@
 """Row ids of the cleaned tables: vendor ids checked, derived ids where there are none.
 
 Exact duplicate rows and later rows repeating an id are found here (rule 4 of
-:mod:`salesinsight.clean.deals`), ids lost to Excel's scientific notation are replaced (rule 5), and
+:mod:`salesinsight.clean`), ids lost to Excel's scientific notation are replaced (rule 5), and
 account ids are derived from account names (rule 9).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from salesinsight.clean.ledger import concat_ledgers, empty_ledger, ledger_frame, ledger_where
 from salesinsight.io.arrow import (
     TEXT,
     as_array,
@@ -19,14 +22,13 @@ from salesinsight.io.arrow import (
     first_coded_rows,
     first_rows,
     hex_ids,
-    ledger_frame,
-    ledger_where,
     repeat_codes,
     row_hashes,
 )
-from salesinsight.io.files import RawTable
+from salesinsight.io.raw import RawTable
 
 __all__ = [
+    "Deduped",
     "Ids",
     "account_ids",
     "account_key",
@@ -36,7 +38,7 @@ __all__ = [
     "scientific",
 ]
 
-SCIENTIFIC = r"^\s*[+-]?\d+(\.\d+)?[eE][+-]?\d+\s*$"
+_SCIENTIFIC = r"^\s*[+-]?\d+(\.\d+)?[eE][+-]?\d+\s*$"
 
 
 _LEGAL = (
@@ -74,30 +76,41 @@ def account_key(name: str | None) -> str | None:
     return account_keys(pa.array([name], TEXT))[0].as_py()
 
 
-def scientific(values) -> np.ndarray:
-    return np.asarray(pc.fill_null(pc.match_substring_regex(values, SCIENTIFIC), False))
+def scientific(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Where `values` hold a number in scientific notation (``6.0E+11``), as Excel writes a long
+    id it has rounded.
+
+    Examples
+    --------
+    >>> scientific(pa.array(["6.0E+11", "0065g00000", None, "1e5"])).tolist()
+    [True, False, False, True]
+    """
+    return np.asarray(pc.fill_null(pc.match_substring_regex(values, _SCIENTIFIC), False))
 
 
-def account_ids(vendor, names, raw: RawTable, ids: Ids, ledger: list):
-    """Vendor account ids; one Excel turned into scientific notation is derived from the name."""
+def account_ids(
+    vendor: pa.ChunkedArray, names: pa.ChunkedArray | None, raw: RawTable, ids: Ids
+) -> tuple[pa.Array | pa.ChunkedArray, pd.DataFrame]:
+    """Vendor account ids; one Excel turned into scientific notation is derived from the name.
+
+    Returns the ids and the ledger rows of those replaced.
+    """
     sci = scientific(vendor)
     if not sci.any():
-        return vendor
-    ledger.append(
-        ledger_where(
-            raw,
-            sci,
-            action="fixed",
-            reason="account id in scientific notation (Excel rounded it; its digits are lost); "
-            "derived from the account name instead",
-            code="scientific_id",
-            column="account_id",
-            value=vendor,
-            deal_id=ids,
-        )
+        return vendor, empty_ledger()
+    ledger = ledger_where(
+        raw,
+        sci,
+        action="fixed",
+        reason="account id in scientific notation (Excel rounded it; its digits are lost); "
+        "derived from the account name instead",
+        code="scientific_id",
+        column="account_id",
+        value=vendor,
+        deal_id=ids,
     )
     derived = account_keys(names) if names is not None else pa.nulls(len(sci), TEXT)
-    return pc.if_else(pa.array(sci), derived, as_array(vendor).cast(TEXT))
+    return pc.if_else(pa.array(sci), derived, as_array(vendor).cast(TEXT)), ledger
 
 
 class Ids:
@@ -114,6 +127,16 @@ class Ids:
         return np.asarray(taken.to_numpy(zero_copy_only=False), dtype=object)
 
 
+@dataclass(frozen=True)
+class Deduped:
+    """The outcome of :func:`dedupe`: an id for every row, which rows to drop (those dropped
+    before included), and the ledger rows of the ids replaced and the rows dropped here."""
+
+    ids: Ids
+    drop: np.ndarray
+    ledger: pd.DataFrame
+
+
 def dedupe(
     raw: RawTable,
     vendor_ids: pa.ChunkedArray | None,
@@ -122,93 +145,129 @@ def dedupe(
     prefix: str,
     noun: str,
     derived: np.ndarray | None = None,
-) -> tuple[Ids, np.ndarray, list[pd.DataFrame]]:
+) -> Deduped:
     """Ids for every row, and the exact duplicates and repeated ids among rows not yet dropped.
 
     Rows without a vendor id take ``derived`` (when given) or ``prefix`` + the row hash.
     """
-    table, n = raw.table, raw.table.num_rows
-    drop = drop.copy()
     # Vendor ids stay in their blocks: combining them would copy the column.
-    base = vendor_ids
-    frames: list[pd.DataFrame] = []
-    if base is not None and (sci := scientific(base) & ~drop).any():
-        frames.append(
-            ledger_where(
-                raw,
-                sci,
-                action="fixed",
-                reason=f"{noun} id in scientific notation (Excel rounded it; its digits are "
-                "lost and it may equal other rows' ids); replaced by an id derived from the row",
-                code="scientific_id",
-                column=f"{noun}_id",
-                value=base,
-            )
-        )
-        base = pc.if_else(pa.array(sci), pa.scalar(None, base.type), base)
+    base, replaced = _without_scientific(vendor_ids, drop, raw, noun)
     if derived is not None:
         extra = pa.array(derived, TEXT)
         base = extra if base is None else pc.coalesce(base, extra)
-    unset = np.ones(n, dtype=bool) if base is None else np.asarray(base.is_null())
-    need_hash = unset.copy()
-    codes = None
-    if base is not None:
-        # One coding of the repeated ids serves both the rows to hash and the repeated ids.
-        codes = repeat_codes(base)
-        live = ~drop & (codes >= 0)
-        counts = np.bincount(codes[live], minlength=int(codes.max(initial=0)) + 1)
-        need_hash |= live & (counts[np.maximum(codes, 0)] > 1)
-    hashes = np.zeros(n, dtype=np.uint64)
-    if need_hash.any():
-        rows = np.flatnonzero(need_hash)
-        sub = table if need_hash.all() else table.take(pa.array(rows))
-        hashes[rows] = row_hashes(sub)
-    exact, first = first_rows(pd.Series(hashes), need_hash & ~drop)
-    if exact.any():
-        frames.append(
-            ledger_where(
-                raw,
-                exact,
-                action="dropped",
-                reason=[f"exact duplicate of row {r}" for r in raw.source_row[first]],
-                code="duplicate",
-            )
-        )
-        drop |= exact
+    unset = np.ones(raw.table.num_rows, dtype=bool) if base is None else np.asarray(base.is_null())
+    # One coding of the repeated ids serves both the rows to hash and the repeated ids.
+    codes = repeat_codes(base) if base is not None else None
+    need_hash = _rows_to_hash(unset, codes, drop)
+    hashes = _hashes_where(raw.table, need_hash)
+    exact, duplicates = _exact_duplicates(raw, hashes, need_hash & ~drop)
+    drop = drop | exact
     if base is None:
-        return Ids(hex_ids(hashes, prefix)), drop, frames
+        return Deduped(Ids(hex_ids(hashes, prefix)), drop, concat_ledgers([replaced, duplicates]))
     if unset.any():
-        filled = np.asarray(base.to_numpy(zero_copy_only=False), dtype=object)
-        rows = np.flatnonzero(unset)
-        filled[rows] = np.asarray(hex_ids(hashes[rows], prefix).to_pylist(), dtype=object)
-        base = pa.array(filled, TEXT)
-    ids = Ids(base)
+        base = _filled(base, unset, hashes, prefix)
     if unset.any() or codes is None:
         # Ids derived for rows without one are new values: code them again.
         codes = repeat_codes(base)
+    ids = Ids(base)
+    repeated, repeats = _repeated_ids(raw, ids, codes, drop, noun)
+    return Deduped(ids, drop | repeated, concat_ledgers([replaced, duplicates, repeats]))
+
+
+def _without_scientific(
+    vendor_ids: pa.ChunkedArray | None, drop: np.ndarray, raw: RawTable, noun: str
+) -> tuple[pa.ChunkedArray | None, pd.DataFrame]:
+    """Vendor ids with those in scientific notation (among rows not dropped) made missing, and
+    the ledger rows saying so."""
+    if vendor_ids is None or not (sci := scientific(vendor_ids) & ~drop).any():
+        return vendor_ids, empty_ledger()
+    ledger = ledger_where(
+        raw,
+        sci,
+        action="fixed",
+        reason=f"{noun} id in scientific notation (Excel rounded it; its digits are "
+        "lost and it may equal other rows' ids); replaced by an id derived from the row",
+        code="scientific_id",
+        column=f"{noun}_id",
+        value=vendor_ids,
+    )
+    return pc.if_else(pa.array(sci), pa.scalar(None, vendor_ids.type), vendor_ids), ledger
+
+
+def _rows_to_hash(unset: np.ndarray, codes: np.ndarray | None, drop: np.ndarray) -> np.ndarray:
+    """Rows whose cells are hashed: those without an id, and live rows whose id repeats (exact
+    duplicates are told by the hash)."""
+    need = unset.copy()
+    if codes is not None:
+        live = ~drop & (codes >= 0)
+        counts = np.bincount(codes[live], minlength=int(codes.max(initial=0)) + 1)
+        need |= live & (counts[np.maximum(codes, 0)] > 1)
+    return need
+
+
+def _hashes_where(table: pa.Table, rows_wanted: np.ndarray) -> np.ndarray:
+    """:func:`~salesinsight.io.arrow.row_hashes` of the wanted rows, zero elsewhere."""
+    hashes = np.zeros(table.num_rows, dtype=np.uint64)
+    if rows_wanted.any():
+        rows = np.flatnonzero(rows_wanted)
+        sub = table if rows_wanted.all() else table.take(pa.array(rows))
+        hashes[rows] = row_hashes(sub)
+    return hashes
+
+
+def _exact_duplicates(
+    raw: RawTable, hashes: np.ndarray, candidates: np.ndarray
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Candidate rows whose cells repeat an earlier candidate's, and their ledger rows."""
+    exact, first = first_rows(pd.Series(hashes), candidates)
+    if not exact.any():
+        return exact, empty_ledger()
+    ledger = ledger_where(
+        raw,
+        exact,
+        action="dropped",
+        reason=[f"exact duplicate of row {r}" for r in raw.source_row[first]],
+        code="duplicate",
+    )
+    return exact, ledger
+
+
+def _filled(
+    base: pa.Array | pa.ChunkedArray, unset: np.ndarray, hashes: np.ndarray, prefix: str
+) -> pa.Array:
+    """`base` with the ids derived from the row hashes where it has none."""
+    filled = np.asarray(base.to_numpy(zero_copy_only=False), dtype=object)
+    rows = np.flatnonzero(unset)
+    filled[rows] = np.asarray(hex_ids(hashes[rows], prefix).to_pylist(), dtype=object)
+    return pa.array(filled, TEXT)
+
+
+def _repeated_ids(
+    raw: RawTable, ids: Ids, codes: np.ndarray, drop: np.ndarray, noun: str
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Live rows repeating the id of an earlier live row, and their ledger rows."""
     repeated, first = first_coded_rows(codes, ~drop)
-    if repeated.any():
-        rows = np.flatnonzero(repeated)
-        values = ids[rows]
-        frames.append(
-            ledger_frame(
-                raw.name,
-                raw.source_row[rows],
-                action="dropped",
-                reason=[
-                    f"{noun} id {v} repeats row {raw.source_row[f]} (the first is kept)"
-                    for v, f in zip(values, first, strict=True)
-                ],
-                code="repeated_id",
-                column=f"{noun}_id",
-                value=values,
-            )
-        )
-        drop |= repeated
-    return ids, drop, frames
+    if not repeated.any():
+        return repeated, empty_ledger()
+    rows = np.flatnonzero(repeated)
+    values = ids[rows]
+    ledger = ledger_frame(
+        raw.name,
+        raw.source_row[rows],
+        action="dropped",
+        reason=[
+            f"{noun} id {v} repeats row {raw.source_row[f]} (the first is kept)"
+            for v, f in zip(values, first, strict=True)
+        ],
+        code="repeated_id",
+        column=f"{noun}_id",
+        value=values,
+    )
+    return repeated, ledger
 
 
 def ids_for(frame: pd.DataFrame, raw: RawTable, ids: Ids) -> np.ndarray:
+    """The ids of the rows of `raw` that the ledger rows in `frame` are about (by source row)."""
     if not len(ids):
         return np.full(len(frame), None, dtype=object)
     pos = np.searchsorted(raw.source_row, frame["source_row"].to_numpy())

@@ -1,72 +1,151 @@
 """Money of the cleaned deals: amounts in the deal's currency and the reporting currency, with
 unreadable, abbreviated, negative and implausible amounts in the ledger (rule 8 of
-:mod:`salesinsight.clean.deals`)."""
+:mod:`salesinsight.clean`)."""
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
-from salesinsight.clean.parse import parse_money
-from salesinsight.io.arrow import TEXT, ledger_where, map_uniques
+from salesinsight.clean.ids import Ids
+from salesinsight.clean.ledger import concat_ledgers, empty_ledger, ledger_where
+from salesinsight.clean.options import CleanOptions
+from salesinsight.clean.parse import MoneyColumn, parse_money
+from salesinsight.io.arrow import TEXT, map_uniques
+from salesinsight.io.raw import RawTable
 
-if TYPE_CHECKING:
-    from salesinsight.clean.deals import CleanOptions
-
-__all__ = ["money_columns", "number_column"]
+__all__ = ["Money", "money_columns", "number_column"]
 
 #: No single deal is worth this much in any reporting currency.
 _MAX_AMOUNT = 1e12
 
 
-def money_columns(out, col, status, raw, ids, ledger, opts: CleanOptions, n: int) -> str:
+@dataclass(frozen=True)
+class Money:
+    """The money columns of the deals (see :func:`money_columns`).
+
+    Attributes
+    ----------
+    columns : dict of str to numpy.ndarray
+        ``amount``, ``amount_original`` and ``currency``, plus ``actual_amount`` and
+        ``list_price`` where the export has them.
+    decimal : str
+        The decimal separator of the amounts (empty without an amount column).
+    ledger : pandas.DataFrame
+        Ledger rows of the amounts fixed or set missing.
+    """
+
+    columns: dict[str, np.ndarray]
+    decimal: str
+    ledger: pd.DataFrame
+
+
+def money_columns(
+    cells: Mapping[str, pa.ChunkedArray],
+    status: np.ndarray,
+    raw: RawTable,
+    ids: Ids,
+    opts: CleanOptions,
+) -> Money:
+    """Amounts of the deals in their own currency and in the reporting currency.
+
+    `cells` holds the text of the ``amount``, ``actual_amount``, ``currency`` and
+    ``list_price`` fields the export has. A won deal's actual amount, where given, is its amount.
+    """
     reporting = opts.currency.upper()
-    amount_col = col("amount")
-    parsed = parse_money(amount_col) if amount_col is not None else None
-    if parsed is None:
-        original = np.full(n, np.nan)
-        symbol = np.full(n, None, dtype=object)
-        decimal = ""
+    actual = parse_money(cells["actual_amount"]) if "actual_amount" in cells else None
+    original, symbol, decimal, parsed = _amounts(cells.get("amount"), actual, status, raw, ids)
+    currency, assumed = _currencies(symbol, original, cells.get("currency"), reporting, raw, ids)
+    amount, rate, converted = _converted(original, currency, opts.fx, reporting, raw, ids)
+    columns = {"amount": amount, "amount_original": original, "currency": currency}
+    frames = [parsed, assumed, converted]
+    if actual is not None:
+        columns["actual_amount"] = actual.amount
+    if "list_price" in cells:
+        list_price, priced = number_column(cells["list_price"], "list_price", raw, ids)
+        columns["list_price"] = list_price * rate
+        frames.append(priced)
+    return Money(columns, decimal, concat_ledgers(frames))
+
+
+def _amounts(
+    amount_col: pa.ChunkedArray | None,
+    actual: MoneyColumn | None,
+    status: np.ndarray,
+    raw: RawTable,
+    ids: Ids,
+) -> tuple[np.ndarray, np.ndarray, str, pd.DataFrame]:
+    """The amount of each deal as exported (a won deal's actual amount where it has one), the
+    currency its cell names, the decimal separator, and the ledger rows of the amounts read."""
+    n = len(status)
+    if amount_col is None:
+        original, symbol, decimal = np.full(n, np.nan), np.full(n, None, dtype=object), ""
+        ledger = empty_ledger()
     else:
+        parsed = parse_money(amount_col)
         original, symbol, decimal = parsed.amount.copy(), parsed.currency, parsed.decimal
-        _money_ledger(parsed, amount_col, "amount", raw, ids, ledger)
-    actual_col = col("actual_amount")
-    if actual_col is not None:
-        actual = parse_money(actual_col)
+        ledger = _money_ledger(parsed, amount_col, "amount", raw, ids)
+    if actual is not None:
         use = (status == "won") & ~np.isnan(actual.amount)
         original = np.where(use, actual.amount, original)
         symbol = np.where(use & (actual.currency != None), actual.currency, symbol)  # noqa: E711
-        out["actual_amount"] = actual.amount
-    cur_col = col("currency")
+    return original, symbol, decimal, ledger
+
+
+def _currencies(
+    symbol: np.ndarray,
+    original: np.ndarray,
+    given: pa.ChunkedArray | None,
+    reporting: str,
+    raw: RawTable,
+    ids: Ids,
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Each deal's currency: the currency column's, else the amount cell's, else the reporting
+    currency (with a ledger row where a currency column leaves it unsaid)."""
     currency = symbol.astype(object)
-    if cur_col is not None:
-        given = map_uniques(cur_col, _currency_code, n)
-        currency = np.where(given == None, currency, given).astype(object)  # noqa: E711
+    ledger = empty_ledger()
+    if given is not None:
+        codes = map_uniques(given, _currency_code, len(original))
+        currency = np.where(codes == None, currency, codes).astype(object)  # noqa: E711
         unset = (currency == None) & ~np.isnan(original)  # noqa: E711
         if unset.any():
-            ledger.append(
-                ledger_where(
-                    raw,
-                    unset,
-                    action="fixed",
-                    reason=f"currency missing; taken as the reporting currency {reporting}",
-                    code="currency_assumed",
-                    column="currency",
-                    deal_id=ids,
-                )
+            ledger = ledger_where(
+                raw,
+                unset,
+                action="fixed",
+                reason=f"currency missing; taken as the reporting currency {reporting}",
+                code="currency_assumed",
+                column="currency",
+                deal_id=ids,
             )
     currency = np.where(currency == None, reporting, currency).astype(object)  # noqa: E711
-    rates = {k.upper(): float(v) for k, v in opts.fx.items()}
+    return currency, ledger
+
+
+def _converted(
+    original: np.ndarray,
+    currency: np.ndarray,
+    fx: Mapping[str, float],
+    reporting: str,
+    raw: RawTable,
+    ids: Ids,
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Amounts in the reporting currency, the rate of each deal's currency, and the ledger rows
+    of amounts without a rate or implausible (negative, or 10^12 and more)."""
+    rates = {k.upper(): float(v) for k, v in fx.items()}
     rates[reporting] = 1.0
-    rate = map_uniques(pa.array(currency, TEXT), lambda c: rates.get(c, np.nan), n)
+    rate = map_uniques(pa.array(currency, TEXT), lambda c: rates.get(c, np.nan), len(currency))
     rate = rate.astype(float)
     amount = original * rate
     no_rate = np.isnan(rate) & ~np.isnan(original)
+    frames = []
     if no_rate.any():
-        ledger.append(
+        frames.append(
             ledger_where(
                 raw,
                 no_rate,
@@ -91,7 +170,7 @@ def money_columns(out, col, status, raw, ids, ledger, opts: CleanOptions, n: int
     ]
     for bad, reason, code in implausible:
         if bad.any():
-            ledger.append(
+            frames.append(
                 ledger_where(
                     raw,
                     bad,
@@ -104,12 +183,7 @@ def money_columns(out, col, status, raw, ids, ledger, opts: CleanOptions, n: int
                 )
             )
     amount = np.where(np.logical_or.reduce([bad for bad, _, _ in implausible]), np.nan, amount)
-    out["amount"] = amount
-    out["amount_original"] = original
-    out["currency"] = currency
-    if col("list_price") is not None:
-        out["list_price"] = number_column(col("list_price"), "list_price", raw, ids, ledger) * rate
-    return decimal
+    return amount, rate, concat_ledgers(frames)
 
 
 def _currency_code(text: str | None) -> str | None:
@@ -120,9 +194,17 @@ def _currency_code(text: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def _money_ledger(parsed, arr, column: str, raw, ids, ledger) -> None:
+def _money_ledger(
+    parsed: MoneyColumn,
+    cells: pa.ChunkedArray,
+    column: str,
+    raw: RawTable,
+    ids: Ids,
+) -> pd.DataFrame:
+    """Ledger rows of the values of a money column that could not be read or were abbreviated."""
+    frames = []
     if parsed.failed.any():
-        ledger.append(
+        frames.append(
             ledger_where(
                 raw,
                 parsed.failed,
@@ -130,12 +212,12 @@ def _money_ledger(parsed, arr, column: str, raw, ids, ledger) -> None:
                 reason=f"could not read the value as an amount of money ({column})",
                 code="bad_number",
                 column=column,
-                value=arr,
+                value=cells,
                 deal_id=ids,
             )
         )
     if parsed.abbreviated.any():
-        ledger.append(
+        frames.append(
             ledger_where(
                 raw,
                 parsed.abbreviated,
@@ -145,16 +227,23 @@ def _money_ledger(parsed, arr, column: str, raw, ids, ledger) -> None:
                 ],
                 code="abbreviation",
                 column=column,
-                value=arr,
+                value=cells,
                 deal_id=ids,
             )
         )
+    return concat_ledgers(frames)
 
 
-def number_column(arr, column: str, raw, ids, ledger) -> np.ndarray:
-    parsed = parse_money(arr)
-    _money_ledger(parsed, arr, column, raw, ids, ledger)
+def number_column(
+    cells: pa.ChunkedArray, column: str, raw: RawTable, ids: Ids
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """A column of numbers (employees, probability, list price) read like amounts of money, and
+    the ledger rows of the values that could not be read or were abbreviated.
+
+    A negative head count or list price is missing.
+    """
+    parsed = parse_money(cells)
     values = parsed.amount
     if column in ("employees", "list_price"):
         values = np.where(values < 0, np.nan, values)
-    return values
+    return values, _money_ledger(parsed, cells, column, raw, ids)

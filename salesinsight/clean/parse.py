@@ -138,43 +138,9 @@ def parse_dates(values: pa.Array | pa.ChunkedArray, *, dayfirst: bool = False) -
         hit = np.asarray(parts.is_valid()) & pending
         if not hit.any():
             continue
-        sub = parts.filter(pa.array(hit))
-        names = [f.name for f in parts.type]
-        f = _fields(sub, names)
-        if name == "numeric":
-            first, second = _ints(f["a"]), _ints(f["b"])
-            day, month = (first, second) if dayfirst else (second, first)
-            styles.append("D/M/Y" if dayfirst else "M/D/Y")
-        elif name == "iso":
-            month, day = _ints(f["a"]), _ints(f["b"])
-            styles.append("ISO")
-        else:
-            day = _ints(f["b"])
-            month = np.array([_MONTHS.get(m[:3].lower(), 0) for m in f["mon"]], dtype=np.int64)
-            styles.append("D Mon Y" if name.startswith("day") else "Mon D Y")
-        year = _ints(f["y"])
-        year = np.where(year < 100, np.where(year < 69, 2000 + year, 1900 + year), year)
-        hour = _ints(f["H"])
-        meridiem = np.char.lower(np.char.replace(f["p"].astype(str), ".", ""))
-        bad_hour = (meridiem != "") & ((hour < 1) | (hour > 12))
-        hour = np.where((meridiem == "pm") & (hour < 12), hour + 12, hour)
-        hour = np.where((meridiem == "am") & (hour == 12), 0, hour)
-        stamps = pd.to_datetime(
-            pd.DataFrame(
-                {
-                    "year": year,
-                    "month": month,
-                    "day": day,
-                    "hour": hour,
-                    "minute": _ints(f["M"]),
-                    "second": _ints(f["S"]),
-                }
-            ),
-            errors="coerce",
-        ).to_numpy(dtype="datetime64[ns]")
-        stamps[bad_hour] = np.datetime64("NaT")
-        if name == "iso":
-            stamps = stamps - _offsets(f["z"])
+        f = _fields(parts.filter(pa.array(hit)), [field.name for field in parts.type])
+        stamps, style = _stamps(name, f, dayfirst)
+        styles.append(style)
         result[hit] = stamps
         pending &= ~hit
     if pending.any():
@@ -188,6 +154,46 @@ def parse_dates(values: pa.Array | pa.ChunkedArray, *, dayfirst: bool = False) -
     if len(blank):
         failed &= ~blank[np.where(null, 0, positions)]
     return DateColumn(values=values_out, failed=failed, style="+".join(styles))
+
+
+def _stamps(layout: str, f: dict[str, np.ndarray], dayfirst: bool) -> tuple[np.ndarray, str]:
+    """The dates of the parts `f` that one of the layouts of ``_PATTERNS`` extracted (NaT where
+    they make no date), and the layout's style as :class:`DateColumn` names it."""
+    if layout == "numeric":
+        first, second = _ints(f["a"]), _ints(f["b"])
+        day, month = (first, second) if dayfirst else (second, first)
+        style = "D/M/Y" if dayfirst else "M/D/Y"
+    elif layout == "iso":
+        month, day = _ints(f["a"]), _ints(f["b"])
+        style = "ISO"
+    else:
+        day = _ints(f["b"])
+        month = np.array([_MONTHS.get(m[:3].lower(), 0) for m in f["mon"]], dtype=np.int64)
+        style = "D Mon Y" if layout.startswith("day") else "Mon D Y"
+    year = _ints(f["y"])
+    year = np.where(year < 100, np.where(year < 69, 2000 + year, 1900 + year), year)
+    hour = _ints(f["H"])
+    meridiem = np.char.lower(np.char.replace(f["p"].astype(str), ".", ""))
+    bad_hour = (meridiem != "") & ((hour < 1) | (hour > 12))
+    hour = np.where((meridiem == "pm") & (hour < 12), hour + 12, hour)
+    hour = np.where((meridiem == "am") & (hour == 12), 0, hour)
+    stamps = pd.to_datetime(
+        pd.DataFrame(
+            {
+                "year": year,
+                "month": month,
+                "day": day,
+                "hour": hour,
+                "minute": _ints(f["M"]),
+                "second": _ints(f["S"]),
+            }
+        ),
+        errors="coerce",
+    ).to_numpy(dtype="datetime64[ns]")
+    stamps[bad_hour] = np.datetime64("NaT")
+    if layout == "iso":
+        stamps = stamps - _offsets(f["z"])
+    return stamps, style
 
 
 def _offsets(zone: np.ndarray) -> np.ndarray:

@@ -1,34 +1,30 @@
-"""Small vectorised building blocks shared by the cleaners: text columns, ids, ledger rows."""
+"""Vectorised Arrow building blocks shared by the reader and the cleaners: text columns, distinct
+values, kept rows, work side by side in threads, row hashes and the ids made from them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-if TYPE_CHECKING:
-    from salesinsight.io.raw import RawTable
-
 __all__ = [
+    "PARALLEL_CELLS",
     "TEXT",
     "as_array",
     "beside",
-    "empty_ledger",
     "encode",
     "first_coded_rows",
     "first_rows",
     "hex_ids",
     "keep_columns",
     "keep_rows",
-    "ledger_frame",
-    "ledger_where",
-    "map_uniques",
     "map_columns",
+    "map_uniques",
     "non_ascii_rows",
     "repeat_codes",
     "repeat_text",
@@ -64,99 +60,6 @@ def map_columns(fn: Callable[[_T], _R], columns: Sequence[_T], n_rows: int) -> l
         return [fn(c) for c in columns]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(fn, columns))
-
-
-def ledger_frame(
-    source_file: str,
-    source_row: np.ndarray,
-    *,
-    action: str,
-    reason: object,
-    code: str,
-    column: str | None = None,
-    value: object = None,
-    deal_id: object = None,
-) -> pd.DataFrame:
-    """Ledger rows (plus the internal ``code``) for many source rows at once."""
-    n = len(source_row)
-    frame = pd.DataFrame(
-        {
-            "source_file": np.full(n, source_file, dtype=object),
-            "source_row": np.asarray(source_row, dtype=np.int64),
-            "deal_id": _objects(deal_id, n),
-            "column": np.full(n, column, dtype=object),
-            "value": _objects(value, n),
-            "action": np.full(n, action, dtype=object),
-            "reason": _objects(reason, n),
-            "code": np.full(n, code, dtype=object),
-        }
-    )
-    return frame
-
-
-def ledger_where(
-    raw: RawTable,
-    mask: np.ndarray,
-    *,
-    action: str,
-    reason: object,
-    code: str,
-    column: str | None = None,
-    value: object = None,
-    deal_id: object = None,
-) -> pd.DataFrame:
-    """Ledger rows for the rows of `raw` where `mask` is true.
-
-    `reason`, `value` and `deal_id` are one value for all those rows; a list with one entry per
-    masked row; given per row of the whole table (a NumPy array, a pyarrow column or the
-    cleaner's ids) and taken at the masked rows; or a function of the masked rows' positions.
-
-    Examples
-    --------
-    >>> from types import SimpleNamespace
-    >>> raw = SimpleNamespace(name="deals.csv", source_row=np.array([1, 2, 4]))
-    >>> cells = pa.array(["9e9", "12", "-3"])
-    >>> frame = ledger_where(raw, np.array([True, False, True]), action="set_missing",
-    ...                      reason="odd", code="odd", column="amount", value=cells)
-    >>> frame[["source_row", "value"]].values.tolist()
-    [[1, '9e9'], [4, '-3']]
-    """
-    rows = np.flatnonzero(mask)
-    return ledger_frame(
-        raw.name,
-        raw.source_row[rows],
-        action=action,
-        reason=_at(reason, rows),
-        code=code,
-        column=column,
-        value=_at(value, rows),
-        deal_id=_at(deal_id, rows),
-    )
-
-
-def _at(value: object, rows: np.ndarray) -> object:
-    if value is None or isinstance(value, str | list):
-        return value
-    if callable(value):
-        return value(rows)
-    if isinstance(value, pa.Array | pa.ChunkedArray):
-        return value.take(pa.array(rows)).to_pylist()
-    return value[rows]  # type: ignore[index]
-
-
-def _objects(value: object, n: int) -> np.ndarray:
-    if value is None or isinstance(value, str):
-        return np.full(n, value, dtype=object)
-    arr = np.asarray(value, dtype=object)
-    return np.array([None if _missing(v) else str(v) for v in arr], dtype=object)
-
-
-def _missing(v: object) -> bool:
-    return v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT
-
-
-def empty_ledger() -> pd.DataFrame:
-    return ledger_frame("", np.zeros(0, np.int64), action="dropped", reason="", code="")
 
 
 def text_series(arr: pa.ChunkedArray | pa.Array | None, n: int) -> pd.Series:

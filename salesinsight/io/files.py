@@ -21,7 +21,6 @@ import re
 import zipfile
 from collections import Counter
 from datetime import date, datetime, time
-from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,7 @@ import pyarrow.csv as pcsv
 
 from salesinsight.exceptions import ExportFormatError, FileTooLargeError
 from salesinsight.io.arrow import TEXT, beside
+from salesinsight.io.encodings import check_single_byte, decode, single_byte_codec, sniff_encoding
 from salesinsight.io.guards import (
     check_columns,
     check_first_line,
@@ -40,7 +40,7 @@ from salesinsight.io.guards import (
 from salesinsight.io.raw import RawTable, build_raw_table
 from salesinsight.io.records import no_field_limit, parse_records
 
-__all__ = ["DEFAULT_MAX_BYTES", "RawTable", "read_table", "sniff_delimiter", "sniff_encoding"]
+__all__ = ["DEFAULT_MAX_BYTES", "read_table", "sniff_delimiter"]
 
 #: Files larger than this are refused unless ``max_bytes`` is raised.
 DEFAULT_MAX_BYTES = 2 * 1024**3
@@ -120,16 +120,16 @@ def _read_data(
     enc = encoding or sniff_encoding(data)
     # A file in a single-byte encoding is parsed as it is and only its non-ASCII cells are
     # decoded (`text.fix_cells`); other encodings are transcoded to UTF-8 first.
-    cells = _single_byte(enc)
+    cells = single_byte_codec(enc)
     if cells is not None:
         if encoding is not None:
             # (A sniffed one was chosen because none of its undefined bytes occurs.)
-            _check_single_byte(data, cells, name)
+            check_single_byte(data, cells, name)
     elif enc not in ("utf-8", "utf-8-sig", "ascii"):
-        data = _decode(data, enc, name).encode("utf-8")
+        data = decode(data, enc, name).encode("utf-8")
     elif encoding is not None:
         # A sniffed UTF-8 was checked; a forced one must be, or bad bytes become U+FFFD unseen.
-        _decode(data, enc, name)
+        decode(data, enc, name)
     text_encoding = cells or "utf-8"
     if cells is None and data[:3] == codecs.BOM_UTF8:
         data = data[len(codecs.BOM_UTF8) :]
@@ -171,97 +171,6 @@ def _let_go(data: bytes | mmap.mmap) -> None:
         except BufferError:
             # A view of it is still held somewhere; the map closes with its last view.
             pass
-
-
-def sniff_encoding(data: bytes | mmap.mmap) -> str:
-    """Guess the text encoding: BOMs first, then UTF-16 without BOM, UTF-8, cp1252, latin-1.
-
-    Examples
-    --------
-    >>> sniff_encoding("Müller".encode("cp1252")), sniff_encoding("Müller".encode("utf-16"))
-    ('cp1252', 'utf-16')
-    """
-    head = data[:4096]
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if len(head) >= 4 and head.count(0) > len(head) // 4:
-        return "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
-    step = 1 << 23
-    with memoryview(data) as view:
-        if all(_is_ascii(view[i : i + step]) for i in range(0, len(view), step)):
-            return "utf-8"
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            for i in range(0, len(view), step):
-                decoder.decode(view[i : i + step], final=i + step >= len(view))
-            return "utf-8"
-        except UnicodeDecodeError:
-            pass
-    # cp1252 decodes every byte but five; a file holding one of them is latin-1.
-    return "latin-1" if any(data.find(b) >= 0 for b in _undefined_bytes("cp1252")) else "cp1252"
-
-
-def _is_ascii(view: memoryview) -> bool:
-    return bool(np.frombuffer(view, dtype=np.uint8).max(initial=0) < 0x80)
-
-
-# Encodings with one byte per character and ASCII below 0x80 (codec names as codecs.lookup
-# gives them): their files are parsed as bytes, and only non-ASCII cells are decoded.
-_SINGLE_BYTE = frozenset(
-    {
-        "cp1250",
-        "cp1251",
-        "cp1252",
-        "cp1253",
-        "cp1254",
-        "cp1257",
-        "iso8859-1",
-        "iso8859-2",
-        "iso8859-15",
-        "mac-roman",
-    }
-)
-
-
-def _single_byte(encoding: str) -> str | None:
-    """The codec name of a single-byte ASCII-compatible `encoding`, else ``None``."""
-    try:
-        name = codecs.lookup(encoding).name
-    except LookupError:
-        return None
-    return name if name in _SINGLE_BYTE else None
-
-
-@cache
-def _undefined_bytes(encoding: str) -> tuple[bytes, ...]:
-    return tuple(
-        bytes([b])
-        for b in range(0x80, 0x100)
-        if bytes([b]).decode(encoding, errors="replace") == "\ufffd"
-    )
-
-
-def _check_single_byte(data: bytes | mmap.mmap, encoding: str, name: str) -> None:
-    for byte in _undefined_bytes(encoding):
-        at = data.find(byte)
-        if at >= 0:
-            raise ExportFormatError(
-                f"`{name}` cannot be decoded as {encoding}: byte 0x{byte.hex()} at byte offset {at:,} "
-                "is not a character of that encoding. Pass the file's encoding to read_export "
-                "(e.g. encoding='latin-1' or 'utf-16'), or omit encoding= to detect it."
-            )
-
-
-def _decode(data: bytes | mmap.mmap, encoding: str, name: str) -> str:
-    try:
-        return codecs.decode(data, encoding).lstrip("\ufeff")
-    except (UnicodeDecodeError, LookupError) as err:
-        raise ExportFormatError(
-            f"`{name}` cannot be decoded as {encoding}: {err}. Pass the file's encoding to "
-            "read_export (e.g. encoding='cp1252' or 'utf-16'), or omit encoding= to detect it."
-        ) from err
 
 
 def sniff_delimiter(sample: str) -> str:

@@ -103,38 +103,7 @@ def parse_records(text: str, width: int, delimiter: str, *, first_line: int = 2)
     """
     lines = io.StringIO(text, newline="").readlines()
     ends_open = bool(lines) and not lines[-1].endswith(("\n", "\r"))
-    rows: list[list[str]] = []
-    begins: list[int] = []
-    unclosed: dict[int, str] = {}
-    pos = 0
-
-    def feed() -> Iterator[str]:
-        nonlocal pos
-        while pos < len(lines):
-            pos += 1
-            yield lines[pos - 1]
-
-    with no_field_limit():
-        reader = csv.reader(feed(), delimiter=delimiter)
-        while True:
-            begin = pos
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            if pos - begin > 1 and "".join(lines[begin:pos]).count('"') % 2:
-                # A quote opened here is never closed: keep only this line as a bad record and
-                # read the lines it swallowed again.
-                unclosed[len(rows)] = lines[begin]
-                rows.append([])
-                begins.append(begin)
-                pos = begin + 1
-                reader = csv.reader(feed(), delimiter=delimiter)
-                continue
-            while len(row) > width and not row[-1].strip():
-                row.pop()
-            rows.append(row)
-            begins.append(begin)
+    rows, begins, unclosed = _read_rows(lines, width, delimiter)
     while rows and not _filled(rows[-1]) and len(rows) - 1 not in unclosed:
         rows.pop()
         begins.pop()
@@ -167,6 +136,46 @@ def parse_records(text: str, width: int, delimiter: str, *, first_line: int = 2)
     return out
 
 
+def _read_rows(
+    lines: list[str], width: int, delimiter: str
+) -> tuple[list[list[str]], list[int], dict[int, str]]:
+    """The records of `lines`, the line each begins on, and ``{record: line}`` of those whose
+    quote is never closed (kept as an empty record, the lines they swallowed read again)."""
+    rows: list[list[str]] = []
+    begins: list[int] = []
+    unclosed: dict[int, str] = {}
+    pos = 0
+
+    def feed() -> Iterator[str]:
+        nonlocal pos
+        while pos < len(lines):
+            pos += 1
+            yield lines[pos - 1]
+
+    with no_field_limit():
+        reader = csv.reader(feed(), delimiter=delimiter)
+        while True:
+            begin = pos
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            if pos - begin > 1 and "".join(lines[begin:pos]).count('"') % 2:
+                # A quote opened here is never closed: keep only this line as a bad record and
+                # read the lines it swallowed again.
+                unclosed[len(rows)] = lines[begin]
+                rows.append([])
+                begins.append(begin)
+                pos = begin + 1
+                reader = csv.reader(feed(), delimiter=delimiter)
+                continue
+            while len(row) > width and not row[-1].strip():
+                row.pop()
+            rows.append(row)
+            begins.append(begin)
+    return rows, begins, unclosed
+
+
 def _misfit(
     i: int,
     row: list[str],
@@ -180,27 +189,21 @@ def _misfit(
     """The drop entry of a record that does not fit, or None when it is kept (with a fix row)."""
     width, common = widths
     target = max(widths)
-    for other in _DELIMITERS:
-        if other == delimiter or other not in raw:
-            continue
-        split = list(csv.reader(io.StringIO(raw, newline=""), delimiter=other))
-        if len(split) == 1:
-            cells = split[0]
-            while len(cells) > width and not cells[-1].strip():
-                cells.pop()
-            if len(cells) in widths:
-                out.rows[i] = cells
-                out.fixes.append(
-                    (
-                        i,
-                        None,
-                        _shown(raw),
-                        " | ".join(cells),
-                        f"fields separated by {_named(other)} instead of {_named(delimiter)} like "
-                        f"the rest of the file (line {line}); split on {_named(other)}",
-                    )
-                )
-                return None
+    resplit = _split_otherwise(raw, delimiter, widths)
+    if resplit is not None:
+        cells, other = resplit
+        out.rows[i] = cells
+        out.fixes.append(
+            (
+                i,
+                None,
+                _shown(raw),
+                " | ".join(cells),
+                f"fields separated by {_named(other)} instead of {_named(delimiter)} like "
+                f"the rest of the file (line {line}); split on {_named(other)}",
+            )
+        )
+        return None
     filled = [c.strip() for c in row if c.strip()]
     if len(filled) == 1 and _FOOTER.match(filled[0]):
         return (i, filled[0], "footer", "report footer inside the file (two exports joined?)")
@@ -241,4 +244,23 @@ def _misfit(
             f"line {line} has {len(row)} fields where the header has {width}; {what}",
         )
     )
+    return None
+
+
+def _split_otherwise(
+    raw: str, delimiter: str, widths: tuple[int, int]
+) -> tuple[list[str], str] | None:
+    """The cells of a record split on another delimiter into one of `widths` fields, and that
+    delimiter; ``None`` when no other delimiter fits."""
+    width = widths[0]
+    for other in _DELIMITERS:
+        if other == delimiter or other not in raw:
+            continue
+        split = list(csv.reader(io.StringIO(raw, newline=""), delimiter=other))
+        if len(split) == 1:
+            cells = split[0]
+            while len(cells) > width and not cells[-1].strip():
+                cells.pop()
+            if len(cells) in widths:
+                return cells, other
     return None
