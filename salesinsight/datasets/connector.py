@@ -11,7 +11,7 @@ be checked for losing nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,7 +54,7 @@ class DirtLog:
     crm: str
     rows: list[tuple[str, str, str, str, str]] = field(default_factory=list)
 
-    def add(self, table: str, record_ids: Sequence[Any], kind: str, detail: str = "") -> None:
+    def add(self, table: str, record_ids: Iterable[Any], kind: str, detail: str = "") -> None:
         """List `record_ids` of `table` as rows of `kind` (a key of :data:`WAREHOUSE_DIRT_KINDS`)."""
         if kind not in WAREHOUSE_DIRT_KINDS:
             raise KeyError(kind)

@@ -162,7 +162,7 @@ def _extra_deals(
 ) -> pd.DataFrame:
     """Opportunities that are not current: soft-deleted ones, then one deleted at the source."""
     n = dirt_counts.count(len(world.deals), 0.005) + 1
-    rows = rng.choice(len(world.deals), n, replace=False) if len(world.deals) else []
+    rows = rng.choice(len(world.deals), n, replace=n > len(world.deals))
     base = world.deals.take(rows).reset_index(drop=True)
     extra = pd.DataFrame(
         {
