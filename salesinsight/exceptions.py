@@ -21,6 +21,7 @@ __all__ = [
     "SeparationWarning",
     "SmallSampleWarning",
     "StatisticalWarning",
+    "WarehouseError",
 ]
 
 
@@ -38,6 +39,11 @@ class ColumnNotFoundError(SalesInsightError):
 
 class InvalidValueError(SalesInsightError):
     """An argument or a column holds values that cannot be used (wrong type, out of range)."""
+
+
+class WarehouseError(SalesInsightError):
+    """A warehouse source cannot be read: not a database, no such schema or table, or the
+    connection failed. The message never carries credentials."""
 
 
 class FileTooLargeError(SalesInsightError):

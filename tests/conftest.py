@@ -1,6 +1,9 @@
-"""Shared fixtures: a seeded generator and figures closed after every test."""
+"""Shared fixtures: a seeded generator, figures closed after every test, the PostgreSQL server."""
 
 from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit
 
 import matplotlib
 
@@ -20,3 +23,27 @@ def rng() -> np.random.Generator:
 def _close_figures():
     yield
     plt.close("all")
+
+
+POSTGRES_URL_VARIABLE = "SALESINSIGHT_TEST_POSTGRES_URL"
+
+
+def pytest_report_header(config) -> str:
+    """Say which engines the warehouse tests run on (the server's address, never its user)."""
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not url:
+        return (
+            f"warehouse engines: duckdb only ({POSTGRES_URL_VARIABLE} is not set; "
+            ".ci/run starts a PostgreSQL server)"
+        )
+    parts = urlsplit(url)
+    return f"warehouse engines: duckdb, postgresql at {parts.hostname}:{parts.port or 5432}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The URL of a PostgreSQL database the tests may fill; skips the test without one."""
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not url:
+        pytest.skip(f"no PostgreSQL server: {POSTGRES_URL_VARIABLE} is not set (.ci/run sets it)")
+    return url

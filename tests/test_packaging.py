@@ -7,6 +7,8 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# conda-forge packages named otherwise than on PyPI (a pip extra is a package of its own there).
+CONDA_AS_PIP = {"python-duckdb": "duckdb", "ibis-duckdb": "ibis-framework[duckdb]"}
 
 
 def _names(requirements: list[str]) -> dict[str, str]:
@@ -26,8 +28,10 @@ def _conda_runtime() -> list[str]:
     deps = []
     for line in text.split("dependencies:", 1)[1].splitlines():
         m = re.match(r"^  - ([A-Za-z0-9_.\-]+.*)$", line)
-        if m and not m.group(1).startswith(("python", "pip")):
-            deps.append(m.group(1).strip())
+        if m and not m.group(1).startswith(("python>", "pip")):
+            dep = m.group(1).strip()
+            name = re.split(r"[<>=!~ ]", dep, maxsplit=1)[0]
+            deps.append(CONDA_AS_PIP.get(name, name) + dep[len(name) :])
     return deps
 
 

@@ -2,7 +2,8 @@
 
 :func:`simulate_world` gives clean canonical tables and the planted effects (``World.truth``);
 :func:`render_exports` writes them as Salesforce, HubSpot and Pipedrive files with realistic defects
-and a manifest of those defects; :func:`load_sample` reads the bundled rendering.
+and a manifest of those defects; :func:`write_warehouse` lays them out as the tables a warehouse
+sync of Salesforce and HubSpot holds; :func:`load_sample` reads the bundled rendering.
 
 >>> from salesinsight.datasets import simulate_world
 >>> simulate_world(n_accounts=40, seed=2).truth.columns.tolist()
@@ -15,6 +16,11 @@ from salesinsight.datasets.effects import Effects
 from salesinsight.datasets.render import render_exports
 from salesinsight.datasets.sample import load_sample, sample_paths, sample_world, write_sample
 from salesinsight.datasets.simulate import FX_TO_USD, World, simulate_world
+from salesinsight.datasets.warehouse import (
+    warehouse_tables,
+    write_sample_warehouse,
+    write_warehouse,
+)
 
 __all__ = [
     "FX_TO_USD",
@@ -25,5 +31,8 @@ __all__ = [
     "sample_paths",
     "sample_world",
     "simulate_world",
+    "warehouse_tables",
     "write_sample",
+    "write_sample_warehouse",
+    "write_warehouse",
 ]

@@ -28,7 +28,16 @@ from salesinsight.datasets.sheet import Sheet
 from salesinsight.datasets.simulate import ACTIVITY_TYPES, OPEN_STAGES, World
 
 __all__ = [
+    "ACTIVITY_LABELS",
+    "DEAL_TYPE_LABELS",
+    "HUBSPOT_OPEN_STAGES",
+    "HUBSPOT_SOURCES",
+    "SALESFORCE_PROBABILITY",
     "VendorIds",
+    "end_dates",
+    "hubspot_sources",
+    "hubspot_stages",
+    "salesforce_activity_ids",
     "hubspot_deals",
     "pipedrive_deals",
     "salesforce_activities",
@@ -39,7 +48,7 @@ __all__ = [
 
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _CASE_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-_SF_PROBABILITY = {
+SALESFORCE_PROBABILITY = {
     **dict(zip(OPEN_STAGES, (10, 10, 20, 50, 60, 70, 75, 90), strict=True)),
     "Closed Won": 100,
     "Closed Lost": 0,
@@ -51,7 +60,7 @@ _SF_FOOTER = [
     '"Confidential Information - Do Not Distribute"',
     '"Copyright (c) 2000-2025 salesforce.com, inc. All rights reserved."',
 ]
-_HUBSPOT_OPEN = (
+HUBSPOT_OPEN_STAGES = (
     "Appointment Scheduled",
     "Qualified To Buy",
     "Presentation Scheduled",
@@ -67,7 +76,7 @@ _PIPEDRIVE_STAGES = (
 )
 # Salesforce's eight open stages onto the five of HubSpot's and Pipedrive's default pipelines.
 _FIVE_OF_EIGHT = np.array([0, 0, 1, 1, 2, 3, 4, 4])
-_HUBSPOT_SOURCE = {
+HUBSPOT_SOURCES = {
     "referral": ("Referrals",),
     "inbound": ("Organic Search", "Direct Traffic", "Paid Search"),
     "event": ("Offline Sources",),
@@ -77,9 +86,9 @@ _HUBSPOT_SOURCE = {
 }
 _HUBSPOT_MINUTE = "%Y-%m-%d %H:%M"
 _PIPEDRIVE_SECOND = "%Y-%m-%d %H:%M:%S"
-_DEAL_TYPES = {"new_business": "New Business", "existing_business": "Existing Business"}
+DEAL_TYPE_LABELS = {"new_business": "New Business", "existing_business": "Existing Business"}
 _LOST_REASONS = ("Price", "Went with competitor", "No decision", "Timing", "No budget")
-_ACTIVITY_LABELS = {
+ACTIVITY_LABELS = {
     "call": ("Task", "Call", ("Call", "Follow-up call", "Discovery call")),
     "email": ("Task", "Email", ("Email: Proposal", "Email: Follow up", "Email: Pricing")),
     "meeting": ("Event", "Meeting", ("Meeting: Demo", "Meeting: Discovery", "Meeting: Review")),
@@ -170,7 +179,8 @@ def _plain(value: float) -> str:
     return text or "0"
 
 
-def _end_dates(world: World) -> pd.Series:
+def end_dates(world: World) -> pd.Series:
+    """Each deal's close date as the CRM shows it: its close, else its forecast close date."""
     deals = world.deals
     return deals["closed_at"].fillna(deals["expected_close_at"])
 
@@ -233,7 +243,7 @@ def salesforce_deals(world: World, name: str, ids: VendorIds, rng: np.random.Gen
 def _salesforce_deal_columns(world: World, ids: VendorIds) -> dict[str, object]:
     """The report's columns, as Salesforce labels and formats them."""
     deals = world.deals
-    end = _end_dates(world)
+    end = end_dates(world)
     return {
         "Opportunity ID": ids.salesforce,
         "Opportunity Owner": deals["owner"].tolist(),
@@ -241,11 +251,11 @@ def _salesforce_deal_columns(world: World, ids: VendorIds) -> dict[str, object]:
         "Opportunity Name": (deals["account"] + " - " + deals["product"]).tolist(),
         "Stage": deals["stage"].tolist(),
         "Amount": [_sf_money(v) for v in deals["amount"].tolist()],
-        "Probability (%)": [str(_SF_PROBABILITY[s]) for s in deals["stage"].tolist()],
+        "Probability (%)": [str(SALESFORCE_PROBABILITY[s]) for s in deals["stage"].tolist()],
         "Close Date": _sf_date(end),
         "Created Date": _sf_date(deals["created_at"]),
         "Lead Source": deals["lead_source"].tolist(),
-        "Type": deals["deal_type"].map(_DEAL_TYPES).tolist(),
+        "Type": deals["deal_type"].map(DEAL_TYPE_LABELS).tolist(),
         "Product": deals["product"].tolist(),
         "List Price": [_sf_money(v) for v in deals["list_price"].tolist()],
         "Employees": [f"{int(v):,}" for v in deals["employees"].tolist()],
@@ -283,20 +293,40 @@ def _restate_plain(text: str) -> str:
     return _plain(round(float(text) * 1.1, 2))
 
 
+def salesforce_activity_ids(world: World) -> pa.Array:
+    """Salesforce ids of the world's activities: meetings are events (``00U``), the rest tasks.
+
+    Examples
+    --------
+    >>> from salesinsight.datasets import simulate_world
+    >>> world = simulate_world(n_accounts=30, seed=0)
+    >>> ids = salesforce_activity_ids(world)
+    >>> meeting = world.activities["type"].eq("meeting").to_numpy()
+    >>> {i[:3] for i in ids.filter(pa.array(meeting)).to_pylist()}
+    {'00U'}
+    """
+    acts = world.activities
+    kinds = list(ACTIVITY_LABELS)
+    kind = pd.Categorical(acts["type"], categories=kinds).codes.astype(np.int64)
+    if (kind < 0).any():
+        raise KeyError(sorted(set(acts["type"]) - set(kinds))[0])
+    is_event = np.array([ACTIVITY_LABELS[k][0] == "Event" for k in kinds])[kind]
+    numbers = np.arange(len(acts)) * 3 + 5_000_000
+    return pc.if_else(
+        pa.array(is_event), salesforce_ids("00U", numbers), salesforce_ids("00T", numbers)
+    )
+
+
 def salesforce_activities(
     world: World, name: str, ids: VendorIds, rng: np.random.Generator
 ) -> Sheet:
     """The activities as a Salesforce tasks and events report export."""
     acts = world.activities
     deal_pos = pd.Index(world.deals["deal_id"]).get_indexer(acts["deal_id"])
-    kinds = list(_ACTIVITY_LABELS)
+    kinds = list(ACTIVITY_LABELS)
     kind = pd.Categorical(acts["type"], categories=kinds).codes.astype(np.int64)
     if (kind < 0).any():
         raise KeyError(sorted(set(acts["type"]) - set(kinds))[0])
-    is_event = np.array([_ACTIVITY_LABELS[k][0] == "Event" for k in kinds])[kind]
-    numbers = np.arange(len(acts)) * 3 + 5_000_000
-    task_ids = salesforce_ids("00T", numbers)
-    event_ids = salesforce_ids("00U", numbers)
     pick = rng.integers(0, 3, len(acts))
 
     def label(values: list[str], codes: np.ndarray) -> pa.Array:
@@ -305,13 +335,13 @@ def salesforce_activities(
     sheet = Sheet.from_columns(
         name,
         {
-            "Activity ID": pc.if_else(pa.array(is_event), event_ids, task_ids),
+            "Activity ID": salesforce_activity_ids(world),
             "Opportunity ID": ids.salesforce.take(pa.array(deal_pos)),
             "Account Name": acts["account"],
             "Assigned": acts["owner"],
-            "Subject": label([s for k in kinds for s in _ACTIVITY_LABELS[k][2]], kind * 3 + pick),
-            "Task/Event": label([_ACTIVITY_LABELS[k][0] for k in kinds], kind),
-            "Activity Type": label([_ACTIVITY_LABELS[k][1] for k in kinds], kind),
+            "Subject": label([s for k in kinds for s in ACTIVITY_LABELS[k][2]], kind * 3 + pick),
+            "Task/Event": label([ACTIVITY_LABELS[k][0] for k in kinds], kind),
+            "Activity Type": label([ACTIVITY_LABELS[k][1] for k in kinds], kind),
             "Date": _sf_date(acts["occurred_at"]),
         },
         id_column="Activity ID",
@@ -352,18 +382,18 @@ def _hubspot_deal_columns(
     counts = _activity_counts(world)
     contacted = counts.reindex(columns=["call", "email"], fill_value=0).sum(axis=1)
     cycle = (deals["closed_at"] - deals["created_at"]) // pd.Timedelta(days=1)
-    source = _hubspot_sources(deals["lead_source_group"], rng)
+    source = hubspot_sources(deals["lead_source_group"], rng)
     amount = [repr(round(v, 2)) for v in deals["amount"].tolist()]
     return {
         "Record ID": ids.hubspot,
         "Deal Name": (deals["account"] + " - " + deals["product"]).tolist(),
-        "Deal Stage": _hubspot_stages(deals).tolist(),
+        "Deal Stage": hubspot_stages(deals).tolist(),
         "Pipeline": ["Sales Pipeline"] * n,
         "Amount": amount,
-        "Close Date": _stamp(_end_dates(world), _HUBSPOT_MINUTE),
+        "Close Date": _stamp(end_dates(world), _HUBSPOT_MINUTE),
         "Create Date": _stamp(deals["created_at"], _HUBSPOT_MINUTE),
         "Deal owner": deals["owner"].tolist(),
-        "Deal Type": deals["deal_type"].map(_DEAL_TYPES).tolist(),
+        "Deal Type": deals["deal_type"].map(DEAL_TYPE_LABELS).tolist(),
         "Associated Company": deals["account"].tolist(),
         "Number of Sales Activities": [str(v) for v in counts.sum(axis=1).tolist()],
         "Number of times contacted": [str(v) for v in contacted.tolist()],
@@ -376,24 +406,27 @@ def _hubspot_deal_columns(
     }
 
 
-def _hubspot_stages(deals: pd.DataFrame) -> np.ndarray:
-    """HubSpot's stage labels: closed won or lost, else one of its five open stages."""
+def hubspot_stages(deals: pd.DataFrame) -> np.ndarray:
+    """HubSpot's stage labels of the deals: closed won or lost, else one of its five open stages
+    (Salesforce's eight open stages folded onto them)."""
     status = deals["status"]
     open_index = np.array([OPEN_STAGES.index(s) if s in OPEN_STAGES else 0 for s in deals["stage"]])
     return np.where(
         status.eq("won"),
         "Closed Won",
         np.where(
-            status.eq("lost"), "Closed Lost", np.array(_HUBSPOT_OPEN)[_FIVE_OF_EIGHT[open_index]]
+            status.eq("lost"),
+            "Closed Lost",
+            np.array(HUBSPOT_OPEN_STAGES)[_FIVE_OF_EIGHT[open_index]],
         ),
     )
 
 
-def _hubspot_sources(groups: pd.Series, rng: np.random.Generator) -> list[str]:
+def hubspot_sources(groups: pd.Series, rng: np.random.Generator) -> list[str]:
     """HubSpot's ``Original Source`` of each deal: one of those its lead source group shows as."""
     choice = rng.integers(0, 3, len(groups))
     return [
-        _HUBSPOT_SOURCE[g][c % len(_HUBSPOT_SOURCE[g])] for g, c in zip(groups, choice, strict=True)
+        HUBSPOT_SOURCES[g][c % len(HUBSPOT_SOURCES[g])] for g, c in zip(groups, choice, strict=True)
     ]
 
 
