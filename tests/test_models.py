@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from salesinsight.exceptions import AnalysisError
-from salesinsight.stats.design import Caveats, build_design, clearly_full_rank, gram_matrix
+from salesinsight.stats.checks import Caveats
+from salesinsight.stats.design import build_design, clearly_full_rank, gram_matrix
 
 
 def frame_of(rng: np.random.Generator, n: int = 600) -> pd.DataFrame:

@@ -10,7 +10,8 @@ from statsmodels.regression import linear_model
 from statsmodels.regression.linear_model import OLSResults, RegressionResultsWrapper
 
 from salesinsight.stats._fast.regression import RateFit, ols_fit, poisson_rate_fit
-from salesinsight.stats.design import Caveats, build_design
+from salesinsight.stats.checks import Caveats
+from salesinsight.stats.design import build_design
 
 TIGHT = 1e-9
 

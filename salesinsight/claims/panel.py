@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from salesinsight.stats.design import require_columns
+from salesinsight.stats.checks import require_columns
 
 __all__ = ["PANEL_COLUMNS", "account_years"]
 

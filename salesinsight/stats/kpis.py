@@ -7,7 +7,6 @@ closed deals alone leaves out the slow deals still open and so understates the c
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 import numpy as np
@@ -18,6 +17,7 @@ from statsmodels.stats.proportion import proportion_confint
 from salesinsight.exceptions import ColumnNotFoundError, InvalidValueError
 from salesinsight.features.dates import as_datetime64, calendar_columns
 from salesinsight.features.outcomes import deal_outcomes, recorded_durations, require_statuses
+from salesinsight.stats.checks import closest_columns
 
 __all__ = ["SUMMARY_COLUMNS", "pipeline_summary"]
 
@@ -146,7 +146,7 @@ def _checked(data: pd.DataFrame, by: str | None) -> pd.DataFrame:
     if by is not None and by not in data.columns:
         derivable = by in _DERIVED_BY and "created_at" in data.columns
         if not derivable:
-            close = difflib.get_close_matches(by, [str(c) for c in data.columns], n=3)
+            close = closest_columns(by, data.columns)
             hint = f" Closest: {', '.join(f'`{c}`' for c in close)}." if close else ""
             raise ColumnNotFoundError(
                 f"Column `{by}` (from `by`) not found in the data.{hint} Pass an existing column; "

@@ -79,7 +79,8 @@ def ols_fit(y: pd.Series, design: Design, **cov: Any) -> RegressionResultsWrappe
 
     Examples
     --------
-    >>> from salesinsight.stats.design import Caveats, build_design
+    >>> from salesinsight.stats.checks import Caveats
+    >>> from salesinsight.stats.design import build_design
     >>> rng = np.random.default_rng(0)
     >>> frame = pd.DataFrame({"x": rng.normal(size=50), "g": rng.integers(0, 10, 50)})
     >>> y = 1 + 2 * frame["x"] + rng.normal(size=50)
