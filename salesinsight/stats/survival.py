@@ -5,6 +5,10 @@
 winning with losing as a competing outcome. A mean or median over closed deals alone would leave
 out the slow deals that are still open and make every group look faster than it is.
 
+The curves are statsmodels' ``SurvfuncRight`` and ``CumIncidenceRight``. The Cox model is fitted
+by a private solver (:mod:`salesinsight.stats._fast.cox`) equal to statsmodels'
+``PHReg(..., ties="efron").fit(groups=...)`` on the same design, whose loops over event times
+take minutes on a large book.
 """
 
 from __future__ import annotations
@@ -20,18 +24,18 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from scipy import stats as sps
-from statsmodels.duration.hazard_regression import PHRegResults
 from statsmodels.duration.survfunc import CumIncidenceRight, SurvfuncRight
 
 from salesinsight.exceptions import (
     AnalysisError,
+    ConvergenceWarning,
     InvalidValueError,
     SeparationWarning,
     SmallSampleWarning,
 )
 from salesinsight.features.outcomes import end_states, outcomes_as_of, recorded_durations
 from salesinsight.plots import PALETTE
-from salesinsight.stats._fast.cox import EfronCox, cluster_covariance
+from salesinsight.stats._fast.cox import CoxFit, efron_cox
 from salesinsight.stats.checks import (
     EVENTS_PER_TERM,
     MIN_EVENTS,
@@ -77,8 +81,11 @@ class TimeToClose:
     cumulative_incidence : DataFrame or None
         For ``event="won"``/``"lost"``: ``group, outcome, days, estimate, std_err, ci_low,
         ci_high``, the probability of having ended that way by ``days``.
-    model : statsmodels PHRegResults or None
-        The Cox fit.
+    model : CoxFit or None
+        The Cox fit (None without `by` or controls): ``params`` (log hazard ratios), ``bse``,
+        ``pvalues`` and ``conf_int(alpha)``, from ``cov_params`` (the clustered covariance
+        ``cluster_cov`` where errors are clustered, else the model-based ``model_cov``), and
+        ``loglike``, ``converged``, ``iterations``, ``nobs``.
     note : str
         What was estimated, rows left out and every caveat.
     """
@@ -86,7 +93,7 @@ class TimeToClose:
     summary: pd.DataFrame
     hazard_ratios: pd.DataFrame | None
     cumulative_incidence: pd.DataFrame | None
-    model: Any
+    model: CoxFit | None
     note: str
     by: str | None
     event: str
@@ -396,7 +403,7 @@ def _cox(
     cluster: str | None,
     alpha: float,
     caveats: Caveats,
-) -> tuple[pd.DataFrame, Any]:
+) -> tuple[pd.DataFrame, CoxFit]:
     """The Cox model of the event's (cause-specific) hazard: its tidy table and its fit."""
     design = build_design(frame, predictor=by, controls=controls, caveats=caveats, intercept=False)
     cox_status = (status == 1).astype(int)
@@ -418,11 +425,14 @@ def _cox(
         )
     _check_monotone(cox_status, design.exog, caveats)
     with caveats.translating_fit_warnings("Cox model"):
-        cox = EfronCox(frame["days"].to_numpy(dtype=float), design.exog, status=cox_status)
-        model = cox.fit()
-        if groups is not None:
-            cox.groups = groups  # type: ignore[assignment]
-            model = PHRegResults(cox, model.params, cluster_covariance(cox, model.params, groups))
+        model = efron_cox(
+            frame["days"].to_numpy(dtype=float), design.exog, cox_status, groups=groups
+        )
+    if not model.converged and ConvergenceWarning not in caveats.issued:
+        caveats.warn(
+            ConvergenceWarning,
+            "The Cox model did not converge; its estimates and standard errors are unreliable.",
+        )
     table = tidy_coefficients(
         model.params,
         model.bse,
