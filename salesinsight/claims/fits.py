@@ -17,10 +17,10 @@ import pandas as pd
 from scipy import stats as sps
 
 from salesinsight.exceptions import AnalysisError
-from salesinsight.stats._fast.regression import poisson_rate_fit
 from salesinsight.stats.association import association
 from salesinsight.stats.checks import MIN_EVENTS, MIN_ROWS, Caveats, cluster_codes
 from salesinsight.stats.design import build_design
+from salesinsight.stats.rates import poisson_rate
 from salesinsight.stats.survival import time_to_close
 
 __all__ = ["Fit", "critical_value", "fit_association", "fit_cox", "fit_price", "fit_rate"]
@@ -129,9 +129,9 @@ def fit_rate(
         )
     with caveats.translating_fit_warnings("rate model"):
         # Dividing by the mean keeps revenue in a range the fit handles; ratios are unchanged.
-        model = poisson_rate_fit(
+        model = poisson_rate(
             y / y.mean(),
-            design.exog,
+            design,
             exposure=frame["exposure_years"].to_numpy(dtype=float),
             groups=groups,
         )

@@ -29,7 +29,6 @@ from salesinsight.exceptions import (
 )
 from salesinsight.features.outcomes import won_flag, won_rows
 from salesinsight.plots import forest
-from salesinsight.stats._fast.regression import ols_fit
 from salesinsight.stats.checks import (
     EVENTS_PER_TERM,
     MIN_EVENTS,
@@ -222,7 +221,7 @@ def _fit(
 ) -> tuple[Any, str]:
     exog = design.exog
     if kind == "log_ols" or kind == "ols":
-        return ols_fit(y, design, **cov), kind
+        return sm.OLS(y, exog).fit(**cov), kind
     # statsmodels finds the rank with a QR decomposition of the whole design; a design whose
     # cross-product is clearly non-singular has full rank, which is what it would find.
     check_rank = not clearly_full_rank(design.gram)

@@ -5,9 +5,9 @@
 (:func:`build_design`) and report their coefficients in the same tidy layout
 (:func:`tidy_coefficients`). :func:`bh_adjust` serves every caller that tests many claims at once.
 
-Design matrices are built column-major, with their cross-products (:func:`gram_matrix`) computed
-once and kept: least squares, rank checks (:func:`clearly_full_rank`) and the check that the
-columns are independent read those ``k x k`` matrices instead of the ``n x k`` design.
+Design matrices are built column-major, with their cross-product (:func:`gram_matrix`) computed
+once and kept: rank checks (:func:`clearly_full_rank`) and the check that the columns are
+independent read that ``k x k`` matrix instead of the ``n x k`` design.
 """
 
 from __future__ import annotations
@@ -45,19 +45,15 @@ OTHER_LEVEL = "(other)"
 class Design:
     """A model matrix: one float column per term, plus which terms belong to the predictor.
 
-    The cross-products of the columns are computed once, while they are checked for
-    independence, and kept for least squares and rank checks: ``gram`` is ``X'X`` and
-    ``shifted_gram`` is ``Z'Z`` of ``Z = exog - shift``, each column less its mean (the
-    intercept column left as it is). Centring keeps the cross-product well conditioned when a
-    column's mean dwarfs its spread.
+    ``gram`` is the cross-product ``X'X`` of the columns, computed once while they are checked
+    for independence (from the columns less their means, the intercept left as it is, which
+    keeps it accurate when a column's mean dwarfs its spread) and kept for rank checks.
     """
 
     exog: pd.DataFrame
     predictor_terms: list[str]
     control_terms: list[str]
     gram: np.ndarray
-    shift: np.ndarray
-    shifted_gram: np.ndarray
 
 
 def _is_boolean(values: pd.Series) -> bool:
@@ -233,9 +229,8 @@ def _encoded_columns(
     return columns, predictor_terms
 
 
-def _cross_product(values: np.ndarray, intercept: bool) -> tuple[np.ndarray, ...]:
-    """``X'X``, the shift and ``Z'Z`` of the columns less their means (the intercept, first,
-    left as it is)."""
+def _cross_product(values: np.ndarray, intercept: bool) -> np.ndarray:
+    """``X'X``, from the columns less their means (the intercept, first, left as it is)."""
     shift = values.mean(axis=0) if len(values) else np.zeros(values.shape[1])
     if intercept:
         shift[0] = 0.0
@@ -246,7 +241,7 @@ def _cross_product(values: np.ndarray, intercept: bool) -> tuple[np.ndarray, ...
     if intercept:
         sums[0] = n
     cross = np.outer(sums, shift)
-    return shifted_gram + cross + cross.T + n * np.outer(shift, shift), shift, shifted_gram
+    return shifted_gram + cross + cross.T + n * np.outer(shift, shift)
 
 
 def _kept_terms(
@@ -310,21 +305,18 @@ def build_design(
     values = np.empty((len(frame), len(names)), order="F")
     for j, column in enumerate(columns.values()):
         values[:, j] = column
-    gram, shift, shifted_gram = _cross_product(values, intercept)
+    gram = _cross_product(values, intercept)
     control_terms = _kept_terms(gram, names, predictor, predictor_terms, controls, caveats)
     final = (["Intercept"] if intercept else []) + predictor_terms + control_terms
     index = [names.index(c) for c in final]
     if index != list(range(len(names))):
         values = np.asfortranarray(values[:, index])
-        gram, shift = gram[np.ix_(index, index)], shift[index]
-        shifted_gram = shifted_gram[np.ix_(index, index)]
+        gram = gram[np.ix_(index, index)]
     return Design(
         exog=pd.DataFrame(values, index=frame.index, columns=final, copy=False),
         predictor_terms=predictor_terms,
         control_terms=control_terms,
         gram=gram,
-        shift=shift,
-        shifted_gram=shifted_gram,
     )
 
 
