@@ -18,7 +18,8 @@ from salesinsight.claims.evaluate import evaluate_claims
 from salesinsight.datasets import simulate_world
 from salesinsight.exceptions import AnalysisError, SmallSampleWarning, StatisticalWarning
 from salesinsight.features.trust import trust_features
-from salesinsight.stats.association import association, correlations
+from salesinsight.stats.association import association
+from salesinsight.stats.correlation import correlations
 from salesinsight.stats.kpis import pipeline_summary
 from salesinsight.stats.survival import time_to_close
 

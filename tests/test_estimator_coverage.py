@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesinsight.stats.association import association, correlations
+from salesinsight.stats.association import association
+from salesinsight.stats.correlation import correlations
 from salesinsight.stats.survival import time_to_close
 
 LOG_SIZE_RATIO = np.log(1.3)

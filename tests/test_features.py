@@ -17,9 +17,9 @@ from salesinsight.exceptions import (
     InvalidValueError,
 )
 from salesinsight.features.engagement import count_in_window, engagement_columns
+from salesinsight.features.outcomes import OUTCOME_COLUMNS
 from salesinsight.features.trust import (
     CONTROL_COLUMNS,
-    OUTCOME_COLUMNS,
     PROXY_COLUMNS,
     feature_columns,
     trust_features,

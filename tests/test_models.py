@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from salesinsight.exceptions import AnalysisError
-from salesinsight.stats.design import Caveats, build_design, clearly_full_rank, gram_matrix
+from salesinsight.stats.checks import Caveats
+from salesinsight.stats.design import build_design, clearly_full_rank, gram_matrix
 
 
 def frame_of(rng: np.random.Generator, n: int = 600) -> pd.DataFrame:
@@ -64,10 +67,17 @@ class TestBuildDesign:
         )
         x = design.exog.to_numpy()
         np.testing.assert_allclose(design.gram, x.T @ x, rtol=1e-12, atol=1e-9)
-        assert design.shift[0] == 0.0
-        np.testing.assert_allclose(design.shift[1:], x[:, 1:].mean(axis=0))
-        z = x - design.shift
-        np.testing.assert_allclose(design.shifted_gram, z.T @ z, rtol=1e-10, atol=1e-9)
+
+    def test_cross_product_of_a_column_far_from_zero_is_exact(self, rng):
+        # A calendar year beside the intercept: its cross-product is computed from the centred
+        # column, so the small spread is not lost to the large mean.
+        frame = frame_of(rng).assign(year=lambda f: 2020.0 + rng.integers(0, 5, len(f)))
+        design = build_design(
+            frame, predictor="repeat", controls=["year"], caveats=Caveats(), intercept=True
+        )
+        x = design.exog.to_numpy()
+        exact = np.array([[math.fsum(u * v) for v in x.T] for u in x.T])
+        np.testing.assert_allclose(design.gram, exact, rtol=1e-13)
 
     def test_collinear_control_left_out_and_redundant_predictor_rejected(self, rng):
         frame = frame_of(rng).assign(twice=lambda f: 2 * f["size"], same=lambda f: f["repeat"])

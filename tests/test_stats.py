@@ -22,8 +22,9 @@ from salesinsight.exceptions import (
     SmallSampleWarning,
 )
 from salesinsight.plots import forest
-from salesinsight.stats.association import association, correlations
+from salesinsight.stats.association import association
 from salesinsight.stats.bootstrap import cluster_bootstrap
+from salesinsight.stats.correlation import correlations
 from salesinsight.stats.design import OTHER_LEVEL, bh_adjust
 
 TIDY = [

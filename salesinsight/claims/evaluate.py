@@ -46,7 +46,7 @@ from salesinsight.exceptions import (
     StatisticalWarning,
 )
 from salesinsight.schemas import LEAD_SOURCE_GROUPS
-from salesinsight.stats.design import require_columns
+from salesinsight.stats.checks import require_columns
 
 __all__ = ["AUTO_CONTROLS", "evaluate_claims"]
 

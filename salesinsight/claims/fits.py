@@ -16,17 +16,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from salesinsight.exceptions import AnalysisError, SmallSampleWarning
-from salesinsight.stats._fast.regression import poisson_rate_fit
+from salesinsight.exceptions import AnalysisError
 from salesinsight.stats.association import association
-from salesinsight.stats.design import Caveats, build_design
+from salesinsight.stats.checks import MIN_EVENTS, MIN_ROWS, Caveats, cluster_codes
+from salesinsight.stats.design import build_design
+from salesinsight.stats.rates import poisson_rate
 from salesinsight.stats.survival import time_to_close
 
 __all__ = ["Fit", "critical_value", "fit_association", "fit_cox", "fit_price", "fit_rate"]
-
-MIN_ROWS = 10
-MIN_EVENTS = 5
-MIN_CLUSTERS = 20
 
 
 @dataclass(frozen=True)
@@ -121,24 +118,20 @@ def fit_rate(
     design = build_design(
         frame, predictor=proxy, controls=controls, caveats=caveats, intercept=True
     )
-    groups = None
+    groups: np.ndarray | None = None
     if cluster is not None:
-        codes = pd.factorize(frame[cluster])[0]
-        n_clusters = int(codes.max()) + 1
-        if n_clusters < 2:
-            raise AnalysisError(f"All {n} account-years belong to one account.")
-        if n_clusters < MIN_CLUSTERS:
-            caveats.warn(
-                SmallSampleWarning,
-                f"Only {n_clusters} accounts: cluster-robust errors are unreliable below about "
-                f"{MIN_CLUSTERS}; read the intervals as approximate.",
-            )
-        groups = codes
+        groups = cluster_codes(
+            frame[cluster],
+            caveats,
+            rows="account-years",
+            errors="cluster-robust errors",
+            instead="Pass `cluster=None` for robust (HC1) errors.",
+        )
     with caveats.translating_fit_warnings("rate model"):
         # Dividing by the mean keeps revenue in a range the fit handles; ratios are unchanged.
-        model = poisson_rate_fit(
+        model = poisson_rate(
             y / y.mean(),
-            design.exog,
+            design,
             exposure=frame["exposure_years"].to_numpy(dtype=float),
             groups=groups,
         )

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from salesinsight.stats.design import require_columns
+from salesinsight.stats.checks import require_columns
 
 __all__ = ["PANEL_COLUMNS", "account_years"]
 
@@ -93,20 +93,8 @@ def account_years(data: pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
     """
     require_columns(data, ["account_id", "created_at", "status", "closed_at"], argument="data")
     created = pd.to_datetime(data["created_at"]).astype("datetime64[ns]")
-    closed = pd.to_datetime(data["closed_at"]).astype("datetime64[ns]")
     usable = data["account_id"].notna() & created.notna()
-    deals = pd.DataFrame(
-        {
-            "account_id": data["account_id"].astype(str),
-            "created_at": created,
-            "closed_at": closed,
-            "won": data["status"].astype(str).eq("won"),
-            "amount": pd.to_numeric(data["amount"], errors="coerce").astype(float)
-            if "amount" in data.columns
-            else np.nan,
-            "proactive": _flag(data, "rep_initiated") | _flag(data, "is_new_product_for_account"),
-        }
-    ).loc[usable]
+    deals = _panel_deals(data, created).loc[usable]
     cutoff = (
         pd.Timestamp(as_of)
         if as_of is not None
@@ -117,8 +105,46 @@ def account_years(data: pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
     )
     first_deal = ~deals["account_id"].duplicated()
     first = deals.loc[first_deal].set_index("account_id")["created_at"]
+    panel = _account_year_rows(first, cutoff)
+    panel["prior_won_deals"] = _prior_won_deals(panel, deals)
+    # Status as of the row's start: rows are cut by the calendar only, never at an event of the
+    # account's own deals, which would make a row's length depend on what is counted in it.
+    panel["is_repeat_customer"] = panel["prior_won_deals"] > 0
+    panel = _yearly_counts(panel, deals, first_deal, data)
+    present = [c for c in ACCOUNT_LEVEL if c in data.columns]
+    if not present:
+        return panel[PANEL_COLUMNS]
+    # Each account's latest values, in the order its deals were created.
+    order = pd.Index(created.loc[usable].sort_values(kind="stable").index)
+    latest = (
+        data.loc[order, ["account_id", *present]]
+        .assign(account_id=lambda f: f["account_id"].astype(str))
+        .groupby("account_id")[present]
+        .last()
+    )
+    return panel.join(latest, on="account_id")[PANEL_COLUMNS + present]
 
-    # Each account's years from its first deal's to the cut-off's, without a loop per account.
+
+def _panel_deals(data: pd.DataFrame, created: pd.Series) -> pd.DataFrame:
+    """The deal columns the panel reads: account, dates, won, amount, proactive."""
+    return pd.DataFrame(
+        {
+            "account_id": data["account_id"].astype(str),
+            "created_at": created,
+            "closed_at": pd.to_datetime(data["closed_at"]).astype("datetime64[ns]"),
+            "won": data["status"].astype(str).eq("won"),
+            "amount": pd.to_numeric(data["amount"], errors="coerce").astype(float)
+            if "amount" in data.columns
+            else np.nan,
+            "proactive": _flag(data, "rep_initiated") | _flag(data, "is_new_product_for_account"),
+        }
+    )
+
+
+def _account_year_rows(first: pd.Series, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """Each account's calendar years from its first deal's to the cut-off's, without a loop per
+    account: ``account_id, year``, the observed part ``__start__`` to ``__end__``,
+    ``exposure_years`` and ``relationship_years``; years without exposure left out."""
     first_year = first.dt.year.to_numpy(dtype=int)
     counts = cutoff.year - first_year + 1
     offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -142,8 +168,11 @@ def account_years(data: pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
     width = panel["__end__"] - panel["__start__"]
     panel["exposure_years"] = width / _YEAR
     panel["relationship_years"] = (panel["__start__"] + width / 2 - opened) / _YEAR
-    panel = panel.loc[panel["exposure_years"] > 0].reset_index(drop=True)
+    return panel.loc[panel["exposure_years"] > 0].reset_index(drop=True)
 
+
+def _prior_won_deals(panel: pd.DataFrame, deals: pd.DataFrame) -> pd.Series:
+    """Per panel row, the account's deals won and closed by the row's start."""
     won = deals.loc[deals["won"] & deals["closed_at"].notna(), ["account_id", "closed_at"]]
     won = won.sort_values("closed_at", kind="stable")
     won["prior_won_deals"] = won.groupby("account_id").cumcount() + 1
@@ -154,13 +183,16 @@ def account_years(data: pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
         right_on="closed_at",
         by="account_id",
     ).set_index("index")["prior_won_deals"]
-    panel["prior_won_deals"] = prior.reindex(panel.index).fillna(0).astype(int)
-    # Status as of the row's start: rows are cut by the calendar only, never at an event of the
-    # account's own deals, which would make a row's length depend on what is counted in it.
-    panel["is_repeat_customer"] = panel["prior_won_deals"] > 0
+    return prior.reindex(panel.index).fillna(0).astype(int)
 
-    # Each later deal belongs to the part of the panel it was created in; its revenue too, so
-    # that the months a new relationship's first deals take to close do not look like a ramp.
+
+def _yearly_counts(
+    panel: pd.DataFrame, deals: pd.DataFrame, first_deal: pd.Series, data: pd.DataFrame
+) -> pd.DataFrame:
+    """`panel` with ``opportunities``, ``proactive_opportunities`` and ``won_revenue``: each
+    later deal (not an account's first) counts in the row it was created in."""
+    # Its revenue too, so that the months a new relationship's first deals take to close do not
+    # look like a ramp.
     later = deals.loc[~first_deal].sort_values("created_at", kind="stable")
     segment = pd.merge_asof(
         later,
@@ -182,17 +214,4 @@ def account_years(data: pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
     )
     has_amount = "amount" in data.columns and deals["amount"].notna().any()
     panel["won_revenue"] = panel["won_revenue"].astype(float).fillna(0.0) if has_amount else np.nan
-
-    columns = PANEL_COLUMNS.copy()
-    present = [c for c in ACCOUNT_LEVEL if c in data.columns]
-    if present:
-        order = pd.Index(created.loc[usable].sort_values(kind="stable").index)
-        latest = (
-            data.loc[order, ["account_id", *present]]
-            .assign(account_id=lambda f: f["account_id"].astype(str))
-            .groupby("account_id")[present]
-            .last()
-        )
-        panel = panel.join(latest, on="account_id")
-        columns += present
-    return panel[columns]
+    return panel

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from salesinsight.features.engagement import engagement_columns
+from salesinsight.features.outcomes import OUTCOME_COLUMNS, deal_outcomes
 from salesinsight.features.trust import (
     CONTROL_COLUMNS,
-    OUTCOME_COLUMNS,
     PROXY_COLUMNS,
-    deal_outcomes,
     feature_columns,
     trust_features,
 )

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from salesinsight.exceptions import ColumnNotFoundError, InvalidValueError
+from salesinsight.features.dates import as_datetime64
 
-__all__ = ["ACTIVITY_REQUIRED", "as_datetime64", "count_in_window", "engagement_columns"]
+__all__ = ["ACTIVITY_REQUIRED", "count_in_window", "engagement_columns"]
 
 ACTIVITY_REQUIRED = ("deal_id", "type", "occurred_at")
 # (column stem, activity types counted); ``None`` counts every type.
@@ -146,25 +147,3 @@ def _require_activity_columns(activities: pd.DataFrame) -> None:
 
 def _missing(present: pd.Index, required: Sequence[str]) -> list[str]:
     return [c for c in required if c not in present]
-
-
-def as_datetime64(values: pd.Series, *, column: str, table: str) -> np.ndarray:
-    """Return `values` as naive UTC ``datetime64[ns]``, parsing ISO 8601 text; other text raises.
-
-    Examples
-    --------
-    >>> as_datetime64(pd.Series(["2024-01-02", None]), column="created_at", table="deals")
-    array(['2024-01-02T00:00:00.000000000', 'NaT'], dtype='datetime64[ns]')
-    """
-    if not pd.api.types.is_datetime64_any_dtype(values.dtype):
-        parsed = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=True)
-        bad = values[parsed.isna() & values.notna()]
-        if len(bad):
-            raise InvalidValueError(
-                f"Column `{column}` of the {table} holds {len(bad)} value(s) that are not ISO 8601 "
-                f"dates, e.g. {bad.iloc[0]!r}. Pass datetimes, e.g. the {table} of `read_export`."
-            )
-        values = parsed
-    if getattr(values.dtype, "tz", None) is not None:
-        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
-    return values.to_numpy(dtype="datetime64[ns]")

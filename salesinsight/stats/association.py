@@ -22,31 +22,28 @@ from matplotlib.axes import Axes
 
 from salesinsight.exceptions import (
     AnalysisError,
-    ColumnNotFoundError,
     ConvergenceWarning,
     InvalidValueError,
     SeparationWarning,
     SmallSampleWarning,
 )
+from salesinsight.features.outcomes import won_flag, won_rows
 from salesinsight.plots import forest
-from salesinsight.stats._fast.regression import ols_fit
-from salesinsight.stats.correlation import correlations
-from salesinsight.stats.design import (
-    MIN_CLUSTERS,
+from salesinsight.stats.checks import (
+    EVENTS_PER_TERM,
+    MIN_EVENTS,
+    MIN_ROWS,
     Caveats,
-    Design,
     as_names,
-    build_design,
-    clearly_full_rank,
+    cluster_codes,
+    require_cluster,
     require_columns,
-    tidy_coefficients,
 )
+from salesinsight.stats.correlation import correlations
+from salesinsight.stats.design import Design, build_design, clearly_full_rank, tidy_coefficients
 
 __all__ = ["Association", "association", "correlations"]
 
-MIN_ROWS = 10
-MIN_EVENTS = 5
-EVENTS_PER_TERM = 10
 # Pearson dispersion of a Poisson fit above which the negative binomial is used instead.
 OVERDISPERSION = 1.5
 
@@ -123,11 +120,8 @@ def _select_outcome(data: pd.DataFrame, outcome: str, caveats: Caveats) -> _Outc
     """The outcome values over the rows the model is about (won deals, closed deals, ...)."""
     if outcome == "amount":
         require_columns(data, ["amount"], argument="outcome")
-        if "status" in data.columns:
-            rows = data["status"].astype(str) == "won"
-        elif "won" in data.columns:
-            rows = data["won"] == 1
-        else:
+        rows = won_rows(data)
+        if rows is None:
             rows = pd.Series(True, index=data.index)
             caveats.add("No `status` or `won` column: every row is taken to be a won deal.")
         amount = pd.to_numeric(data.loc[rows, "amount"], errors="coerce").astype(float)
@@ -147,8 +141,7 @@ def _select_outcome(data: pd.DataFrame, outcome: str, caveats: Caveats) -> _Outc
         y = pd.to_numeric(data["log_amount"], errors="coerce").astype(float).dropna()
         return _Outcome(y, "log_ols", "deal size ratio", "won deals with amount > 0", outcome)
     if outcome == "won" and "won" not in data.columns and "status" in data.columns:
-        status = data["status"].astype(str)
-        y = status[status.isin(["won", "lost"])].eq("won").astype(float)
+        y = won_flag(data["status"]).dropna()
         return _Outcome(y, "logit", "odds ratio of winning", "closed deals", "won")
     require_columns(data, [outcome], argument="outcome")
     values = data[outcome]
@@ -228,7 +221,7 @@ def _fit(
 ) -> tuple[Any, str]:
     exog = design.exog
     if kind == "log_ols" or kind == "ols":
-        return ols_fit(y, design, **cov), kind
+        return sm.OLS(y, exog).fit(**cov), kind
     # statsmodels finds the rank with a QR decomposition of the whole design; a design whose
     # cross-product is clearly non-singular has full rank, which is what it would find.
     check_rank = not clearly_full_rank(design.gram)
@@ -258,9 +251,169 @@ def _fit(
     return nb, "negative_binomial"
 
 
-def _converged(result: Any) -> bool:
+def _check_converged(result: Any, family: str, caveats: Caveats) -> None:
+    """Warn of a fit that stopped before converging, unless statsmodels already said so."""
     retvals = getattr(result, "mle_retvals", None)
-    return bool(retvals.get("converged", True)) if retvals else True
+    converged = bool(retvals.get("converged", True)) if retvals else True
+    if not converged and ConvergenceWarning not in caveats.issued:
+        caveats.warn(
+            ConvergenceWarning,
+            f"The {family} fit stopped before converging; its estimates are unreliable.",
+        )
+
+
+def _check_arguments(
+    data: pd.DataFrame,
+    outcome: str,
+    predictor: str,
+    controls: tuple[str, ...],
+    cluster: str | None,
+    exposure: str | None,
+    alpha: float,
+) -> None:
+    if not isinstance(predictor, str) or not isinstance(outcome, str):
+        raise InvalidValueError(
+            f"`outcome` and `predictor` must be column names, got {outcome!r} and {predictor!r}."
+        )
+    if predictor == outcome or predictor in controls:
+        raise InvalidValueError(
+            f"`predictor` {predictor!r} also appears as the outcome or a control; "
+            "pass it once, as the predictor."
+        )
+    if not 0 < alpha < 1:
+        raise InvalidValueError(f"`alpha` must lie between 0 and 1, got {alpha!r}.")
+    require_columns(data, [predictor], argument="predictor")
+    require_columns(data, controls, argument="controls")
+    require_cluster(data, cluster)
+    if exposure is not None:
+        require_columns(data, [exposure], argument="exposure")
+
+
+def _model_frame(
+    data: pd.DataFrame,
+    chosen: _Outcome,
+    columns: list[str],
+    *,
+    predictor: str,
+    exposure: str | None,
+    caveats: Caveats,
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The complete rows the model uses (the outcome as ``__y__``), and the log-exposure offset."""
+    frame = data.loc[chosen.y.index, list(dict.fromkeys(columns))].copy()
+    frame["__y__"] = chosen.y
+    frame = _drop_missing(frame, caveats, chosen.population)
+    if frame.empty:
+        raise AnalysisError(
+            f"No {chosen.population} to analyse: "
+            + (caveats.note or f"none among the {len(data)} rows given.")
+            + f" Check that `{predictor}` and the controls have values in these rows."
+        )
+    if exposure is None:
+        return frame, None
+    positive = pd.to_numeric(frame[exposure], errors="coerce") > 0
+    if not positive.all():
+        caveats.add(f"{int((~positive).sum())} row(s) with `{exposure}` <= 0 left out.")
+        frame = frame.loc[positive]
+    return frame, np.log(frame[exposure].to_numpy(dtype=float))
+
+
+def _check_sample(
+    chosen: _Outcome, y: pd.Series, n_terms: int, *, outcome: str, predictor: str, caveats: Caveats
+) -> None:
+    """Refuse too few rows or events, or a constant outcome; warn of few events per term."""
+    n = len(y)
+    needed = max(MIN_ROWS, n_terms + 3)
+    if n < needed:
+        raise AnalysisError(
+            f"Only {n} {chosen.population} with complete values; at least {needed} are needed for "
+            f"{n_terms} terms. Use fewer controls or more data."
+        )
+    if chosen.family in ("ols", "log_ols") and y.nunique() < 2:
+        # A constant outcome fits exactly: a zero effect with a zero-width interval from nothing.
+        raise AnalysisError(
+            f"`{chosen.label}` takes a single value ({y.iloc[0]:g}) in the {n} "
+            f"{chosen.population} analysed, so there is no variation for `{predictor}` to "
+            "explain."
+        )
+    if chosen.family == "logit":
+        events = int(y.sum())
+        minority = min(events, n - events)
+        if minority < MIN_EVENTS:
+            raise AnalysisError(
+                f"Too few events: {events} of {n} {chosen.population} have `{outcome}` = 1 and "
+                f"{n - events} have 0; at least {MIN_EVENTS} of each are needed."
+            )
+        if minority < EVENTS_PER_TERM * max(n_terms - 1, 1):
+            caveats.warn(
+                SmallSampleWarning,
+                f"Only {minority} of the rarer outcome for {n_terms - 1} term(s) "
+                f"(fewer than {EVENTS_PER_TERM} per term): odds ratios may be biased away from 1.",
+            )
+    if chosen.family == "poisson" and y.sum() < MIN_EVENTS:
+        raise AnalysisError(
+            f"Too few events: the counts in `{outcome}` add up to {int(y.sum())} over {n} rows; "
+            f"at least {MIN_EVENTS} are needed."
+        )
+
+
+def _covariance(
+    frame: pd.DataFrame, cluster: str | None, caveats: Caveats
+) -> tuple[dict[str, Any], int | None]:
+    """The statsmodels covariance options, and the number of clusters (None without)."""
+    if cluster is None:
+        return {"cov_type": "HC1", "use_t": True}, None
+    codes = cluster_codes(
+        frame[cluster],
+        caveats,
+        rows="rows",
+        errors="cluster-robust errors",
+        instead="Pass `cluster=None` for row-level robust errors.",
+    )
+    # t with (clusters - 1) degrees of freedom: z intervals from a few dozen clusters are
+    # too narrow (Cameron and Miller 2015).
+    cov = {"cov_type": "cluster", "cov_kwds": {"groups": codes}, "use_t": True}
+    return cov, int(codes.max()) + 1
+
+
+_DESCRIBED = {
+    "log_ols": "OLS of {}",
+    "ols": "OLS of {}",
+    "logit": "Logit of {}",
+    "poisson": "Poisson regression of {}",
+    "negative_binomial": "Negative binomial regression of {}",
+}
+
+
+def _note(
+    chosen: _Outcome,
+    family: str,
+    effect: str,
+    *,
+    n: int,
+    n_clusters: int | None,
+    predictor: str,
+    controls: tuple[str, ...],
+    cluster: str | None,
+    exposure: str | None,
+    alpha: float,
+    caveats: Caveats,
+) -> str:
+    """The model in words, then every remark and caveat."""
+    errors = (
+        f"standard errors clustered by `{cluster}` ({n_clusters} clusters, t intervals with "
+        f"{(n_clusters or 0) - 1} df)"
+        if cluster is not None
+        else "heteroskedasticity-robust (HC1) standard errors, t intervals"
+    )
+    lines = [
+        f"{_DESCRIBED[family].format(chosen.label)} on `{predictor}` over {n} {chosen.population}"
+        + (f", controlling for {', '.join(controls)}" if controls else ", no controls")
+        + (f", exposure `{exposure}`" if exposure else "")
+        + f"; {errors}; {int(round(100 * (1 - alpha)))}% intervals."
+    ]
+    if family != "ols":
+        lines.append(f"`ratio` is exp(estimate), the {effect}.")
+    return " ".join([*lines, caveats.note]).strip()
 
 
 def association(
@@ -349,30 +502,7 @@ def association(
     1           Intercept  7645.46       6918.50        8448.79  200
     """
     controls_t = as_names(controls, "controls")
-    if not isinstance(predictor, str) or not isinstance(outcome, str):
-        raise InvalidValueError(
-            f"`outcome` and `predictor` must be column names, got {outcome!r} and {predictor!r}."
-        )
-    if predictor == outcome or predictor in controls_t:
-        raise InvalidValueError(
-            f"`predictor` {predictor!r} also appears as the outcome or a control; "
-            "pass it once, as the predictor."
-        )
-    if not 0 < alpha < 1:
-        raise InvalidValueError(f"`alpha` must lie between 0 and 1, got {alpha!r}.")
-    extra = (
-        [predictor, *controls_t] + ([cluster] if cluster else []) + ([exposure] if exposure else [])
-    )
-    require_columns(data, [predictor], argument="predictor")
-    require_columns(data, controls_t, argument="controls")
-    if cluster is not None:
-        try:
-            require_columns(data, [cluster], argument="cluster")
-        except ColumnNotFoundError as error:
-            raise ColumnNotFoundError(f"{error} Or pass `cluster=None`.") from None
-    if exposure is not None:
-        require_columns(data, [exposure], argument="exposure")
-
+    _check_arguments(data, outcome, predictor, controls_t, cluster, exposure, alpha)
     caveats = Caveats()
     chosen = _select_outcome(data, outcome, caveats)
     if exposure is not None and chosen.family != "poisson":
@@ -380,134 +510,50 @@ def association(
             f"`exposure` applies to count outcomes; `{outcome}` is modelled by {chosen.family}. "
             "Drop `exposure=` or pass a count column."
         )
-    frame = data.loc[chosen.y.index, list(dict.fromkeys(extra))].copy()
-    frame["__y__"] = chosen.y
-    frame = _drop_missing(frame, caveats, chosen.population)
-    if frame.empty:
-        raise AnalysisError(
-            f"No {chosen.population} to analyse: "
-            + (caveats.note or f"none among the {len(data)} rows given.")
-            + f" Check that `{predictor}` and the controls have values in these rows."
-        )
-    offset = None
-    if exposure is not None:
-        positive = pd.to_numeric(frame[exposure], errors="coerce") > 0
-        if not positive.all():
-            caveats.add(f"{int((~positive).sum())} row(s) with `{exposure}` <= 0 left out.")
-            frame = frame.loc[positive]
-        offset = np.log(frame[exposure].to_numpy(dtype=float))
-
+    used = [predictor, *controls_t, *(c for c in (cluster, exposure) if c)]
+    frame, offset = _model_frame(
+        data, chosen, used, predictor=predictor, exposure=exposure, caveats=caveats
+    )
     y = frame["__y__"]
     design = build_design(
         frame, predictor=predictor, controls=controls_t, caveats=caveats, intercept=True
     )
-    n, n_terms = len(frame), design.exog.shape[1]
-    needed = max(MIN_ROWS, n_terms + 3)
-    if n < needed:
-        raise AnalysisError(
-            f"Only {n} {chosen.population} with complete values; at least {needed} are needed for "
-            f"{n_terms} terms. Use fewer controls or more data."
-        )
-    if chosen.family in ("ols", "log_ols") and y.nunique() < 2:
-        # A constant outcome fits exactly: a zero effect with a zero-width interval from nothing.
-        raise AnalysisError(
-            f"`{chosen.label}` takes a single value ({y.iloc[0]:g}) in the {n} "
-            f"{chosen.population} analysed, so there is no variation for `{predictor}` to "
-            "explain."
-        )
-    if chosen.family == "logit":
-        events = int(y.sum())
-        minority = min(events, n - events)
-        if minority < MIN_EVENTS:
-            raise AnalysisError(
-                f"Too few events: {events} of {n} {chosen.population} have `{outcome}` = 1 and "
-                f"{n - events} have 0; at least {MIN_EVENTS} of each are needed."
-            )
-        if minority < EVENTS_PER_TERM * max(n_terms - 1, 1):
-            caveats.warn(
-                SmallSampleWarning,
-                f"Only {minority} of the rarer outcome for {n_terms - 1} term(s) "
-                f"(fewer than {EVENTS_PER_TERM} per term): odds ratios may be biased away from 1.",
-            )
-    if chosen.family == "poisson" and y.sum() < MIN_EVENTS:
-        raise AnalysisError(
-            f"Too few events: the counts in `{outcome}` add up to {int(y.sum())} over {n} rows; "
-            f"at least {MIN_EVENTS} are needed."
-        )
-
-    n_clusters: int | None = None
-    if cluster is not None:
-        # 32-bit codes: statsmodels then finds the clusters by sorting, several times faster
-        # than the hashing numpy uses for 64-bit ones; the clusters are the same.
-        codes = pd.factorize(frame[cluster])[0].astype(np.int32)
-        n_clusters = int(codes.max()) + 1
-        if n_clusters < 2:
-            raise AnalysisError(
-                f"All {n} rows belong to one `{cluster}` group, so clustered errors cannot be "
-                "computed. Pass `cluster=None` for row-level robust errors."
-            )
-        if n_clusters < MIN_CLUSTERS:
-            caveats.warn(
-                SmallSampleWarning,
-                f"Only {n_clusters} clusters of `{cluster}`: cluster-robust errors are unreliable "
-                f"below about {MIN_CLUSTERS}; read the intervals as approximate.",
-            )
-        # t with (clusters - 1) degrees of freedom: z intervals from a few dozen clusters are
-        # too narrow (Cameron and Miller 2015).
-        cov: dict[str, Any] = {
-            "cov_type": "cluster",
-            "cov_kwds": {"groups": codes},
-            "use_t": True,
-        }
-    else:
-        cov = {"cov_type": "HC1", "use_t": True}
-
+    _check_sample(
+        chosen, y, design.exog.shape[1], outcome=outcome, predictor=predictor, caveats=caveats
+    )
+    cov, n_clusters = _covariance(frame, cluster, caveats)
     result, family = _fit(chosen.family, y, design, offset=offset, cov=cov, caveats=caveats)
-    if not _converged(result) and ConvergenceWarning not in caveats.issued:
-        caveats.warn(
-            ConvergenceWarning,
-            f"The {family} fit stopped before converging; its estimates are unreliable.",
-        )
+    _check_converged(result, family, caveats)
     terms = list(design.exog.columns)
-    params = np.asarray(result.params)[: len(terms)]
     table = tidy_coefficients(
-        params,
+        np.asarray(result.params)[: len(terms)],
         np.asarray(result.bse)[: len(terms)],
         np.asarray(result.conf_int(alpha=alpha))[: len(terms)],
         np.asarray(result.pvalues)[: len(terms)],
         terms=terms,
         order=[*design.predictor_terms, *design.control_terms, "Intercept"],
-        n=n,
+        n=len(frame),
         ratio=family != "ols",
     )
     effect = "rate ratio" if family == "negative_binomial" else chosen.effect
-    described = {
-        "log_ols": f"OLS of {chosen.label}",
-        "ols": f"OLS of {chosen.label}",
-        "logit": f"Logit of {chosen.label}",
-        "poisson": f"Poisson regression of {chosen.label}",
-        "negative_binomial": f"Negative binomial regression of {chosen.label}",
-    }[family]
-    errors = (
-        f"standard errors clustered by `{cluster}` ({n_clusters} clusters, t intervals with "
-        f"{(n_clusters or 0) - 1} df)"
-        if cluster is not None
-        else "heteroskedasticity-robust (HC1) standard errors, t intervals"
+    note = _note(
+        chosen,
+        family,
+        effect,
+        n=len(frame),
+        n_clusters=n_clusters,
+        predictor=predictor,
+        controls=controls_t,
+        cluster=cluster,
+        exposure=exposure,
+        alpha=alpha,
+        caveats=caveats,
     )
-    lines = [
-        f"{described} on `{predictor}` over {n} {chosen.population}"
-        + (f", controlling for {', '.join(controls_t)}" if controls_t else ", no controls")
-        + (f", exposure `{exposure}`" if exposure else "")
-        + f"; {errors}; {int(round(100 * (1 - alpha)))}% intervals."
-    ]
-    if family != "ols":
-        lines.append(f"`ratio` is exp(estimate), the {effect}.")
-    note = " ".join([*lines, caveats.note]).strip()
     return Association(
         summary=table,
         model=result,
         note=note,
-        n=n,
+        n=len(frame),
         n_clusters=n_clusters,
         outcome=outcome,
         predictor=predictor,

@@ -14,9 +14,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from salesinsight.exceptions import ColumnNotFoundError, InvalidValueError, SmallSampleWarning
+from salesinsight.exceptions import InvalidValueError, SmallSampleWarning
 from salesinsight.stats.bootstrap import cluster_bootstrap
-from salesinsight.stats.design import MIN_CLUSTERS, Caveats, as_names, require_columns
+from salesinsight.stats.checks import (
+    MIN_CLUSTERS,
+    Caveats,
+    as_names,
+    require_cluster,
+    require_columns,
+)
 
 __all__ = ["correlations"]
 
@@ -166,11 +172,7 @@ def correlations(
         raise InvalidValueError(f"`alpha` must lie between 0 and 1, got {alpha!r}.")
     require_columns(data, proxies_t, argument="proxies")
     require_columns(data, outcomes_t, argument="outcomes")
-    if cluster is not None:
-        try:
-            require_columns(data, [cluster], argument="cluster")
-        except ColumnNotFoundError as error:
-            raise ColumnNotFoundError(f"{error} Or pass `cluster=None`.") from None
+    require_cluster(data, cluster)
     groups = data[cluster] if cluster is not None else None
     rows = []
     for proxy in proxies_t:

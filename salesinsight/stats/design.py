@@ -1,201 +1,59 @@
-"""Machinery shared by the statistics: column checks, design matrices, caveats and tidy tables.
+"""Design matrices and tidy coefficient tables, shared by the regression and survival models.
 
-``association`` (:mod:`salesinsight.stats.association`) and ``time_to_close`` (:mod:`salesinsight.stats.survival`)
-encode predictors and controls the same way, collect their caveats the same way and report their
-coefficients in the same tidy layout, so they share this module, as ``correlations``
-(:mod:`salesinsight.stats.correlation`) shares its argument checks. :func:`bh_adjust` serves every
-caller that tests many claims at once.
+``association`` (:mod:`salesinsight.stats.association`) and ``time_to_close``
+(:mod:`salesinsight.stats.survival`) encode predictors and controls the same way
+(:func:`build_design`) and report their coefficients in the same tidy layout
+(:func:`tidy_coefficients`). :func:`bh_adjust` serves every caller that tests many claims at once.
 
-Design matrices are built column-major, with their cross-products (:func:`gram_matrix`) computed
-once and kept: least squares, rank checks (:func:`clearly_full_rank`) and the check that the
-columns are independent read those ``k x k`` matrices instead of the ``n x k`` design.
+Design matrices are built column-major, with their cross-product (:func:`gram_matrix`) computed
+once and kept: rank checks (:func:`clearly_full_rank`) and the check that the columns are
+independent read that ``k x k`` matrix instead of the ``n x k`` design.
 """
 
 from __future__ import annotations
 
-import difflib
-import warnings
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.linalg.blas import dsyrk
 
-from salesinsight.exceptions import (
-    AnalysisError,
-    ColumnNotFoundError,
-    ConvergenceWarning,
-    InvalidValueError,
-    StatisticalWarning,
-)
+from salesinsight.exceptions import AnalysisError, InvalidValueError
+from salesinsight.stats.checks import MIN_LEVEL_ROWS, Caveats
 
 __all__ = [
-    "MIN_CLUSTERS",
+    "OTHER_LEVEL",
     "RATIO_COLUMNS",
     "TIDY_COLUMNS",
-    "Caveats",
     "Design",
-    "as_names",
     "bh_adjust",
     "build_design",
     "clearly_full_rank",
-    "closest_columns",
     "gram_matrix",
-    "require_columns",
     "tidy_coefficients",
 ]
 
 TIDY_COLUMNS = ["term", "estimate", "std_err", "ci_low", "ci_high", "p_value", "n"]
 RATIO_COLUMNS = ["ratio", "ratio_ci_low", "ratio_ci_high"]
 
-# Below this many clusters, cluster-robust errors and cluster bootstraps are rough.
-MIN_CLUSTERS = 20
-
-# A level of a categorical column seen in fewer rows than this is pooled into OTHER_LEVEL: a dummy
-# for a handful of rows costs a parameter, estimates nothing and can separate a logit perfectly.
-MIN_LEVEL_ROWS = 10
+# Levels of a categorical column seen in fewer than MIN_LEVEL_ROWS rows are pooled into this one.
 OTHER_LEVEL = "(other)"
-
-
-def closest_columns(name: str, columns: Iterable[object], *, n: int = 3) -> list[str]:
-    """Return up to `n` column names that look like `name`, best match first.
-
-    Examples
-    --------
-    >>> closest_columns("amout", ["amount", "account", "stage"])
-    ['amount', 'account']
-    """
-    names = [str(c) for c in columns]
-    lowered = {c.lower(): c for c in names}
-    hits = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)
-    return [lowered[h] for h in hits]
-
-
-def as_names(value: str | Sequence[str] | None, argument: str) -> tuple[str, ...]:
-    """Column names passed as one name, a sequence of names or None, as a tuple.
-
-    Examples
-    --------
-    >>> as_names("segment", "controls"), as_names(["segment", "product"], "controls")
-    (('segment',), ('segment', 'product'))
-    """
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    names = tuple(value)
-    bad = [v for v in names if not isinstance(v, str)]
-    if bad:
-        raise InvalidValueError(
-            f"`{argument}` must be column names, got {bad!r}. Pass a list of strings."
-        )
-    return names
-
-
-def require_columns(data: pd.DataFrame, columns: Iterable[str], *, argument: str) -> None:
-    """Raise :class:`ColumnNotFoundError` naming the closest columns if any of `columns` is absent.
-
-    Examples
-    --------
-    >>> frame = pd.DataFrame({"amount": [1.0], "status": ["won"]})
-    >>> require_columns(frame, ["amount"], argument="outcome")
-    >>> require_columns(frame, ["amout"], argument="outcome")
-    Traceback (most recent call last):
-    ...
-    salesinsight.exceptions.ColumnNotFoundError: Column `amout` (from `outcome`) not found ...
-    """
-    if not isinstance(data, pd.DataFrame):
-        raise InvalidValueError(
-            f"Expected a pandas DataFrame, got {type(data).__name__}. "
-            "Pass the deals table, e.g. the output of `trust_features`."
-        )
-    for column in columns:
-        if column in data.columns:
-            continue
-        close = closest_columns(column, data.columns)
-        hint = (
-            f"Closest: {', '.join(f'`{c}`' for c in close)}."
-            if close
-            else f"Available: {', '.join(f'`{c}`' for c in list(data.columns)[:12])}"
-            + (", ..." if data.shape[1] > 12 else "")
-            + "."
-        )
-        raise ColumnNotFoundError(
-            f"Column `{column}` (from `{argument}`) not found in the data. {hint} "
-            "Pass an existing column name."
-        )
-
-
-@dataclass
-class Caveats:
-    """Statistical caveats of one result: each is warned about and kept for the result's note."""
-
-    lines: list[str] = field(default_factory=list)
-    issued: set[type[StatisticalWarning]] = field(default_factory=set)
-
-    def add(self, text: str) -> None:
-        """Record a plain remark for the note (no warning)."""
-        self.lines.append(text)
-
-    def warn(self, category: type[StatisticalWarning], text: str) -> None:
-        """Record `text` for the note and issue it as a warning of `category`."""
-        self.lines.append(text)
-        self.issued.add(category)
-        warnings.warn(text, category, stacklevel=4)
-
-    @property
-    def note(self) -> str:
-        return " ".join(self.lines)
-
-    @contextmanager
-    def translating_fit_warnings(self, what: str) -> Iterator[None]:
-        """Turn statsmodels' convergence warnings raised inside the block into ours.
-
-        Numerical overflow warnings inside a fit are dropped: they accompany the separation and
-        convergence problems that are reported in words instead.
-        """
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-                yield
-        for item in caught:
-            name = item.category.__name__
-            if name in {"ConvergenceWarning", "HessianInversionWarning"}:
-                if ConvergenceWarning not in self.issued:
-                    self.warn(
-                        ConvergenceWarning,
-                        f"The {what} did not converge; its estimates and standard errors are "
-                        "unreliable.",
-                    )
-            elif name == "PerfectSeparationWarning":
-                continue
-            elif issubclass(item.category, RuntimeWarning):
-                continue
-            else:
-                warnings.warn_explicit(
-                    item.message, item.category, item.filename, item.lineno, source=item.source
-                )
 
 
 @dataclass(frozen=True)
 class Design:
     """A model matrix: one float column per term, plus which terms belong to the predictor.
 
-    The cross-products of the columns are computed once, while they are checked for
-    independence, and kept for least squares and rank checks: ``gram`` is ``X'X`` and
-    ``shifted_gram`` is ``Z'Z`` of ``Z = exog - shift``, each column less its mean (the
-    intercept column left as it is). Centring keeps the cross-product well conditioned when a
-    column's mean dwarfs its spread.
+    ``gram`` is the cross-product ``X'X`` of the columns, computed once while they are checked
+    for independence (from the columns less their means, the intercept left as it is, which
+    keeps it accurate when a column's mean dwarfs its spread) and kept for rank checks.
     """
 
     exog: pd.DataFrame
     predictor_terms: list[str]
     control_terms: list[str]
     gram: np.ndarray
-    shift: np.ndarray
-    shifted_gram: np.ndarray
 
 
 def _is_boolean(values: pd.Series) -> bool:
@@ -341,6 +199,80 @@ def _independent(gram: np.ndarray, order: Sequence[int]) -> list[int]:
     return kept
 
 
+def _encoded_columns(
+    frame: pd.DataFrame,
+    predictor: str | None,
+    controls: Sequence[str],
+    caveats: Caveats,
+    intercept: bool,
+) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Every term's column (intercept, predictor, controls), and the predictor's terms."""
+    columns: dict[str, np.ndarray] = {}
+    predictor_terms: list[str] = []
+    if intercept:
+        columns["Intercept"] = np.ones(len(frame))
+    if predictor is not None:
+        encoded = _encode(frame[predictor], predictor, caveats, drop_constant=False)
+        if not any(_varies(column) for column in encoded.values()):
+            value = frame[predictor].iloc[0] if len(frame) else "nothing"
+            # numpy scalars print as `np.False_`; the message shows the plain Python value.
+            value = value.item() if isinstance(value, np.generic) else value
+            raise AnalysisError(
+                f"Predictor `{predictor}` takes a single value ({value!r}) in the "
+                f"{len(frame)} rows analysed, so its effect cannot be estimated. "
+                "Choose a predictor that varies, or check the filters applied before."
+            )
+        predictor_terms = list(encoded)
+        columns.update(encoded)
+    for control in controls:
+        columns.update(_encode(frame[control], control, caveats, drop_constant=True))
+    return columns, predictor_terms
+
+
+def _cross_product(values: np.ndarray, intercept: bool) -> np.ndarray:
+    """``X'X``, from the columns less their means (the intercept, first, left as it is)."""
+    shift = values.mean(axis=0) if len(values) else np.zeros(values.shape[1])
+    if intercept:
+        shift[0] = 0.0
+    shifted_gram = gram_matrix(values, center=shift)
+    n = len(values)
+    # Z'1 = n (mean - shift): n in the intercept's column, zero in the centred ones.
+    sums = np.zeros(values.shape[1])
+    if intercept:
+        sums[0] = n
+    cross = np.outer(sums, shift)
+    return shifted_gram + cross + cross.T + n * np.outer(shift, shift)
+
+
+def _kept_terms(
+    gram: np.ndarray,
+    names: list[str],
+    predictor: str | None,
+    predictor_terms: list[str],
+    controls: Sequence[str],
+    caveats: Caveats,
+) -> list[str]:
+    """The control terms kept, in order: those collinear with earlier terms are left out with a
+    remark, and a predictor the other terms determine raises :class:`AnalysisError`."""
+    # The predictor goes last, so it is the one found redundant if the controls already span it.
+    first = [j for j, c in enumerate(names) if c not in predictor_terms]
+    kept = _independent(gram, first + [names.index(t) for t in predictor_terms])
+    if any(names.index(term) not in kept for term in predictor_terms):
+        raise AnalysisError(
+            f"Predictor `{predictor}` is fully determined by the "
+            + (f"controls ({', '.join(controls)})" if controls else "intercept")
+            + " in these rows, so its own effect cannot be separated. Drop the control that "
+            "duplicates it."
+        )
+    left_out = [c for j, c in enumerate(names) if j not in kept]
+    if left_out:
+        caveats.add(
+            f"Term(s) {', '.join(f'`{c}`' for c in left_out)} left out: collinear with the "
+            "other terms."
+        )
+    return [c for c in names if c not in left_out + predictor_terms + ["Intercept"]]
+
+
 def build_design(
     frame: pd.DataFrame,
     *,
@@ -367,71 +299,24 @@ def build_design(
     >>> design.gram[0].tolist()
     [20.0, 10.0, 6.0]
     """
-    columns: dict[str, np.ndarray] = {}
-    predictor_terms: list[str] = []
-    if intercept:
-        columns["Intercept"] = np.ones(len(frame))
-    if predictor is not None:
-        encoded = _encode(frame[predictor], predictor, caveats, drop_constant=False)
-        if not any(_varies(column) for column in encoded.values()):
-            value = frame[predictor].iloc[0] if len(frame) else "nothing"
-            # numpy scalars print as `np.False_`; the message shows the plain Python value.
-            value = value.item() if isinstance(value, np.generic) else value
-            raise AnalysisError(
-                f"Predictor `{predictor}` takes a single value ({value!r}) in the "
-                f"{len(frame)} rows analysed, so its effect cannot be estimated. "
-                "Choose a predictor that varies, or check the filters applied before."
-            )
-        predictor_terms = list(encoded)
-        columns.update(encoded)
-    for control in controls:
-        columns.update(_encode(frame[control], control, caveats, drop_constant=True))
+    columns, predictor_terms = _encoded_columns(frame, predictor, controls, caveats, intercept)
     names = list(columns)
     # Column-major, so that each term is one contiguous column and BLAS reads it without a copy.
     values = np.empty((len(frame), len(names)), order="F")
     for j, column in enumerate(columns.values()):
         values[:, j] = column
-    shift = values.mean(axis=0) if len(values) else np.zeros(len(names))
-    if intercept:
-        shift[0] = 0.0
-    shifted_gram = gram_matrix(values, center=shift)
-    n = len(values)
-    # Z'1 = n (mean - shift): n in the intercept's column, zero in the centred ones.
-    sums = np.zeros(len(names))
-    if intercept:
-        sums[0] = n
-    cross = np.outer(sums, shift)
-    gram = shifted_gram + cross + cross.T + n * np.outer(shift, shift)
-    # The predictor goes last, so it is the one found redundant if the controls already span it.
-    first = [j for j, c in enumerate(names) if c not in predictor_terms]
-    kept = _independent(gram, first + [names.index(t) for t in predictor_terms])
-    if any(names.index(term) not in kept for term in predictor_terms):
-        raise AnalysisError(
-            f"Predictor `{predictor}` is fully determined by the "
-            + (f"controls ({', '.join(controls)})" if controls else "intercept")
-            + " in these rows, so its own effect cannot be separated. Drop the control that "
-            "duplicates it."
-        )
-    left_out = [c for j, c in enumerate(names) if j not in kept]
-    if left_out:
-        caveats.add(
-            f"Term(s) {', '.join(f'`{c}`' for c in left_out)} left out: collinear with the "
-            "other terms."
-        )
-    control_terms = [c for c in names if c not in left_out + predictor_terms + ["Intercept"]]
+    gram = _cross_product(values, intercept)
+    control_terms = _kept_terms(gram, names, predictor, predictor_terms, controls, caveats)
     final = (["Intercept"] if intercept else []) + predictor_terms + control_terms
     index = [names.index(c) for c in final]
     if index != list(range(len(names))):
         values = np.asfortranarray(values[:, index])
-        gram, shift = gram[np.ix_(index, index)], shift[index]
-        shifted_gram = shifted_gram[np.ix_(index, index)]
+        gram = gram[np.ix_(index, index)]
     return Design(
         exog=pd.DataFrame(values, index=frame.index, columns=final, copy=False),
         predictor_terms=predictor_terms,
         control_terms=control_terms,
         gram=gram,
-        shift=shift,
-        shifted_gram=shifted_gram,
     )
 
 

@@ -7,7 +7,6 @@ closed deals alone leaves out the slow deals still open and so understates the c
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 import numpy as np
@@ -16,8 +15,9 @@ from statsmodels.duration.survfunc import SurvfuncRight
 from statsmodels.stats.proportion import proportion_confint
 
 from salesinsight.exceptions import ColumnNotFoundError, InvalidValueError
-from salesinsight.features.engagement import as_datetime64
-from salesinsight.features.trust import calendar_columns, deal_outcomes
+from salesinsight.features.dates import as_datetime64, calendar_columns
+from salesinsight.features.outcomes import deal_outcomes, recorded_durations, require_statuses
+from salesinsight.stats.checks import closest_columns
 
 __all__ = ["SUMMARY_COLUMNS", "pipeline_summary"]
 
@@ -103,9 +103,9 @@ def pipeline_summary(
     if by is not None and by not in frame.columns:
         created = as_datetime64(frame["created_at"], column="created_at", table="deals")
         frame[by] = calendar_columns(created)[by]
-    if as_of is None and {"duration_days", "closed"} <= set(frame.columns):
-        duration = pd.to_numeric(frame["duration_days"], errors="coerce")
-        closed = frame["closed"].astype("boolean").fillna(False).astype(bool)
+    recorded = recorded_durations(frame) if as_of is None else None
+    if recorded is not None:
+        duration, closed = recorded[0], recorded[1].fillna(False).astype(bool)
     else:
         outcomes = deal_outcomes(frame, as_of=as_of)
         duration, closed = outcomes["duration_days"], outcomes["closed"]
@@ -138,13 +138,7 @@ def _checked(data: pd.DataFrame, by: str | None) -> pd.DataFrame:
             f"The data lack column(s) {', '.join(f'`{c}`' for c in missing)}; pipeline_summary "
             "needs `status` and `amount`. Pass the output of `trust_features` or canonical deals."
         )
-    unknown = data["status"][~data["status"].isin(["won", "lost", "open"])]
-    if len(unknown):
-        shown = ", ".join(repr(v) for v in pd.unique(unknown)[:5])
-        raise InvalidValueError(
-            f"`status` must be one of won, lost, open; received {shown}. "
-            "Map your stages onto these statuses (read_export does so)."
-        )
+    require_statuses(data["status"])
     if by is not None and not isinstance(by, str):
         raise InvalidValueError(
             f"`by` must be one column name or None; received {by!r}. Pass e.g. by='owner'."
@@ -152,7 +146,7 @@ def _checked(data: pd.DataFrame, by: str | None) -> pd.DataFrame:
     if by is not None and by not in data.columns:
         derivable = by in _DERIVED_BY and "created_at" in data.columns
         if not derivable:
-            close = difflib.get_close_matches(by, [str(c) for c in data.columns], n=3)
+            close = closest_columns(by, data.columns)
             hint = f" Closest: {', '.join(f'`{c}`' for c in close)}." if close else ""
             raise ColumnNotFoundError(
                 f"Column `{by}` (from `by`) not found in the data.{hint} Pass an existing column; "

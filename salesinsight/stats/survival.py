@@ -4,6 +4,11 @@
 (or winning) with account-clustered errors, and, for ``event="won"``, the cumulative incidence of
 winning with losing as a competing outcome. A mean or median over closed deals alone would leave
 out the slow deals that are still open and make every group look faster than it is.
+
+The curves are statsmodels' ``SurvfuncRight`` and ``CumIncidenceRight``. The Cox model is fitted
+by a private solver (:mod:`salesinsight.stats._fast.cox`) equal to statsmodels'
+``PHReg(..., ties="efron").fit(groups=...)`` on the same design, whose loops over event times
+take minutes on a large book.
 """
 
 from __future__ import annotations
@@ -19,18 +24,29 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from scipy import stats as sps
-from statsmodels.duration.hazard_regression import PHRegResults
 from statsmodels.duration.survfunc import CumIncidenceRight, SurvfuncRight
 
 from salesinsight.exceptions import (
     AnalysisError,
+    ConvergenceWarning,
     InvalidValueError,
     SeparationWarning,
     SmallSampleWarning,
 )
+from salesinsight.features.outcomes import end_states, outcomes_as_of, recorded_durations
 from salesinsight.plots import PALETTE
-from salesinsight.stats._fast.cox import EfronCox, cluster_covariance
-from salesinsight.stats.design import Caveats, build_design, require_columns, tidy_coefficients
+from salesinsight.stats._fast.cox import CoxFit, efron_cox
+from salesinsight.stats.checks import (
+    EVENTS_PER_TERM,
+    MIN_EVENTS,
+    MIN_ROWS,
+    Caveats,
+    as_names,
+    cluster_codes,
+    require_cluster,
+    require_columns,
+)
+from salesinsight.stats.design import build_design, tidy_coefficients
 
 __all__ = ["TimeToClose", "time_to_close"]
 
@@ -45,13 +61,8 @@ SUMMARY_COLUMNS = [
 ]
 INCIDENCE_COLUMNS = ["group", "outcome", "days", "estimate", "std_err", "ci_low", "ci_high"]
 HORIZONS = (30, 60, 90, 180, 365)
-MIN_ROWS = 10
-MIN_EVENTS = 5
-MIN_CLUSTERS = 20
-EVENTS_PER_TERM = 10
 # A numeric `by` with more distinct values than this is drawn as quartile groups.
 MAX_NUMERIC_GROUPS = 6
-_DAY = pd.Timedelta(days=1)
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,8 +81,11 @@ class TimeToClose:
     cumulative_incidence : DataFrame or None
         For ``event="won"``/``"lost"``: ``group, outcome, days, estimate, std_err, ci_low,
         ci_high``, the probability of having ended that way by ``days``.
-    model : statsmodels PHRegResults or None
-        The Cox fit.
+    model : CoxFit or None
+        The Cox fit (None without `by` or controls): ``params`` (log hazard ratios), ``bse``,
+        ``pvalues`` and ``conf_int(alpha)``, from ``cov_params`` (the clustered covariance
+        ``cluster_cov`` where errors are clustered, else the model-based ``model_cov``), and
+        ``loglike``, ``converged``, ``iterations``, ``nobs``.
     note : str
         What was estimated, rows left out and every caveat.
     """
@@ -79,7 +93,7 @@ class TimeToClose:
     summary: pd.DataFrame
     hazard_ratios: pd.DataFrame | None
     cumulative_incidence: pd.DataFrame | None
-    model: Any
+    model: CoxFit | None
     note: str
     by: str | None
     event: str
@@ -136,52 +150,23 @@ class TimeToClose:
         return "".join(parts)
 
 
-def _outcomes_from_columns(data: pd.DataFrame, event: str) -> pd.Series:
-    """Won/lost/open per row from `status`, else from `won` and `closed`."""
-    if "status" in data.columns:
-        return data["status"].astype(str).where(data["status"].notna())
-    if event != "closed":
-        require_columns(data, ["won"], argument="event")
-        ended = data["closed"].astype("boolean")
-        return pd.Series(
-            np.where(~ended, "open", np.where(data["won"] == 1, "won", "lost")),
-            index=data.index,
-        ).where(ended.notna() & (~ended | data["won"].notna()))
-    ended = data["closed"].astype("boolean")
-    return pd.Series(np.where(ended, "closed", "open"), index=data.index).where(ended.notna())
-
-
 def _durations(
     data: pd.DataFrame, *, event: str, as_of: Any, caveats: Caveats
 ) -> tuple[pd.DataFrame, pd.Timestamp | None]:
     """Days observed and how each deal ended (won, lost, closed or open) by the cut-off."""
-    if as_of is None and {"duration_days", "closed"} <= set(data.columns):
-        ended = _outcomes_from_columns(data, event)
-        days = pd.to_numeric(data["duration_days"], errors="coerce").astype(float)
-        open_now = data["closed"].astype("boolean").eq(False)
-        ended = ended.where(~open_now.fillna(False), "open")
+    recorded = recorded_durations(data) if as_of is None else None
+    if recorded is not None:
+        if "status" not in data.columns and event != "closed":
+            require_columns(data, ["won"], argument="event")
+        ended = end_states(data, won_or_lost=event != "closed")
         caveats.add("Durations from `duration_days` and `closed`.")
-        return pd.DataFrame({"days": days, "ended": ended}), None
+        return pd.DataFrame({"days": recorded[0], "ended": ended}), None
     require_columns(data, ["created_at", "status", "closed_at"], argument="data")
-    created = pd.to_datetime(data["created_at"])
-    closed_at = pd.to_datetime(data["closed_at"])
-    status = data["status"].astype(str).where(data["status"].notna())
-    if as_of is None:
-        cutoff = max(created.max(), closed_at.max())
-        if pd.isna(cutoff):
-            raise AnalysisError("No usable `created_at` dates, so no durations can be computed.")
-    else:
-        cutoff = pd.Timestamp(as_of)
-    later = created > cutoff
-    if later.any():
-        caveats.add(f"{int(later.sum())} deal(s) created after {cutoff.date()} left out.")
-    closed = status.isin(["won", "lost"]) & (closed_at <= cutoff)
-    end = closed_at.where(closed, cutoff)
-    ended = status.where(closed, "open").where(status.notna())
-    days = (end - created) / _DAY
-    frame = pd.DataFrame({"days": days, "ended": ended})
+    frame, cutoff = outcomes_as_of(data, as_of=as_of)
+    if len(frame) < len(data):
+        caveats.add(f"{len(data) - len(frame)} deal(s) created after {cutoff.date()} left out.")
     caveats.add(f"Open deals censored at {cutoff.date()}.")
-    return frame.loc[~later], cutoff
+    return frame, cutoff
 
 
 def _group_labels(values: pd.Series, name: str, caveats: Caveats) -> tuple[pd.Series, list[str]]:
@@ -278,6 +263,216 @@ def _check_monotone(status: np.ndarray, exog: pd.DataFrame, caveats: Caveats) ->
         )
 
 
+def _resolve_cluster(data: pd.DataFrame, cluster: str | None, caveats: Caveats) -> str | None:
+    """The cluster column to use: the default `account_id` may be absent (errors unclustered)."""
+    if cluster is not None and cluster not in data.columns:
+        if cluster != "account_id":
+            require_cluster(data, cluster)
+        caveats.add("No `account_id` column: Cox errors are not clustered by account.")
+        return None
+    return cluster
+
+
+def _analysed_rows(
+    data: pd.DataFrame, times: pd.DataFrame, columns: list[str], caveats: Caveats
+) -> pd.DataFrame:
+    """Durations beside the columns the estimates use, less incomplete or negative rows."""
+    frame = pd.concat([times, data.loc[times.index, columns]], axis=1)
+    missing = frame.isna().any(axis=1)
+    if missing.any():
+        detail = ", ".join(f"{c}: {int(k)}" for c, k in frame.isna().sum().items() if k)
+        caveats.add(
+            f"{int(missing.sum())} of {len(frame)} deals left out for missing values ({detail})."
+        )
+    frame = frame.loc[~missing]
+    negative = frame["days"] < 0
+    if negative.any():
+        caveats.add(f"{int(negative.sum())} deal(s) closed before they were created left out.")
+        frame = frame.loc[~negative]
+    return frame
+
+
+def _event_codes(ended: pd.Series, outcomes: tuple[str, str], event: str) -> np.ndarray:
+    """1 where the deal ended by the event, 2 by the competing outcome, 0 where censored."""
+    if event == "closed":
+        return (ended != "open").to_numpy(dtype=int)
+    return np.select([ended == outcomes[0], ended == outcomes[1]], [1, 2], 0)
+
+
+@dataclass(frozen=True)
+class _Curves:
+    """The per-group estimates of :func:`time_to_close`, before the Cox model."""
+
+    summary: pd.DataFrame
+    curves: dict[str, Any]
+    censored_times: dict[str, np.ndarray]
+    incidence: pd.DataFrame | None
+
+
+def _group_curve(
+    t: np.ndarray,
+    s: np.ndarray,
+    label: str,
+    *,
+    event: str,
+    alpha: float,
+    horizons: Sequence[float],
+    outcomes: tuple[str, str],
+) -> tuple[dict[str, Any], Any, list[dict[str, Any]]]:
+    """One group's summary row, its curve and its cumulative incidence rows."""
+    row: dict[str, Any] = {
+        "group": label,
+        "n": len(t),
+        "events": int((s == 1).sum()),
+        "censored": int((s == 0).sum()),
+    }
+    incidence: list[dict[str, Any]] = []
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if event == "closed":
+            curve: Any = SurvfuncRight(t, s, title=label)
+            median = curve.quantile(0.5) if row["events"] else np.nan
+            low, high = curve.quantile_ci(0.5, alpha=alpha) if row["events"] else (np.nan,) * 2
+        else:
+            z = float(sps.norm.ppf(1 - alpha / 2))
+            row["competing"] = int((s == 2).sum())
+            curve = CumIncidenceRight(t, s, title=label)
+            median, low, high = _median_from_incidence(curve, z)
+            incidence = _incidence_at(curve, label, float(t.max()), horizons, z, outcomes)
+    row["median_days"], row["median_ci_low"], row["median_ci_high"] = (
+        float(v) if np.isfinite(v) else np.nan for v in (median, low, high)
+    )
+    row["open_ended"] = bool(np.isinf(high))
+    return row, curve, incidence
+
+
+def _curves(
+    frame: pd.DataFrame,
+    status: np.ndarray,
+    *,
+    by: str | None,
+    event: str,
+    alpha: float,
+    horizons: Sequence[float],
+    outcomes: tuple[str, str],
+    caveats: Caveats,
+) -> _Curves:
+    """Kaplan-Meier or cumulative incidence estimates per group of `by`, with their caveats."""
+    labels, order = (
+        _group_labels(frame[by], by, caveats)
+        if by is not None
+        else (pd.Series("all", index=frame.index), ["all"])
+    )
+    days = frame["days"].to_numpy(dtype=float)
+    rows, curves, censored_times, incidence = [], {}, {}, []
+    for label in order:
+        mask = (labels == label).to_numpy()
+        t, s = days[mask], status[mask]
+        row, curves[label], more = _group_curve(
+            t, s, label, event=event, alpha=alpha, horizons=horizons, outcomes=outcomes
+        )
+        censored_times[label] = t[s == 0]
+        rows.append(row)
+        incidence += more
+    columns = SUMMARY_COLUMNS + (["competing"] if event != "closed" else [])
+    summary = pd.DataFrame(rows, columns=[*columns, "open_ended"])
+    if summary["median_days"].isna().any():
+        caveats.add(
+            "A missing median: fewer than half of that group's deals "
+            + ("closed" if event == "closed" else f"were {event}")
+            + " within the follow-up."
+        )
+    if summary["open_ended"].any():
+        caveats.add("A missing upper median limit: the interval extends beyond the follow-up.")
+    return _Curves(
+        summary=summary[columns],
+        curves=curves,
+        censored_times=censored_times,
+        incidence=(
+            pd.DataFrame(incidence, columns=INCIDENCE_COLUMNS) if event != "closed" else None
+        ),
+    )
+
+
+def _cox(
+    frame: pd.DataFrame,
+    status: np.ndarray,
+    *,
+    by: str | None,
+    controls: tuple[str, ...],
+    cluster: str | None,
+    alpha: float,
+    caveats: Caveats,
+) -> tuple[pd.DataFrame, CoxFit]:
+    """The Cox model of the event's (cause-specific) hazard: its tidy table and its fit."""
+    design = build_design(frame, predictor=by, controls=controls, caveats=caveats, intercept=False)
+    cox_status = (status == 1).astype(int)
+    n_events, n_terms = int(cox_status.sum()), design.exog.shape[1]
+    if n_events < EVENTS_PER_TERM * n_terms:
+        caveats.warn(
+            SmallSampleWarning,
+            f"Only {n_events} events for {n_terms} Cox term(s) (fewer than "
+            f"{EVENTS_PER_TERM} per term): hazard ratios may be biased away from 1.",
+        )
+    groups: np.ndarray | None = None
+    if cluster is not None:
+        groups = cluster_codes(
+            frame[cluster],
+            caveats,
+            rows="deals",
+            errors="robust Cox errors",
+            instead="Pass `cluster=None` for model-based errors.",
+        )
+    _check_monotone(cox_status, design.exog, caveats)
+    with caveats.translating_fit_warnings("Cox model"):
+        model = efron_cox(
+            frame["days"].to_numpy(dtype=float), design.exog, cox_status, groups=groups
+        )
+    if not model.converged and ConvergenceWarning not in caveats.issued:
+        caveats.warn(
+            ConvergenceWarning,
+            "The Cox model did not converge; its estimates and standard errors are unreliable.",
+        )
+    table = tidy_coefficients(
+        model.params,
+        model.bse,
+        np.asarray(model.conf_int(alpha=alpha)),
+        model.pvalues,
+        terms=list(design.exog.columns),
+        order=[*design.predictor_terms, *design.control_terms],
+        n=len(frame),
+        ratio=True,
+    )
+    return table, model
+
+
+def _cox_remark(event: str, cluster: str | None, controls: tuple[str, ...]) -> str:
+    kind = "of closing" if event == "closed" else f"cause-specific hazard of being {event}"
+    competing = "lost" if event == "won" else "won"
+    return (
+        f"Cox model ({kind}; Efron ties"
+        + (f"; errors clustered by `{cluster}`" if cluster is not None else "")
+        + (f"; controls: {', '.join(controls)}" if controls else "")
+        + "): `ratio` is the hazard ratio, above 1 meaning faster."
+        + (
+            f" {competing.capitalize()} deals are censored at their close."
+            if event != "closed"
+            else ""
+        )
+    )
+
+
+def _head(event: str, n: int, n_events: int) -> str:
+    if event == "closed":
+        return f"Kaplan-Meier medians of days to close over {n} deals ({n_events} closed)."
+    competing = "lost" if event == "won" else "won"
+    return (
+        f"Cumulative incidence of being {event} over {n} deals ({n_events} {event}), "
+        f"{competing} deals as the competing outcome; the median is the first day half the "
+        f"group's deals were {event}."
+    )
+
+
 def time_to_close(
     data: pd.DataFrame,
     *,
@@ -361,7 +556,7 @@ def time_to_close(
               term  ratio  ratio_ci_low  ratio_ci_high
     0  is_referral   2.11          1.64           2.71
     """
-    controls_t = (controls,) if isinstance(controls, str) else tuple(controls)
+    controls_t = as_names(controls, "controls")
     if event not in {"closed", "won", "lost"}:
         raise InvalidValueError(f"`event` must be 'closed', 'won' or 'lost', got {event!r}.")
     if not 0 < alpha < 1:
@@ -372,12 +567,7 @@ def time_to_close(
             raise InvalidValueError(f"`by` {by!r} also appears in `controls`; pass it once.")
     require_columns(data, controls_t, argument="controls")
     caveats = Caveats()
-    if cluster is not None and cluster not in data.columns:
-        if cluster != "account_id":
-            require_columns(data, [cluster], argument="cluster")
-        caveats.add("No `account_id` column: Cox errors are not clustered by account.")
-        cluster = None
-
+    cluster = _resolve_cluster(data, cluster, caveats)
     times, cutoff = _durations(data, event=event, as_of=as_of, caveats=caveats)
     if event != "closed" and times["ended"].eq("closed").any():
         raise InvalidValueError(
@@ -385,25 +575,9 @@ def time_to_close(
             "neither `status` nor `won`. Use `event='closed'` or add `status`."
         )
     columns = [c for c in dict.fromkeys([by, *controls_t, cluster]) if c is not None]
-    frame = pd.concat([times, data.loc[times.index, columns]], axis=1)
-    missing = frame.isna().any(axis=1)
-    if missing.any():
-        detail = ", ".join(f"{c}: {int(k)}" for c, k in frame.isna().sum().items() if k)
-        caveats.add(
-            f"{int(missing.sum())} of {len(frame)} deals left out for missing values ({detail})."
-        )
-    frame = frame.loc[~missing]
-    negative = frame["days"] < 0
-    if negative.any():
-        caveats.add(f"{int(negative.sum())} deal(s) closed before they were created left out.")
-        frame = frame.loc[~negative]
-
+    frame = _analysed_rows(data, times, columns, caveats)
     outcomes = (event, "lost" if event == "won" else "won")
-    status = (
-        (frame["ended"] != "open").to_numpy(dtype=int)
-        if event == "closed"
-        else np.select([frame["ended"] == outcomes[0], frame["ended"] == outcomes[1]], [1, 2], 0)
-    )
+    status = _event_codes(frame["ended"], outcomes, event)
     n, n_events = len(frame), int((status == 1).sum())
     if n < MIN_ROWS or n_events < MIN_EVENTS:
         raise AnalysisError(
@@ -411,135 +585,33 @@ def time_to_close(
             f"deals and {MIN_EVENTS} events are needed."
             + (f" {caveats.note}" if caveats.note else "")
         )
-    z = float(sps.norm.ppf(1 - alpha / 2))
-    labels, order = (
-        _group_labels(frame[by], by, caveats)
-        if by is not None
-        else (pd.Series("all", index=frame.index), ["all"])
+    found = _curves(
+        frame,
+        status,
+        by=by,
+        event=event,
+        alpha=alpha,
+        horizons=horizons,
+        outcomes=outcomes,
+        caveats=caveats,
     )
-    days = frame["days"].to_numpy(dtype=float)
-    rows, curves, censored_times, incidence = [], {}, {}, []
-    open_ended_ci = False
-    for label in order:
-        mask = (labels == label).to_numpy()
-        t, s = days[mask], status[mask]
-        row: dict[str, Any] = {
-            "group": label,
-            "n": int(mask.sum()),
-            "events": int((s == 1).sum()),
-            "censored": int((s == 0).sum()),
-        }
-        censored_times[label] = t[s == 0]
-        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-            warnings.simplefilter("ignore", RuntimeWarning)
-            if event == "closed":
-                curve: Any = SurvfuncRight(t, s, title=label)
-                median = curve.quantile(0.5) if row["events"] else np.nan
-                low, high = curve.quantile_ci(0.5, alpha=alpha) if row["events"] else (np.nan,) * 2
-            else:
-                row["competing"] = int((s == 2).sum())
-                curve = CumIncidenceRight(t, s, title=label)
-                median, low, high = _median_from_incidence(curve, z)
-                incidence += _incidence_at(curve, label, float(t.max()), horizons, z, outcomes)
-        if np.isinf(high):
-            open_ended_ci = True
-        row["median_days"], row["median_ci_low"], row["median_ci_high"] = (
-            float(v) if np.isfinite(v) else np.nan for v in (median, low, high)
-        )
-        curves[label] = curve
-        rows.append(row)
-    summary = pd.DataFrame(
-        rows, columns=SUMMARY_COLUMNS + (["competing"] if event != "closed" else [])
-    )
-    if summary["median_days"].isna().any():
-        caveats.add(
-            "A missing median: fewer than half of that group's deals "
-            + ("closed" if event == "closed" else f"were {event}")
-            + " within the follow-up."
-        )
-    if open_ended_ci:
-        caveats.add("A missing upper median limit: the interval extends beyond the follow-up.")
-
     hazard_ratios, model = None, None
     if by is not None or controls_t:
-        design = build_design(
-            frame, predictor=by, controls=controls_t, caveats=caveats, intercept=False
+        hazard_ratios, model = _cox(
+            frame, status, by=by, controls=controls_t, cluster=cluster, alpha=alpha, caveats=caveats
         )
-        cox_status = (status == 1).astype(int)
-        n_terms = design.exog.shape[1]
-        if n_events < EVENTS_PER_TERM * n_terms:
-            caveats.warn(
-                SmallSampleWarning,
-                f"Only {n_events} events for {n_terms} Cox term(s) (fewer than "
-                f"{EVENTS_PER_TERM} per term): hazard ratios may be biased away from 1.",
-            )
-        groups = None
-        if cluster is not None:
-            groups = pd.factorize(frame[cluster])[0]
-            n_clusters = int(groups.max()) + 1
-            if n_clusters < 2:
-                # One cluster's score sums to zero: a sandwich of zero width, not an interval.
-                raise AnalysisError(
-                    f"All {n} deals belong to one `{cluster}` group, so clustered errors cannot "
-                    "be computed. Pass `cluster=None` for model-based errors."
-                )
-            if n_clusters < MIN_CLUSTERS:
-                caveats.warn(
-                    SmallSampleWarning,
-                    f"Only {n_clusters} clusters of `{cluster}`: robust Cox errors are unreliable "
-                    f"below about {MIN_CLUSTERS}.",
-                )
-        _check_monotone(cox_status, design.exog, caveats)
-        with caveats.translating_fit_warnings("Cox model"):
-            cox = EfronCox(days, design.exog, status=cox_status)
-            model = cox.fit()
-            if groups is not None:
-                cox.groups = groups
-                robust = cluster_covariance(cox, model.params, groups)
-                model = PHRegResults(cox, model.params, robust)
-        terms = list(design.exog.columns)
-        hazard_ratios = tidy_coefficients(
-            model.params,
-            model.bse,
-            np.asarray(model.conf_int(alpha=alpha)),
-            model.pvalues,
-            terms=terms,
-            order=[*design.predictor_terms, *design.control_terms],
-            n=n,
-            ratio=True,
-        )
-        kind = "of closing" if event == "closed" else f"cause-specific hazard of being {event}"
-        caveats.add(
-            f"Cox model ({kind}; Efron ties"
-            + (f"; errors clustered by `{cluster}`" if groups is not None else "")
-            + (f"; controls: {', '.join(controls_t)}" if controls_t else "")
-            + "): `ratio` is the hazard ratio, above 1 meaning faster."
-            + (
-                f" {outcomes[1].capitalize()} deals are censored at their close."
-                if event != "closed"
-                else ""
-            )
-        )
-    head = (
-        f"Kaplan-Meier medians of days to close over {n} deals ({n_events} closed)."
-        if event == "closed"
-        else f"Cumulative incidence of being {event} over {n} deals ({n_events} {event}), "
-        f"{outcomes[1]} deals as the competing outcome; the median is the first day half the "
-        f"group's deals were {event}."
-    )
+        caveats.add(_cox_remark(event, cluster, controls_t))
     return TimeToClose(
-        summary=summary,
+        summary=found.summary,
         hazard_ratios=hazard_ratios,
-        cumulative_incidence=(
-            pd.DataFrame(incidence, columns=INCIDENCE_COLUMNS) if event != "closed" else None
-        ),
+        cumulative_incidence=found.incidence,
         model=model,
-        note=" ".join([head, caveats.note]).strip(),
+        note=" ".join([_head(event, n, n_events), caveats.note]).strip(),
         by=by,
         event=event,
         controls=controls_t,
         as_of=cutoff,
         n=n,
-        curves=curves,
-        censored_times=censored_times,
+        curves=found.curves,
+        censored_times=found.censored_times,
     )

@@ -1,10 +1,11 @@
-"""The Cox model with Efron's handling of tied times, computed from sums over the event times.
+"""The Cox model with Efron's handling of tied times, fitted from sums over the event times.
 
 statsmodels' :class:`~statsmodels.duration.hazard_regression.PHReg` walks the distinct event times
 in a Python loop for every evaluation of the likelihood, score and Hessian, and builds its risk
-sets with loops over the rows: minutes for a million deals. :class:`EfronCox` is a ``PHReg`` with
-the same model, the same Newton fit and the same results object, whose likelihood, score and
-Hessian are computed with a few vectorised passes:
+sets with loops over the rows: minutes for a million deals. :func:`efron_cox` fits the same model
+with the same Newton iterations (``PHReg(..., ties="efron").fit()``: from zero, the Hessian scaled
+by the rows and ridged by 1e-10, until no coefficient moves by more than 1e-8, at most 100 steps),
+its likelihood, score and Hessian computed with a few vectorised passes:
 
 * rows are bucketed by the last event time at or before their own time; a risk set is every
   bucket from its time on, so its sums are reverse cumulative sums over buckets;
@@ -18,131 +19,188 @@ Hessian are computed with a few vectorised passes:
   log-likelihood alone needs none beyond the linear predictor.
 
 Deals censored before the first event are in no risk set, as in ``PHReg``. Strata, entry times
-and offsets are not supported (this kit does not use them). Only ``model.surv`` — the risk-set
-index lists ``PHReg`` methods such as ``baseline_cumulative_hazard`` read — is still built the
-slow way, and only when such a method asks for it.
+and offsets are not supported (this kit does not use them).
 
-:func:`cluster_covariance` is the cluster-robust (sandwich) covariance, as
-``PHReg.fit(groups=...)`` gives it, from the same sums.
+With clusters, the covariance is the sandwich ``PHReg.fit(groups=...)`` computes from the score
+residuals, here from the same sums: statsmodels builds those residuals with a Python loop over
+event times that grows with the square of the rows (half a minute for 20,000 deals with distinct
+durations) and returns NaN for deals censored before the first event; here such deals, never at
+risk at an event, contribute zero.
+
+The result is a small frozen :class:`CoxFit`; nothing of statsmodels is subclassed or set.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import cast
 
 import numpy as np
+import pandas as pd
+from scipy import stats as sps
 from scipy.linalg.blas import dsyrk
-from statsmodels.base.model import LikelihoodModel
-from statsmodels.duration.hazard_regression import PHReg, PHSurvivalTime
 
-from salesinsight.stats.design import clearly_full_rank, gram_matrix
+from salesinsight.exceptions import InvalidValueError
+from salesinsight.stats.design import gram_matrix
 
-__all__ = ["EfronCox", "cluster_covariance"]
+__all__ = ["CoxFit", "efron_cox"]
 
 # Rows per block of a pass over the design: its weighted copy stays in cache (as in gram_matrix).
 _BLOCK_ROWS = 8192
+# statsmodels' Newton settings for PHReg.fit: step tolerance, ridge on the scaled Hessian, steps.
+_TOL = 1e-8
+_RIDGE = 1e-10
+_MAXITER = 100
 
 
-class EfronCox(PHReg):
-    """Cox proportional hazards regression with Efron ties, vectorised.
+@dataclass(frozen=True, eq=False)
+class CoxFit:
+    """A fitted Cox model (Efron ties), as ``TimeToClose.model`` holds it.
+
+    Attributes
+    ----------
+    params : Series
+        Log hazard ratios, one per term.
+    model_cov : DataFrame
+        Model-based covariance: the inverse of the information at ``params``.
+    cluster_cov : DataFrame or None
+        Cluster-robust (sandwich) covariance, when clusters were given.
+    loglike : float
+        Log partial likelihood at ``params``.
+    converged : bool
+        Whether the Newton steps settled before the iteration limit.
+    iterations : int
+        Newton steps taken.
+    nobs : int
+        Rows fitted.
+    """
+
+    params: pd.Series
+    model_cov: pd.DataFrame
+    cluster_cov: pd.DataFrame | None
+    loglike: float
+    converged: bool
+    iterations: int
+    nobs: int
+
+    @property
+    def cov_params(self) -> pd.DataFrame:
+        """The covariance the errors use: clustered where clusters were given, else model-based."""
+        return self.cluster_cov if self.cluster_cov is not None else self.model_cov
+
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors of ``params``."""
+        return pd.Series(np.sqrt(np.diag(self.cov_params)), index=self.params.index)
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values of the Wald tests that a coefficient is 0 (normal reference)."""
+        return pd.Series(2 * sps.norm.sf(np.abs(self.params / self.bse)), index=self.params.index)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald intervals at level ``1 - alpha``: columns ``lower`` and ``upper``."""
+        q = sps.norm.ppf(1 - alpha / 2)
+        return pd.DataFrame(
+            {"lower": self.params - q * self.bse, "upper": self.params + q * self.bse}
+        )
+
+
+def efron_cox(
+    time: np.ndarray,
+    exog: pd.DataFrame | np.ndarray,
+    status: np.ndarray,
+    *,
+    groups: np.ndarray | None = None,
+) -> CoxFit:
+    """Fit a Cox model with Efron ties, as ``PHReg(time, exog, status=status, ties="efron")``.
 
     Parameters
     ----------
-    endog : array_like
+    time : ndarray
         Durations.
-    exog : array_like or DataFrame
-        Covariates, no intercept; its columns should be linearly independent.
-    status : array_like
-        1 where the event happened at ``endog``, 0 where the deal is censored there.
+    exog : DataFrame or ndarray
+        Covariates, no intercept, linearly independent columns; a DataFrame names the terms.
+    status : ndarray
+        1 where the event happened at `time`, 0 where the row is censored there.
+    groups : ndarray of int, optional
+        Cluster code (0, 1, ...) of each row: adds the cluster-robust covariance, as
+        ``.fit(groups=groups)`` gives it.
+
+    Returns
+    -------
+    CoxFit
+
+    Raises
+    ------
+    InvalidValueError
+        A value is missing or infinite, or the lengths differ.
 
     Examples
     --------
+    >>> from statsmodels.duration.hazard_regression import PHReg
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=(300, 2))
     >>> days = np.ceil(rng.exponential(30 * np.exp(-x @ [0.5, -0.2])))
     >>> status = (rng.random(300) < 0.8).astype(int)
-    >>> fast = EfronCox(days, x, status).fit()
+    >>> fast = efron_cox(days, x, status)
     >>> slow = PHReg(days, x, status=status, ties="efron").fit()
     >>> bool(np.allclose(fast.params, slow.params) and np.allclose(fast.bse, slow.bse))
     True
     """
-
-    def __init__(self, endog, exog, status) -> None:
-        values = np.asarray(exog, dtype=float)
-        complete = bool(np.isfinite(values).all() and np.isfinite(np.asarray(endog, float)).all())
-        # statsmodels looks for an implicit constant with two SVDs of the whole design; without a
-        # constant column, one QR decomposition answers that and gives the rank too.
-        quick = complete and values.ndim == 2 and values.size > 0
-        quick = quick and not (values.max(axis=0) == values.min(axis=0)).any()
-        LikelihoodModel.__init__(
-            self,
-            endog,
-            exog,
-            status=status,
-            entry=None,
-            strata=None,
-            offset=None,
-            missing="drop",
-            hasconst=False if quick else None,
+    names = list(exog.columns) if isinstance(exog, pd.DataFrame) else None
+    values = np.asarray(exog, dtype=float)
+    time = np.asarray(time, dtype=float)
+    status = np.asarray(status)
+    if values.ndim != 2 or len(values) != len(time) or len(status) != len(time):
+        raise InvalidValueError(
+            f"`exog` must be a matrix with one row per duration; got shape {values.shape} for "
+            f"{len(time)} durations and {len(status)} statuses."
         )
-        # The base class stored `status`, less the rows it dropped for missing values.
-        self.status: np.ndarray = np.asarray(self.__dict__["status"])
-        self.nobs = len(self.endog)
-        self.groups = None
-        self.missing = "drop"
-        self.ties = "efron"
-        rank, rank_with_ones = _ranks(np.asarray(self.exog, dtype=float))
-        if quick:
-            self.k_constant = self.data.k_constant = int(rank == rank_with_ones)
-        self.df_resid = float(self.exog.shape[0] - rank)
-        self.df_model = float(rank)
-        self._sums = _EventSums(np.asarray(self.endog, float), self.status, self.exog)
+    if not (np.isfinite(values).all() and np.isfinite(time).all()):
+        raise InvalidValueError("Durations and covariates must be finite; drop missing rows first.")
+    sums = _EventSums(time, status, values)
+    params, iterations = _newton(sums, values.shape[1], len(time))
+    hessian = sums.hessian(params)
+    # statsmodels inverts the final Hessian scaled by the rows, then scales back.
+    model_cov = np.linalg.inv(-hessian / len(time)) / len(time)
+    cluster_cov = None
+    if groups is not None:
+        groups = np.asarray(groups)
+        if len(groups) != len(time):
+            raise InvalidValueError(f"{len(groups)} cluster codes for {len(time)} rows.")
+        per_group = sums.cluster_scores(params, groups)
+        bread = np.linalg.inv(hessian)
+        cluster_cov = bread @ (per_group.T @ per_group) @ bread
+    index = names if names is not None else [f"x{j + 1}" for j in range(values.shape[1])]
 
-    @cached_property
-    def surv(self) -> PHSurvivalTime:  # type: ignore[override]
-        """The risk-set index lists of ``PHReg``, built on first use."""
-        return PHSurvivalTime(self.endog, self.status, self.exog, None, None, None)
+    def frame(matrix: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(matrix, index=index, columns=index)
 
-    def efron_loglike(self, params):
-        return self._sums.loglike(np.asarray(params, dtype=float))
-
-    def efron_gradient(self, params):
-        return self._sums.gradient(np.asarray(params, dtype=float))
-
-    def efron_hessian(self, params):
-        return self._sums.hessian(np.asarray(params, dtype=float))
-
-
-def _ranks(exog: np.ndarray) -> tuple[int, int]:
-    """``np.linalg.matrix_rank`` of `exog` and of `exog` with a column of ones in front.
-
-    A design whose cross-products are clearly non-singular has full rank by any tolerance
-    ``matrix_rank`` uses; otherwise the singular values come from the triangle of one QR
-    decomposition (the same values as an SVD of the whole matrix, a fraction of the cost).
-    """
-    rows, cols = exog.shape
-    if not rows:
-        return 0, 0
-    if cols and rows > cols + 1:
-        gram = gram_matrix(exog)
-        sums = exog.sum(axis=0)
-        with_ones = np.block([[np.full((1, 1), float(rows)), sums[None, :]], [sums[:, None], gram]])
-        if clearly_full_rank(gram) and clearly_full_rank(with_ones):
-            return cols, cols + 1
-    augmented = np.column_stack([np.ones(rows), exog])
-    triangle: np.ndarray = (
-        np.asarray(np.linalg.qr(augmented, mode="r")) if rows > cols + 1 else augmented
+    return CoxFit(
+        params=pd.Series(params, index=index),
+        model_cov=frame(model_cov),
+        cluster_cov=None if cluster_cov is None else frame(cluster_cov),
+        loglike=sums.loglike(params),
+        converged=iterations < _MAXITER,
+        iterations=iterations,
+        nobs=len(time),
     )
 
-    def rank(matrix: np.ndarray, width: int) -> int:
-        if not matrix.size:
-            return 0
-        values = np.linalg.svd(matrix, compute_uv=False)
-        return int((values > values.max() * max(rows, width) * np.finfo(float).eps).sum())
 
-    return rank(triangle[:, 1:], cols), rank(triangle, cols + 1)
+def _newton(sums: _EventSums, k: int, nobs: int) -> tuple[np.ndarray, int]:
+    """statsmodels' Newton-Raphson of ``LikelihoodModel.fit``, step for step: the negative
+    log-likelihood, score and Hessian scaled by the rows, the Hessian ridged."""
+    old = np.full(k, np.inf)
+    params = np.zeros(k)
+    iterations = 0
+    while iterations < _MAXITER and np.any(np.abs(params - old) > _TOL):
+        scaled = -sums.hessian(params) / nobs
+        scaled[np.diag_indices(k)] += _RIDGE
+        old = params
+        params = old - np.linalg.solve(scaled, -sums.gradient(old) / nobs)
+        iterations += 1
+    return params, iterations
 
 
 class _Blocks:
@@ -351,42 +409,3 @@ class _EventSums:
 def _from_later(per_time: np.ndarray) -> np.ndarray:
     """Sums over each event time and all later ones (the risk set's sum)."""
     return np.cumsum(per_time[::-1], axis=0)[::-1]
-
-
-def cluster_covariance(model: EfronCox, params: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Cluster-robust (sandwich) covariance of a Cox fit, as ``PHReg.fit(groups=...)`` gives it.
-
-    statsmodels builds the score residuals with a Python loop over event times that grows with
-    the square of the rows (half a minute for 20,000 deals with distinct durations) and returns
-    NaN for deals censored before the first event; here they come from the model's sums over the
-    event times, and deals never at risk at an event contribute zero.
-
-    Parameters
-    ----------
-    model : EfronCox
-        The model (its rows, after any dropped for missing values).
-    params : ndarray
-        The fitted coefficients.
-    groups : ndarray of int
-        Cluster code (0, 1, ...) of each of the model's rows.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(1)
-    >>> x = rng.normal(size=(200, 1))
-    >>> days, status = np.ceil(rng.exponential(20, 200)), np.ones(200, dtype=int)
-    >>> groups = np.repeat(np.arange(40), 5)
-    >>> model = EfronCox(days, x, status)
-    >>> params = model.fit().params
-    >>> slow = PHReg(days, x, status=status, ties="efron")
-    >>> slow.groups = groups
-    >>> bool(np.allclose(cluster_covariance(model, params, groups),
-    ...                  slow.robust_covariance(params)))
-    True
-    """
-    groups = np.asarray(groups)
-    if len(groups) != model.nobs:
-        raise ValueError(f"{len(groups)} cluster codes for a model of {model.nobs} rows.")
-    per_group = model._sums.cluster_scores(np.asarray(params, dtype=float), groups)
-    bread = np.linalg.inv(model.hessian(params))
-    return bread @ (per_group.T @ per_group) @ bread

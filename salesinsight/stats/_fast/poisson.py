@@ -1,37 +1,29 @@
-"""Least squares and pseudo-Poisson rate fits computed from cross-products of the design.
+"""Pseudo-Poisson rate fits computed from cross-products of the design.
 
-statsmodels solves least squares with an SVD of the whole ``n x k`` design (``OLS.fit``) or one
-least-squares solve per IRLS step (``GLM.fit``): for a million deals and a few dozen terms that is
-most of the scorecard's time. The same estimates follow from ``k x k`` cross-products:
-
-* :func:`ols_fit` is ``sm.OLS(y, design.exog).fit(**cov)`` with the pseudo-inverse taken from
-  the cross-product :func:`~salesinsight.stats.design.build_design` already computed; it returns the
-  same statsmodels results object.
-* :func:`poisson_rate_fit` is ``sm.GLM(y, exog, family=Poisson(), exposure=...).fit()`` with
-  cluster-robust errors: the same IRLS steps from the same start, with the same convergence
-  rule, each weighted least-squares step solved from its cross-product; then the same sandwich
-  covariance. It returns the estimates, not a statsmodels object.
-
-Both agree with statsmodels to rounding (about 1e-10 relative). Both leave to statsmodels itself
-any design (or IRLS step) whose cross-product is not clearly non-singular, where the normal
-equations would lose the accuracy an SVD keeps.
+statsmodels' ``GLM.fit`` solves one least-squares problem of the whole ``n x k`` design per IRLS
+step (an SVD each): for the account-year panel of a million deals, a few dozen terms and a dozen
+rate models, most of the scorecard's time. :func:`poisson_rate_fit` is
+``sm.GLM(y, exog, family=Poisson(), exposure=...).fit()`` with cluster-robust errors: the same
+IRLS steps from the same start, with the same convergence rule (the change of the deviance),
+each weighted least-squares step solved from its ``k x k`` cross-product; then the same sandwich
+covariance. It agrees with statsmodels to rounding (about 1e-10 relative), and leaves to
+statsmodels itself any IRLS step whose cross-product is not clearly non-singular, where the
+normal equations would lose the accuracy an SVD keeps.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import linalg
 from scipy import stats as sps
-from statsmodels.regression.linear_model import OLSResults, RegressionResultsWrapper
 
-from salesinsight.stats.design import Design, clearly_full_rank, gram_matrix
+from salesinsight.stats.design import clearly_full_rank, gram_matrix
 
-__all__ = ["RateFit", "ols_fit", "poisson_rate_fit"]
+__all__ = ["RateFit", "poisson_rate_fit"]
 
 _EPS = np.finfo(float).eps
 
@@ -41,77 +33,6 @@ def _inverse(gram: np.ndarray) -> np.ndarray:
     scale = 1.0 / np.sqrt(np.diag(gram))
     factor = linalg.cho_factor(gram * np.outer(scale, scale))
     return linalg.cho_solve(factor, np.eye(len(gram))) * np.outer(scale, scale)
-
-
-def _normalized_cov(design: Design) -> np.ndarray:
-    """``(X'X)^-1`` from the centred cross-product ``Z'Z``.
-
-    With the intercept first and left uncentred, ``X = Z A`` for ``A = I + e_0 shift'``, so
-    ``(X'X)^-1 = A^-1 (Z'Z)^-1 A^-T`` with ``A^-1 = I - e_0 shift'``.
-    """
-    if not (len(design.exog.columns) and design.exog.columns[0] == "Intercept"):
-        return _inverse(design.gram)
-    undo = np.eye(len(design.shift))
-    undo[0] -= design.shift
-    return undo @ _inverse(design.shifted_gram) @ undo.T
-
-
-def ols_fit(y: pd.Series, design: Design, **cov: Any) -> RegressionResultsWrapper:
-    """``sm.OLS(y, design.exog).fit(**cov)``, its pseudo-inverse from ``design.gram``.
-
-    The design's columns are linearly independent (:func:`build_design` checks), so the
-    pseudo-inverse is ``(X'X)^-1 X'``; statsmodels' SVD of ``X`` gives the same to rounding.
-    A design whose cross-product is not clearly non-singular is fitted by statsmodels itself.
-
-    Parameters
-    ----------
-    y : Series
-        The outcome, aligned with ``design.exog``.
-    design : Design
-        From :func:`~salesinsight.stats.design.build_design` over the same rows.
-    **cov
-        ``cov_type``, ``cov_kwds`` and ``use_t`` as for ``OLS.fit``.
-
-    Returns
-    -------
-    statsmodels RegressionResultsWrapper
-        As ``OLS.fit`` returns it (an ``OLSResults`` inside).
-
-    Examples
-    --------
-    >>> from salesinsight.stats.design import Caveats, build_design
-    >>> rng = np.random.default_rng(0)
-    >>> frame = pd.DataFrame({"x": rng.normal(size=50), "g": rng.integers(0, 10, 50)})
-    >>> y = 1 + 2 * frame["x"] + rng.normal(size=50)
-    >>> design = build_design(frame, predictor="x", controls=[], caveats=Caveats(), intercept=True)
-    >>> fast = ols_fit(y, design, cov_type="cluster", cov_kwds={"groups": frame["g"].to_numpy()})
-    >>> slow = sm.OLS(y, design.exog).fit(cov_type="cluster", cov_kwds={"groups": frame["g"]})
-    >>> bool(np.allclose(fast.params, slow.params) and np.allclose(fast.bse, slow.bse))
-    True
-    """
-    model = sm.OLS(y, design.exog)
-    k = design.gram.shape[0]
-    # Nearly singular designs keep statsmodels' SVD, which handles them gracefully.
-    if not (clearly_full_rank(design.gram) and np.isfinite(design.shifted_gram).all()):
-        return model.fit(**cov)
-    normalized = _normalized_cov(design)
-    eigenvalues = np.linalg.eigvalsh(design.gram)[::-1]
-    singular_values = np.sqrt(np.maximum(eigenvalues, 0.0))
-    model.pinv_wexog = normalized @ np.asarray(model.wexog).T
-    model.normalized_cov_params = normalized
-    model.wexog_singular_values = singular_values
-    model.rank = k  # full rank, as the check above found
-    # The normal equations lose accuracy with the square of the design's condition; one step of
-    # refinement on the residuals brings the estimates back to what an SVD gives.
-    x, y_values = np.asarray(model.wexog), np.asarray(model.wendog)
-    beta = normalized @ (x.T @ y_values)
-    beta += normalized @ (x.T @ (y_values - x @ beta))
-    if model._df_model is None:
-        model._df_model = float(model.rank - model.k_constant)
-    if model._df_resid is None:
-        model.df_resid = model.nobs - model.rank
-    result = OLSResults(model, beta, normalized_cov_params=normalized, **cov)
-    return RegressionResultsWrapper(result)
 
 
 @dataclass(frozen=True)
@@ -130,10 +51,12 @@ class RateFit:
 
     @property
     def bse(self) -> pd.Series:
+        """Standard errors of ``params``."""
         return pd.Series(np.sqrt(np.diag(self.cov_params)), index=self.params.index)
 
     @property
     def pvalues(self) -> pd.Series:
+        """Two-sided p-values of the Wald tests that a coefficient is 0 (normal reference)."""
         return pd.Series(2 * sps.norm.sf(np.abs(self.params / self.bse)), index=self.params.index)
 
 
