@@ -244,7 +244,7 @@ def _pseudonymize_ledger(ledger: pd.DataFrame, names: dict[str, str], key: bytes
 
 
 def pseudonymize_export(export: Any, *, salt: str) -> Any:
-    """Pseudonymize every table of an :class:`~salesinsight.io.Export`, the ledger included.
+    """Pseudonymize every table of an :class:`~salesinsight.export.Export`, the ledger included.
 
     Deals, activities and accounts go through :func:`pseudonymize` with its default columns. In the
     ledger, a value of a name column (``account``, ``owner``, ...) is replaced by its pseudonym, and
@@ -253,7 +253,7 @@ def pseudonymize_export(export: Any, *, salt: str) -> Any:
     Parameters
     ----------
     export : Export
-        The result of :func:`salesinsight.io.read_export`.
+        The result of :func:`salesinsight.export.read_export`.
     salt : str
         Secret text mixed into every hash, as for :func:`pseudonymize`.
 
