@@ -74,6 +74,12 @@ CLAIMS_EPILOG = f"""examples:
 
 {EXIT_CODES}"""
 
+NOTEBOOKS_EPILOG = f"""examples:
+  salesinsight notebooks --out my-notebooks
+      then edit them, and: salesinsight report deals.csv --notebooks my-notebooks
+
+{EXIT_CODES}"""
+
 SAMPLE_EPILOG = f"""examples:
   salesinsight sample --out example-exports
       then: salesinsight report example-exports/<deals file> example-exports/<activities file>
@@ -195,7 +201,10 @@ def _add_report(commands: Any, common: argparse.ArgumentParser) -> None:
         help="write into a non-empty folder that is not an earlier report",
     )
     out.add_argument(
-        "--notebooks", metavar="DIR", help="folder of numbered notebooks (default: the project's)"
+        "--notebooks",
+        metavar="DIR",
+        help="folder of numbered notebooks (default: those shipped with salesinsight; "
+        "`salesinsight notebooks --out DIR` copies them out for editing)",
     )
     out.add_argument("--show-code", action="store_true", help="show the code cells in the pages")
     report.set_defaults(func=_report)
@@ -235,6 +244,17 @@ def _add_clean_claims_sample(commands: Any, common: argparse.ArgumentParser) -> 
     sample.add_argument("--out", metavar="DIR", required=True, help="folder to write into")
     sample.add_argument("--force", action="store_true", help="replace existing files")
     sample.set_defaults(func=_sample)
+
+    notebooks = _command(
+        commands,
+        common,
+        "notebooks",
+        "copy the report's notebooks to a folder, to edit them",
+        NOTEBOOKS_EPILOG,
+    )
+    notebooks.add_argument("--out", metavar="DIR", required=True, help="folder to write into")
+    notebooks.add_argument("--force", action="store_true", help="replace existing notebooks")
+    notebooks.set_defaults(func=_notebooks)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -456,7 +476,7 @@ def _claims(args: argparse.Namespace, console: _Console) -> int:
 
 
 def _sample(args: argparse.Namespace, console: _Console) -> int:
-    from salesinsight.datasets import sample_paths
+    from salesinsight.datasets import SAMPLE_FILES, sample_paths
 
     folder = Path(args.out).expanduser()
     sources = sample_paths()
@@ -465,10 +485,21 @@ def _sample(args: argparse.Namespace, console: _Console) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     for key, target in targets.items():
         shutil.copyfile(sources[key], target)
-        console.out(f"Wrote {_shown(target)}  ({key.replace('_', ' ')})")
+        console.out(f"Wrote {_shown(target)}: {SAMPLE_FILES.get(key, key.replace('_', ' '))}")
     pair = [targets[k] for k in ("salesforce_deals", "salesforce_activities") if k in targets]
     if pair:
         console.out(f"Analyse them with: salesinsight report {' '.join(map(_shown, pair))}")
+    return EXIT_OK
+
+
+def _notebooks(args: argparse.Namespace, console: _Console) -> int:
+    from salesinsight.report.notebooks import copy_notebooks
+
+    copies = copy_notebooks(args.out, force=args.force)
+    for path in copies:
+        console.out(f"Wrote {_shown(path)}")
+    folder = _shown(Path(args.out).expanduser())
+    console.out(f"Run a report with them: salesinsight report EXPORT ... --notebooks {folder}")
     return EXIT_OK
 
 

@@ -60,11 +60,16 @@ def sample_names() -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def sample_files(tmp_path_factory) -> dict[str, Path]:
+def sample_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     folder = tmp_path_factory.mktemp("sample")
     result = run("sample", "--out", folder)
     assert result.returncode == 0, result.stderr
-    return {p.name: p for p in folder.iterdir()}
+    return folder, result
+
+
+@pytest.fixture(scope="module")
+def sample_files(sample_run) -> dict[str, Path]:
+    return {p.name: p for p in sample_run[0].iterdir()}
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +153,7 @@ class TestEntryPoints:
         assert a.returncode == b.returncode == 0
         assert a.stdout == b.stdout and a.stdout.startswith("salesinsight 0.")
 
-    @pytest.mark.parametrize("command", [None, "report", "clean", "claims", "sample"])
+    @pytest.mark.parametrize("command", [None, "report", "clean", "claims", "sample", "notebooks"])
     def test_help_has_examples_and_exit_codes(self, command):
         result = run(*([command] if command else []), "--help")
         assert result.returncode == 0
@@ -430,8 +435,36 @@ class TestSample:
 
         assert set(sample_files) == {p.name for p in sample_paths().values()}
 
+    def test_says_what_truth_and_dirt_are(self, sample_run):
+        lines = {line.split(":")[0]: line for line in sample_run[1].stdout.splitlines()}
+        truth = next(v for k, v in lines.items() if k.endswith("truth.csv"))
+        dirt = next(v for k, v in lines.items() if k.endswith("dirt.csv"))
+        assert "not an export" in truth and "effects planted" in truth
+        assert "not an export" in dirt and "defect" in dirt and "ledger" in dirt
+
     def test_refuses_to_overwrite_unless_forced(self, sample_files):
         folder = next(iter(sample_files.values())).parent
         refused = run("sample", "--out", folder)
         assert refused.returncode == 2 and "--force" in error_lines(refused)[0]
         assert run("sample", "--out", folder, "--force", "-q").returncode == 0
+
+
+class TestNotebooks:
+    def test_copies_the_shipped_notebooks_and_refuses_to_overwrite(self, tmp_path):
+        from salesinsight.report.notebooks import find_notebooks
+
+        result = run("notebooks", "--out", tmp_path / "mine")
+        assert result.returncode == 0, result.stderr
+        copied = sorted(p.name for p in (tmp_path / "mine").glob("*.ipynb"))
+        assert copied == [p.name for p in find_notebooks()]
+        assert "--notebooks" in result.stdout
+        refused = run("notebooks", "--out", tmp_path / "mine")
+        assert refused.returncode == 2 and "--force" in error_lines(refused)[0]
+        assert run("notebooks", "--out", tmp_path / "mine", "--force").returncode == 0
+
+
+def test_subpackages_are_attributes_of_a_bare_import():
+    code = "import salesinsight; print(salesinsight.datasets.load_sample().crm)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "salesforce"
