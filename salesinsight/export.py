@@ -58,6 +58,9 @@ class Export:
         Vendor of the deals export.
     files : pandas.DataFrame
         One row per file: what was detected and how many data rows it has.
+    unmapped : mapping of str to tuple of str
+        Per file, the headers no field was read from (kept as snake_case columns): where to look
+        for a field the export seems to lack.
     """
 
     deals: pd.DataFrame
@@ -67,6 +70,7 @@ class Export:
     crm: str
     files: pd.DataFrame
     ledger_codes: pd.Series = field(repr=False, default_factory=lambda: pd.Series(dtype=object))
+    unmapped: Mapping[str, tuple[str, ...]] = field(repr=False, default_factory=dict)
 
     def summary(self) -> pd.DataFrame:
         """One row per file: detected layout, rows read / kept / dropped (by reason), fixes.
@@ -205,6 +209,7 @@ def read_export(
         *_combined(by_role),
         crm=by_role["deals"][0].match.crm,
         files=pd.DataFrame([f.row for role in _ROLES for f in by_role[role]]),
+        unmapped={f.row["file"]: f.unmapped for role in _ROLES for f in by_role[role]},
     )
     _warn_ambiguous(export)
     return export
@@ -287,6 +292,7 @@ def _validated(
     *,
     crm: str,
     files: pd.DataFrame,
+    unmapped: Mapping[str, tuple[str, ...]],
 ) -> Export:
     """The :class:`Export` of the tables, each validated by its schema."""
     codes = ledger["code"]
@@ -305,6 +311,7 @@ def _validated(
         crm=crm,
         files=files,
         ledger_codes=codes,
+        unmapped=unmapped,
     )
 
 
@@ -320,7 +327,8 @@ def _validation_error(err: pandera.errors.SchemaErrors, table: str) -> InvalidVa
     return InvalidValueError(
         f"The cleaned {table} table does not fit its schema ({len(cases)} problems):\n"
         + "\n".join(lines)
-        + "\nPass columns={...} to map the offending export columns differently."
+        + "\nPass columns={...} to read_export (--columns 'HEADER=FIELD' on the command line) to "
+        "map the offending export columns differently."
     )
 
 
@@ -332,6 +340,7 @@ class _File:
     row: dict
     cleaned: Any = None
     error: Exception | None = None
+    unmapped: tuple[str, ...] = ()
 
 
 def _clean_file(raw: RawTable, match: Match, opts: CleanOptions) -> _File:
@@ -351,7 +360,8 @@ def _clean_file(raw: RawTable, match: Match, opts: CleanOptions) -> _File:
         decimal = "" if match.role == "activities" else cleaned.decimal
     except Exception as err:
         error = err
-    return _File(match, _file_row(raw, match, date_format, decimal), cleaned, error)
+    unmapped = tuple(h for h in raw.headers if h not in match.mapping)
+    return _File(match, _file_row(raw, match, date_format, decimal), cleaned, error, unmapped)
 
 
 def _map_files(fn, paths: list[Path]) -> list:

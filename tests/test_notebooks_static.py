@@ -32,6 +32,8 @@ PARAMETERS = (
     "currency",
     "fx_path",
     "as_of",
+    "columns",
+    "stages",
     "pseudonymize",
     "salt",
     "analysis_file",

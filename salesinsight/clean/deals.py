@@ -76,7 +76,7 @@ def clean_deals(
         warnings.warn(
             f"{kept.name}: stages {sorted(unknown_stages)[:8]} are not known won/lost stages "
             f"of {crm}; those deals are taken as open. Pass stages={{'<stage>': 'won'}} to "
-            "read_export to say otherwise.",
+            "read_export, or --stages '<stage>=won' on the command line, to say otherwise.",
             DataQualityWarning,
             stacklevel=3,
         )

@@ -16,7 +16,7 @@ import pandas as pd
 from salesinsight import plots
 from salesinsight.exceptions import DataQualityWarning, StatisticalWarning
 from salesinsight.report.analysis import Analysis, load_analysis, read_analysis_file
-from salesinsight.report.parameters import PathsLike
+from salesinsight.report.parameters import MappingLike, PathsLike
 
 __all__ = ["DISPLAY_OPTIONS", "setup_notebook"]
 
@@ -35,6 +35,8 @@ def setup_notebook(
     currency: str = "USD",
     fx_path: str | os.PathLike[str] = "",
     as_of: str | pd.Timestamp | None = "",
+    columns: MappingLike = None,
+    stages: MappingLike = None,
     pseudonymize: bool | str = False,
     salt: str = "",
     analysis_file: str | os.PathLike[str] = "",
@@ -47,7 +49,7 @@ def setup_notebook(
 
     Parameters
     ----------
-    export_paths, crm, currency, fx_path, as_of, pseudonymize, salt
+    export_paths, crm, currency, fx_path, as_of, columns, stages, pseudonymize, salt
         The notebook's parameters, as :func:`salesinsight.report.analysis.load_analysis` takes
         them; used when `analysis_file` is empty.
     analysis_file : str or path, default ""
@@ -90,6 +92,8 @@ def setup_notebook(
         currency=currency,
         fx_path=fx_path,
         as_of=as_of,
+        columns=columns,
+        stages=stages,
         pseudonymize=pseudonymize,
         salt=salt,
     )
