@@ -5,7 +5,7 @@ Salesforce keeps activities in ``task`` and ``event``; HubSpot in ``engagement``
 (``activity_id, deal_id, type, occurred_at, source_table``) over the current records only (see
 :mod:`salesinsight.io.warehouse.conventions`), so that counting them can run where hundreds of
 millions of them are kept. Activity types go through the same label rules as exports
-(:func:`~salesinsight.clean.related.activity_type_of`), applied to the few distinct labels the
+(:func:`~salesinsight.clean.categories.activity_type_of`), applied to the few distinct labels the
 tables hold and sent back to the engine as a ``CASE``.
 
 * Salesforce ``task``: ``deal_id`` is ``what_id`` where it is an opportunity's id (key prefix
@@ -23,7 +23,7 @@ from __future__ import annotations
 import ibis
 from ibis.backends import BaseBackend
 
-from salesinsight.clean.related import activity_type_of
+from salesinsight.clean.categories import activity_type_of
 from salesinsight.exceptions import InvalidValueError
 from salesinsight.io.warehouse.conventions import current_rows
 from salesinsight.io.warehouse.engine import open_table, require_columns
