@@ -144,9 +144,10 @@ def _add_input_options(parser: argparse.ArgumentParser, *, as_of: bool = True) -
     )
     group.add_argument(
         "--currency",
-        default="USD",
+        default="",
         metavar="CODE",
-        help="reporting currency of the amounts (default: USD)",
+        help="reporting currency of the amounts, an ISO 4217 code such as EUR (default: the "
+        "deals' own currency when they all share one, else USD)",
     )
     group.add_argument(
         "--fx",
@@ -367,7 +368,7 @@ def _load(args: argparse.Namespace, console: _Console) -> Any:
         salt=_salt(args),
         progress=console.progress,
     )
-    _hint_missing_rates(analysis.export.deals, args.currency, console)
+    _hint_missing_rates(analysis.export.deals, analysis.export.currency, console)
     return analysis
 
 
@@ -483,7 +484,7 @@ def _clean(args: argparse.Namespace, console: _Console) -> int:
         salt=_salt(args),
         progress=console.progress,
     )
-    _hint_missing_rates(export.deals, args.currency, console)
+    _hint_missing_rates(export.deals, export.currency, console)
     files = _outputs_beside(out, activities=export.activities is not None)
     out.parent.mkdir(parents=True, exist_ok=True)
     console.progress(f"writing {_shown(out)}")

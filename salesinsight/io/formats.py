@@ -4,7 +4,9 @@ Each vendor module (:mod:`~salesinsight.io.vendors.salesforce`, :mod:`~salesinsi
 declares its layouts as :class:`TableFormat` values. A layout maps export headers onto *fields*:
 the canonical columns of :mod:`salesinsight.schemas` plus a few intermediate ones that the cleaner
 resolves (``close_date`` is a forecast for open deals and a close for won or lost ones; ``won_at``,
-``lost_at``, ``is_won``, ``is_closed``, ``deal_ref`` and ``deal_name`` link and decide).
+``lost_at``, ``is_won``, ``is_closed``, ``deal_ref`` and ``deal_name`` link and decide;
+``amount_converted`` and ``converted_currency`` are a multi-currency report's amounts in the
+corporate currency).
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ FIELDS = (
     "is_closed",
     "amount",
     "actual_amount",
+    "amount_converted",
+    "converted_currency",
     "currency",
     "lead_source",
     "deal_type",
@@ -143,7 +147,7 @@ class TableFormat:
 
 #: Fields without which a table of each role cannot be used; tuples are alternatives.
 REQUIRED: Mapping[str, tuple[tuple[str, ...], ...]] = {
-    "deals": (("stage", "status", "is_won"), ("created_at",), ("amount",)),
+    "deals": (("stage", "status", "is_won"), ("created_at",), ("amount", "amount_converted")),
     "activities": (("occurred_at",), ("deal_ref", "deal_name", "account")),
     "accounts": (("account", "account_id"),),
 }

@@ -123,7 +123,7 @@ def load_export(
     export_paths: PathsLike = "",
     *,
     crm: str = "auto",
-    currency: str = "USD",
+    currency: str | None = "",
     fx_path: str | os.PathLike[str] = "",
     columns: MappingLike = None,
     stages: MappingLike = None,
@@ -147,7 +147,7 @@ def load_export(
     column_map = parse_mapping(columns, name="columns")
     stage_map = parse_mapping(stages, name="stages")
     crm = (crm or "auto").strip().lower()
-    currency = (currency or "USD").strip().upper()
+    currency = (currency or "").strip() or None
     if paths:
         names = ", ".join(p.name for p in paths)
         log_step(progress, f"reading {names}", logger=log)
@@ -160,7 +160,7 @@ def load_export(
             stages=stage_map or None,
         )
     else:
-        if fx is not None or currency != "USD" or column_map or stage_map:
+        if fx is not None or (currency or "USD").upper() != "USD" or column_map or stage_map:
             raise InvalidValueError(
                 f"The bundled sample is in USD and needs no exchange rates or maps; got currency "
                 f"{currency!r}, fx_path {str(fx_path)!r}, columns {column_map} and stages "
@@ -179,7 +179,7 @@ def load_analysis(
     export_paths: PathsLike = "",
     *,
     crm: str = "auto",
-    currency: str = "USD",
+    currency: str | None = "",
     fx_path: str | os.PathLike[str] = "",
     as_of: str | pd.Timestamp | None = "",
     columns: MappingLike = None,
@@ -198,8 +198,9 @@ def load_analysis(
     crm : str, default "auto"
         Vendor of the export (``salesforce``, ``hubspot``, ``pipedrive``, ``zoho``, ``dynamics``,
         ``generic``) or ``"auto"`` to detect it from the headers.
-    currency : str, default "USD"
-        Reporting currency of ``amount``.
+    currency : str, default ""
+        Reporting currency of ``amount``, an ISO 4217 code; ``""`` for the deals' own currency
+        when they all share one, else USD (see :func:`salesinsight.export.read_export`).
     fx_path : str or path, default ""
         CSV of exchange rates (``currency,rate``; see :func:`read_fx_rates`); ``""`` for none.
     as_of : str or Timestamp, default ""
@@ -267,7 +268,7 @@ def load_analysis(
     parameters = {
         "export_paths": os.pathsep.join(str(p.resolve()) for p in paths),
         "crm": crm,
-        "currency": currency,
+        "currency": (currency or "").strip().upper(),
         "fx_path": str(Path(fx_path).expanduser().resolve()) if str(fx_path).strip() else "",
         "as_of": "" if pd.isna(stamp) else stamp.isoformat(),
         "columns": column_map,

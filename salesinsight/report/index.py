@@ -97,7 +97,7 @@ def _figures(analysis: Analysis) -> list[tuple[str, str]]:
 
 
 def _currency(analysis: Analysis) -> str:
-    return html.escape(str(analysis.parameters.get("currency") or "USD"))
+    return html.escape(analysis.export.currency)
 
 
 PSEUDONYMIZED_NOTE = (

@@ -32,7 +32,7 @@ def setup_notebook(
     export_paths: PathsLike = "",
     *,
     crm: str = "auto",
-    currency: str = "USD",
+    currency: str | None = "",
     fx_path: str | os.PathLike[str] = "",
     as_of: str | pd.Timestamp | None = "",
     columns: MappingLike = None,
