@@ -95,9 +95,10 @@ def _signature_score(headers: Sequence[str], fmt: TableFormat) -> float:
     return sum(header_key(s) in keys for s in fmt.signature) / len(fmt.signature)
 
 
-def _missing(mapping: Mapping[str, str], role: str) -> list[tuple[str, ...]]:
+def _missing(mapping: Mapping[str, str], fmt: TableFormat) -> list[tuple[str, ...]]:
     fields = set(mapping.values())
-    return [alts for alts in REQUIRED[role] if not fields.intersection(alts)]
+    required = REQUIRED[fmt.role][:1] if fmt.links_optional else REQUIRED[fmt.role]
+    return [alts for alts in required if not fields.intersection(alts)]
 
 
 def detect(
@@ -153,7 +154,7 @@ def detect(
     )
     for score, _, fmt in fits:
         mapping = resolve_columns(headers, fmt, columns)
-        if not _missing(mapping, fmt.role):
+        if not _missing(mapping, fmt):
             return Match(fmt, mapping, score)
         if fmt.role == "deals" and _deal_like(mapping):
             # Deal-like headers: a deals export with a renamed column, not an accounts export.
@@ -163,7 +164,7 @@ def detect(
         raise _column_error(headers, fmt, resolve_columns(headers, fmt, columns), name)
     for fmt in generic.FORMATS:
         mapping = resolve_columns(headers, fmt, columns)
-        if not _missing(mapping, fmt.role) and (fmt.role != "accounts" or crm == "generic"):
+        if not _missing(mapping, fmt) and (fmt.role != "accounts" or crm == "generic"):
             return Match(fmt, mapping, _signature_score(headers, fmt))
     if crm == "generic":
         raise _column_error(
@@ -202,7 +203,7 @@ def closest_header(field_name: str, wanted: str, headers: Sequence[str]) -> str 
 def _column_error(
     headers: Sequence[str], fmt: TableFormat, mapping: Mapping[str, str], name: str
 ) -> ColumnNotFoundError:
-    alts = _missing(mapping, fmt.role)[0]
+    alts = _missing(mapping, fmt)[0]
     wanted = next((label for a in alts if (label := fmt.label_of(a))), alts[0])
     close = closest_header(alts[0], wanted, [h for h in headers if h not in mapping])
     closest = f" Closest: `{close}`." if close else ""

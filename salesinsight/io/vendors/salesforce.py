@@ -120,6 +120,8 @@ REPORT_ACTIVITIES = TableFormat(
         "Opportunity": "deal_name",
         "Opportunity Name": "deal_name",
         "Related To": "deal_name",
+        "Contact": "contact",
+        "Name": "contact",
     },
     signature=("Subject", "Assigned", "Activity Type", "Company / Account", "Opportunity"),
 )
@@ -131,6 +133,7 @@ API_ACTIVITIES = TableFormat(
     headers={
         "Id": "activity_id",
         "WhatId": "deal_ref",
+        "WhoId": "contact",
         "Subject": "subject",
         "TaskSubtype": "type",
         "EventSubtype": "type",
