@@ -17,6 +17,7 @@ from salesinsight import plots
 from salesinsight.exceptions import DataQualityWarning, StatisticalWarning
 from salesinsight.report.analysis import Analysis, load_analysis, read_analysis_file
 from salesinsight.report.parameters import MappingLike, PathsLike
+from salesinsight.report.tables import frame_html
 
 __all__ = ["DISPLAY_OPTIONS", "setup_notebook"]
 
@@ -43,8 +44,9 @@ def setup_notebook(
 ) -> Analysis:
     """Prepare a notebook and return its analysis.
 
-    In an IPython kernel, plots are drawn inline as PNG images; then the salesinsight plotting
-    theme and :data:`DISPLAY_OPTIONS` apply, and statistical and data-quality caveats are no longer
+    In an IPython kernel, plots are drawn inline as PNG images and data frames are shown by
+    :func:`~salesinsight.report.tables.frame_html` (no row numbers, text left-aligned); then the
+    salesinsight plotting theme and :data:`DISPLAY_OPTIONS` apply, and statistical and data-quality caveats are no longer
     shown as warnings (each result repeats them in its ``note``).
 
     Parameters
@@ -100,7 +102,8 @@ def setup_notebook(
 
 
 def _inline_png() -> None:
-    """Inline PNG plots when running in an IPython kernel; nothing elsewhere."""
+    """Inline PNG plots and tables as :func:`frame_html` shows them, when running in an IPython
+    kernel; nothing elsewhere."""
     # IPython comes with the kernel; imported here so that scripts and the command line need not.
     from IPython import get_ipython
 
@@ -109,3 +112,4 @@ def _inline_png() -> None:
         return
     shell.run_line_magic("matplotlib", "inline")
     shell.run_line_magic("config", "InlineBackend.figure_formats = ['png']")
+    shell.display_formatter.formatters["text/html"].for_type(pd.DataFrame, frame_html)
