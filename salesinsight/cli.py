@@ -111,7 +111,7 @@ class _Console:
             print(f"salesinsight: {message}", file=sys.stderr, flush=True)
 
     def warn(self, message: str) -> None:
-        # -q silences progress only: a warning is about the data, and the results depend on it.
+        # -q silences progress, not what the data need: the results depend on it.
         print(f"salesinsight: warning: {message}", file=sys.stderr, flush=True)
 
     def out(self, text: str = "") -> None:
@@ -126,8 +126,13 @@ class _Console:
         file: Any = None,
         line: str | None = None,
     ) -> None:
-        """Our own warnings once each, as one line; other libraries' only with --debug."""
-        ours = issubclass(category, (DataQualityWarning, StatisticalWarning))
+        """Our own warnings once each, as one line; other libraries' only with --debug.
+
+        -q keeps the warnings about the data and drops the statistical caveats, which every
+        result repeats in its note."""
+        ours = issubclass(category, DataQualityWarning) or (
+            issubclass(category, StatisticalWarning) and not self.quiet
+        )
         text = " ".join(str(message).split())
         if (ours or self.debug) and text not in self._seen:
             self._seen.add(text)
@@ -297,7 +302,8 @@ def _parser() -> argparse.ArgumentParser:
         "--quiet",
         action="store_true",
         default=argparse.SUPPRESS,
-        help="no progress lines (warnings about the data are still shown)",
+        help="no progress lines and no statistical caveats (each result's note keeps them); "
+        "warnings about the data are still shown",
     )
     common.add_argument(
         "--debug",
