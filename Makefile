@@ -49,7 +49,12 @@ lint: $(VENV)/.dev-installed
 notebooks: $(VENV)/.dev-installed
 	$(BIN)/python -m salesinsight.report --in-place
 
-lab: $(VENV)/.dev-installed
+# JupyterLab is the `lab` extra: the report runs the notebooks without it.
+$(VENV)/.lab-installed: pyproject.toml $(PIN) | $(BIN)/python
+	$(BIN)/python -m pip install -q -c $(PIN) -e ".[dev,lab]"
+	@touch $@ $(VENV)/.dev-installed $(VENV)/.run-installed
+
+lab: $(VENV)/.lab-installed
 	$(BIN)/jupyter lab notebooks
 
 bench: $(VENV)/.dev-installed
@@ -63,7 +68,7 @@ sample: $(VENV)/.run-installed
 lock:
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install -q -e ".[dev]"
+	.lock-venv/bin/python -m pip install -q -e ".[dev,lab]"
 	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^salesinsight' > $(PIN)
 	rm -rf .lock-venv
 	@echo "pinned $$(wc -l < $(PIN)) packages in $(PIN)"

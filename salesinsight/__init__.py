@@ -6,7 +6,8 @@ The pipeline, one plain function per step::
     data = salesinsight.trust_features(export.deals, export.activities)
     card = salesinsight.evaluate_claims(data)                       # the book's claims, scored
 
-Public names are imported lazily, so ``import salesinsight`` stays quick for the command line.
+Public names and subpackages are imported lazily, on first use, so ``import salesinsight`` stays
+quick for the command line and ``salesinsight.datasets.load_sample()`` works after it alone.
 """
 
 from __future__ import annotations
@@ -28,10 +29,28 @@ _PUBLIC = {
     "Scorecard": "salesinsight.claims",
 }
 
-__all__ = sorted([*_PUBLIC, "__version__"])
+#: Modules and subpackages reachable as attributes, e.g. ``salesinsight.datasets``.
+SUBMODULES = (
+    "claims",
+    "clean",
+    "datasets",
+    "exceptions",
+    "export",
+    "features",
+    "io",
+    "plots",
+    "privacy",
+    "report",
+    "schemas",
+    "stats",
+)
+
+__all__ = sorted([*_PUBLIC, "SUBMODULES", "__version__"])
 
 
 def __getattr__(name: str) -> Any:
+    if name in SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
     module = _PUBLIC.get(name)
     if module is None:
         raise AttributeError(f"module 'salesinsight' has no attribute {name!r}")
@@ -41,4 +60,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_PUBLIC])
+    return sorted([*globals(), *_PUBLIC, *SUBMODULES])

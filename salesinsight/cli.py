@@ -54,6 +54,10 @@ REPORT_EPILOG = f"""examples:
       a Salesforce deals report and its activities; open deals censored on 30 June 2024
   salesinsight report pipedrive-deals.csv --currency EUR --fx rates.csv --pseudonymize
       convert every deal to EUR with rates.csv (columns currency,rate) and hide all names
+  salesinsight report deals.csv --columns 'Total Contract Value=amount' --stages 'Signed=won'
+      read a renamed header as the amount, and the custom stage Signed as won
+  salesinsight report deals.csv --columns-file map.toml
+      the same from a file: [columns] "Total Contract Value" = "amount", [stages] "Signed" = "won"
 
 --pseudonymize uses a random salt per run, so pseudonyms differ between reports; set the
 environment variable SALESINSIGHT_SALT to a secret of your own to keep them stable.
@@ -63,6 +67,8 @@ environment variable SALESINSIGHT_SALT to a secret of your own to keep them stab
 CLEAN_EPILOG = f"""examples:
   salesinsight clean report1718000000000.csv --out deals.parquet
       writes deals.parquet and, beside it, deals.ledger.csv (every dropped or changed value)
+  salesinsight clean deals.csv --columns 'Sales Stage=stage' --out deals.parquet
+      a renamed header read as the stage
   salesinsight clean deals.csv tasks.csv --out clean/deals.csv --pseudonymize
       CSV output (Excel-safe), activities in clean/deals.activities.csv, names pseudonymized
 
@@ -71,6 +77,13 @@ CLEAN_EPILOG = f"""examples:
 CLAIMS_EPILOG = f"""examples:
   salesinsight claims report1718000000000.csv
   salesinsight claims hubspot-crm-exports-deals-2024-06-01.csv --format json > scorecard.json
+  salesinsight claims deals.csv --columns 'Closing Day=close_date' --stages 'Initial Offer=open'
+
+{EXIT_CODES}"""
+
+NOTEBOOKS_EPILOG = f"""examples:
+  salesinsight notebooks --out my-notebooks
+      then edit them, and: salesinsight report deals.csv --notebooks my-notebooks
 
 {EXIT_CODES}"""
 
@@ -98,8 +111,8 @@ class _Console:
             print(f"salesinsight: {message}", file=sys.stderr, flush=True)
 
     def warn(self, message: str) -> None:
-        if not self.quiet:
-            print(f"salesinsight: warning: {message}", file=sys.stderr, flush=True)
+        # -q silences progress, not what the data need: the results depend on it.
+        print(f"salesinsight: warning: {message}", file=sys.stderr, flush=True)
 
     def out(self, text: str = "") -> None:
         print(text, flush=True)
@@ -113,8 +126,13 @@ class _Console:
         file: Any = None,
         line: str | None = None,
     ) -> None:
-        """Our own warnings once each, as one line; other libraries' only with --debug."""
-        ours = issubclass(category, (DataQualityWarning, StatisticalWarning))
+        """Our own warnings once each, as one line; other libraries' only with --debug.
+
+        -q keeps the warnings about the data and drops the statistical caveats, which every
+        result repeats in its note."""
+        ours = issubclass(category, DataQualityWarning) or (
+            issubclass(category, StatisticalWarning) and not self.quiet
+        )
         text = " ".join(str(message).split())
         if (ours or self.debug) and text not in self._seen:
             self._seen.add(text)
@@ -131,9 +149,10 @@ def _add_input_options(parser: argparse.ArgumentParser, *, as_of: bool = True) -
     )
     group.add_argument(
         "--currency",
-        default="USD",
+        default="",
         metavar="CODE",
-        help="reporting currency of the amounts (default: USD)",
+        help="reporting currency of the amounts, an ISO 4217 code such as EUR (default: the "
+        "deals' own currency when they all share one, else USD)",
     )
     group.add_argument(
         "--fx",
@@ -141,6 +160,31 @@ def _add_input_options(parser: argparse.ArgumentParser, *, as_of: bool = True) -
         default="",
         help="exchange rates, a CSV with columns currency,rate (units of the reporting currency "
         "per unit); needed when deals are in several currencies",
+    )
+    group.add_argument(
+        "--columns",
+        action="append",
+        default=[],
+        metavar="'HEADER=FIELD'",
+        help="read an export header as a field, e.g. --columns 'Total Contract Value=amount' "
+        "(repeatable); fields: deal_id, deal_name, account, account_id, owner, created_at, "
+        "close_date, stage, status, amount, currency, lead_source, deal_type, product, "
+        "list_price, employees, industry, segment",
+    )
+    group.add_argument(
+        "--columns-file",
+        metavar="MAP.csv|MAP.toml",
+        default="",
+        help="column map from a file: a CSV of header,field lines, or TOML with a [columns] "
+        "table and optionally a [stages] table; --columns and --stages add to it",
+    )
+    group.add_argument(
+        "--stages",
+        action="append",
+        default=[],
+        metavar="'STAGE=STATUS'",
+        help="say what a renamed or custom stage means, won, lost or open, e.g. "
+        "--stages 'Initial Offer=open' (repeatable)",
     )
     if as_of:
         group.add_argument(
@@ -195,7 +239,10 @@ def _add_report(commands: Any, common: argparse.ArgumentParser) -> None:
         help="write into a non-empty folder that is not an earlier report",
     )
     out.add_argument(
-        "--notebooks", metavar="DIR", help="folder of numbered notebooks (default: the project's)"
+        "--notebooks",
+        metavar="DIR",
+        help="folder of numbered notebooks (default: those shipped with salesinsight; "
+        "`salesinsight notebooks --out DIR` copies them out for editing)",
     )
     out.add_argument("--show-code", action="store_true", help="show the code cells in the pages")
     report.set_defaults(func=_report)
@@ -236,11 +283,27 @@ def _add_clean_claims_sample(commands: Any, common: argparse.ArgumentParser) -> 
     sample.add_argument("--force", action="store_true", help="replace existing files")
     sample.set_defaults(func=_sample)
 
+    notebooks = _command(
+        commands,
+        common,
+        "notebooks",
+        "copy the report's notebooks to a folder, to edit them",
+        NOTEBOOKS_EPILOG,
+    )
+    notebooks.add_argument("--out", metavar="DIR", required=True, help="folder to write into")
+    notebooks.add_argument("--force", action="store_true", help="replace existing notebooks")
+    notebooks.set_defaults(func=_notebooks)
+
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress output"
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="no progress lines and no statistical caveats (each result's note keeps them); "
+        "warnings about the data are still shown",
     )
     common.add_argument(
         "--debug",
@@ -269,20 +332,49 @@ def _salt(args: argparse.Namespace) -> str:
     return os.environ.get("SALESINSIGHT_SALT", "") or secrets.token_hex(16)
 
 
+def _pairs(values: Sequence[str], option: str, example: str) -> dict[str, str]:
+    """``{left: right}`` of command-line values ``left=right``."""
+    pairs = {}
+    for value in values:
+        left, sep, right = value.rpartition("=")
+        if not sep or not left.strip() or not right.strip():
+            raise UsageError(
+                f"{option} {value!r}: expected NAME=VALUE, e.g. {option} {example!r}; quote it "
+                "when the name has spaces."
+            )
+        pairs[left.strip()] = right.strip()
+    return pairs
+
+
+def _maps(args: argparse.Namespace) -> tuple[dict[str, str], dict[str, str]]:
+    """The column map and stage map of --columns-file, --columns and --stages, in that order."""
+    from salesinsight.report.parameters import parse_mapping, read_columns_file
+
+    maps = read_columns_file(args.columns_file) if args.columns_file else {}
+    columns = {**maps.get("columns", {})}
+    columns.update(_pairs(args.columns, "--columns", "Total Contract Value=amount"))
+    stages = {**maps.get("stages", {})}
+    stages.update(_pairs(args.stages, "--stages", "Initial Offer=open"))
+    return columns, parse_mapping(stages, name="stages")
+
+
 def _load(args: argparse.Namespace, console: _Console) -> Any:
     from salesinsight.report.analysis import load_analysis
 
+    columns, stages = _maps(args)
     analysis = load_analysis(
         list(args.exports),
         crm=args.crm,
         currency=args.currency,
         fx_path=args.fx,
+        columns=columns,
+        stages=stages,
         as_of=getattr(args, "as_of", ""),
         pseudonymize=args.pseudonymize,
         salt=_salt(args),
         progress=console.progress,
     )
-    _hint_missing_rates(analysis.export.deals, args.currency, console)
+    _hint_missing_rates(analysis.export.deals, analysis.export.currency, console)
     return analysis
 
 
@@ -345,6 +437,8 @@ def _report(args: argparse.Namespace, console: _Console) -> int:
     console.out("Claims (verdict of the tests with controls):")
     for row in verdicts.itertuples(index=False):
         console.out(f"  {row.claim_id:<4} {row.verdict:<13} {row.claim}")
+    for line in _gap_lines(analysis):
+        console.out(line)
     if analysis.pseudonymized:
         console.out("Names are pseudonymized in every file of the report.")
     else:
@@ -384,16 +478,19 @@ def _clean(args: argparse.Namespace, console: _Console) -> int:
     from salesinsight.report.analysis import load_export
     from salesinsight.report.folder import write_table
 
+    columns, stages = _maps(args)
     export = load_export(
         list(args.exports),
         crm=args.crm,
         currency=args.currency,
         fx_path=args.fx,
+        columns=columns,
+        stages=stages,
         pseudonymize=args.pseudonymize,
         salt=_salt(args),
         progress=console.progress,
     )
-    _hint_missing_rates(export.deals, args.currency, console)
+    _hint_missing_rates(export.deals, export.currency, console)
     files = _outputs_beside(out, activities=export.activities is not None)
     out.parent.mkdir(parents=True, exist_ok=True)
     console.progress(f"writing {_shown(out)}")
@@ -412,51 +509,80 @@ def _clean(args: argparse.Namespace, console: _Console) -> int:
     return EXIT_OK
 
 
-def _claims(args: argparse.Namespace, console: _Console) -> int:
-    analysis = _load(args, console)
+def _gap_lines(analysis: Any) -> list[str]:
+    """Sentences naming the export fields that left comparisons untested (report.gaps)."""
+    from salesinsight.report.gaps import gap_lines
+
+    return gap_lines(analysis.scorecard.table, _gaps(analysis))
+
+
+def _gaps(analysis: Any) -> Any:
+    from salesinsight.report.gaps import export_gaps
+
+    export = analysis.export
+    unmapped = [h for f in export.files.query("role == 'deals'")["file"]
+                for h in export.unmapped.get(f, ())]  # fmt: skip
+    return export_gaps(export.deals, unmapped)
+
+
+def _claims_table(analysis: Any) -> str:
+    """The scorecard as a table for the terminal, with a reason for each untested row."""
     import pandas as pd
 
+    from salesinsight.report.gaps import untestable_reasons
+
+    table = analysis.scorecard.table
+
+    def number(value: Any) -> str:
+        return "" if pd.isna(value) else f"{value:.3g}"
+
+    shown = pd.DataFrame(
+        {
+            "claim": table["claim_id"],
+            "proxy": table["proxy"],
+            "outcome": table["outcome"],
+            "adjustment": table["adjustment"],
+            "n": table["n"].map(lambda v: "" if pd.isna(v) else f"{int(v):,}"),
+            "ratio": table["estimate"].map(number),
+            "adjusted 95% CI": [
+                "" if pd.isna(lo) else f"{number(lo)}–{number(hi)}"
+                for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
+            ],
+            "p adj.": table["p_adjusted"].map(number),
+            "verdict": table["verdict"],
+        }
+    )
+    if (table["verdict"] == "not testable").any():
+        shown["why not testable"] = untestable_reasons(table, _gaps(analysis)).to_numpy()
+    return shown.to_string(index=False)
+
+
+def _claims(args: argparse.Namespace, console: _Console) -> int:
+    analysis = _load(args, console)
     from salesinsight.privacy import excel_safe
 
     console.progress("evaluating the claims")
     card = analysis.scorecard
-    table = card.table
     if args.format == "markdown":
         console.out(card.to_markdown())
     elif args.format == "csv":
-        console.out(excel_safe(table).to_csv(index=False).rstrip("\n"))
+        console.out(excel_safe(card.table).to_csv(index=False).rstrip("\n"))
     elif args.format == "json":
-        console.out(table.to_json(orient="records", indent=1, date_format="iso"))
+        console.out(card.table.to_json(orient="records", indent=1, date_format="iso"))
     else:
-
-        def number(value: Any) -> str:
-            return "" if pd.isna(value) else f"{value:.3g}"
-
-        shown = pd.DataFrame(
-            {
-                "claim": table["claim_id"],
-                "proxy": table["proxy"],
-                "outcome": table["outcome"],
-                "adjustment": table["adjustment"],
-                "n": table["n"].map(lambda v: "" if pd.isna(v) else f"{int(v):,}"),
-                "ratio": table["estimate"].map(number),
-                "adjusted 95% CI": [
-                    "" if pd.isna(lo) else f"{number(lo)}–{number(hi)}"
-                    for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
-                ],
-                "p adj.": table["p_adjusted"].map(number),
-                "verdict": table["verdict"],
-            }
-        )
-        console.out(shown.to_string(index=False))
+        console.out(_claims_table(analysis))
         console.out()
         for row in card.verdicts().itertuples(index=False):
             console.out(f"{row.claim_id:<4} {row.verdict:<13} {row.claim}")
+    # Beside a table, the closing lines say why rows went untested; beside data, stderr does.
+    say = console.warn if args.format in ("csv", "json") else console.out
+    for line in _gap_lines(analysis):
+        say(line)
     return EXIT_OK
 
 
 def _sample(args: argparse.Namespace, console: _Console) -> int:
-    from salesinsight.datasets import sample_paths
+    from salesinsight.datasets import SAMPLE_FILES, sample_paths
 
     folder = Path(args.out).expanduser()
     sources = sample_paths()
@@ -465,10 +591,21 @@ def _sample(args: argparse.Namespace, console: _Console) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     for key, target in targets.items():
         shutil.copyfile(sources[key], target)
-        console.out(f"Wrote {_shown(target)}  ({key.replace('_', ' ')})")
+        console.out(f"Wrote {_shown(target)}: {SAMPLE_FILES.get(key, key.replace('_', ' '))}")
     pair = [targets[k] for k in ("salesforce_deals", "salesforce_activities") if k in targets]
     if pair:
         console.out(f"Analyse them with: salesinsight report {' '.join(map(_shown, pair))}")
+    return EXIT_OK
+
+
+def _notebooks(args: argparse.Namespace, console: _Console) -> int:
+    from salesinsight.report.notebooks import copy_notebooks
+
+    copies = copy_notebooks(args.out, force=args.force)
+    for path in copies:
+        console.out(f"Wrote {_shown(path)}")
+    folder = _shown(Path(args.out).expanduser())
+    console.out(f"Run a report with them: salesinsight report EXPORT ... --notebooks {folder}")
     return EXIT_OK
 
 

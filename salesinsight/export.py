@@ -18,6 +18,7 @@ from salesinsight.clean.accounts import clean_accounts, enrich_deals
 from salesinsight.clean.activities import link_activities, prepare_activities
 from salesinsight.clean.deals import clean_deals
 from salesinsight.clean.ledger import concat_ledgers, empty_ledger, ledger_frame
+from salesinsight.clean.money import check_currency_code
 from salesinsight.clean.options import CleanOptions
 from salesinsight.exceptions import DataQualityWarning, ExportFormatError, InvalidValueError
 from salesinsight.io.detect import Match, detect
@@ -56,8 +57,13 @@ class Export:
         Every dropped row and changed value (:class:`salesinsight.schemas.Ledger`).
     crm : str
         Vendor of the deals export.
+    currency : str
+        The reporting currency of ``deals["amount"]`` (ISO 4217).
     files : pandas.DataFrame
         One row per file: what was detected and how many data rows it has.
+    unmapped : mapping of str to tuple of str
+        Per file, the headers no field was read from (kept as snake_case columns): where to look
+        for a field the export seems to lack.
     """
 
     deals: pd.DataFrame
@@ -66,7 +72,9 @@ class Export:
     ledger: pd.DataFrame
     crm: str
     files: pd.DataFrame
+    currency: str = "USD"
     ledger_codes: pd.Series = field(repr=False, default_factory=lambda: pd.Series(dtype=object))
+    unmapped: Mapping[str, tuple[str, ...]] = field(repr=False, default_factory=dict)
 
     def summary(self) -> pd.DataFrame:
         """One row per file: detected layout, rows read / kept / dropped (by reason), fixes.
@@ -125,7 +133,7 @@ def read_export(
     crm: str = "auto",
     *,
     columns: Mapping[str, str] | None = None,
-    currency: str = "USD",
+    currency: str | None = None,
     fx: Mapping[str, float] | None = None,
     dayfirst: bool | None = None,
     encoding: str | None = None,
@@ -144,11 +152,14 @@ def read_export(
     columns : mapping, optional
         ``{export header: field}``: maps an unknown export's headers (the generic path) and
         overrides or extends a vendor's map, e.g. ``{"Total ACV": "amount"}``.
-    currency : str
-        Reporting currency (ISO code) of ``amount``.
+    currency : str, optional
+        Reporting currency of ``amount``, an ISO 4217 code. Default: the deals' own currency
+        when they all share one (an EUR-only export reports in EUR; a multi-currency Salesforce
+        report with ``Amount (converted)``, its corporate currency), else USD.
     fx : mapping, optional
         ``{"EUR": 1.10}``: units of the reporting currency per unit of each other currency. A
-        deal in a currency without a rate keeps ``amount`` missing, with a ledger row.
+        deal in a currency without a rate keeps ``amount`` missing, with a ledger row, unless the
+        export converted it (``Amount (converted)`` in the reporting currency).
     dayfirst : bool, optional
         Force day/month order (otherwise inferred from all the dates of each file).
     encoding : str, optional
@@ -204,7 +215,9 @@ def read_export(
     export = _validated(
         *_combined(by_role),
         crm=by_role["deals"][0].match.crm,
+        currency=_reporting_currency(by_role["deals"]),
         files=pd.DataFrame([f.row for role in _ROLES for f in by_role[role]]),
+        unmapped={f.row["file"]: f.unmapped for role in _ROLES for f in by_role[role]},
     )
     _warn_ambiguous(export)
     return export
@@ -216,23 +229,42 @@ PARALLEL_BYTES = 4 * 1024**2
 
 
 def _options(
-    currency: str,
+    currency: str | None,
     fx: Mapping[str, float] | None,
     dayfirst: bool | None,
     stages: Mapping[str, str] | None,
 ) -> CleanOptions:
     """The cleaners' options from :func:`read_export`'s, checked."""
+    code = check_currency_code(currency) if currency is not None else None
     if fx is not None:
         bad = {k: v for k, v in fx.items() if not (isinstance(v, int | float) and v > 0)}
         if bad:
             raise InvalidValueError(
-                f"fx rates must be positive numbers (units of {currency} per unit), got {bad}."
+                f"fx rates must be positive numbers (units of {code or 'USD'} per unit), got {bad}."
             )
+        fx = {check_currency_code(k, what="fx currency"): v for k, v in fx.items()}
     if dayfirst not in (None, True, False):
         raise InvalidValueError(f"dayfirst must be True, False or None, got {dayfirst!r}.")
+    # With rates and no currency, the rates say units of USD, as they always have.
+    if code is None and fx:
+        code = "USD"
     return CleanOptions(
-        currency=currency.upper(), fx=dict(fx or {}), dayfirst=dayfirst, stages=dict(stages or {})
+        currency=code, fx=dict(fx or {}), dayfirst=dayfirst, stages=dict(stages or {})
     )
+
+
+def _reporting_currency(deals_files: list[_File]) -> str:
+    """The one reporting currency of the deals files, each of which chose it from its deals
+    when none was asked for."""
+    chosen = {f.row["file"]: f.cleaned.currency for f in deals_files}
+    if len(set(chosen.values())) > 1:
+        each = ", ".join(f"`{name}` in {code}" for name, code in chosen.items())
+        raise InvalidValueError(
+            f"The deals files are in different currencies ({each}). Pass currency= with fx= "
+            "rates to read_export (--currency CODE --fx RATES.csv on the command line) to "
+            "convert them into one."
+        )
+    return next(iter(chosen.values()))
 
 
 def _by_role(done: list[_File]) -> dict[str, list[_File]]:
@@ -286,7 +318,9 @@ def _validated(
     ledger: pd.DataFrame,
     *,
     crm: str,
+    currency: str,
     files: pd.DataFrame,
+    unmapped: Mapping[str, tuple[str, ...]],
 ) -> Export:
     """The :class:`Export` of the tables, each validated by its schema."""
     codes = ledger["code"]
@@ -303,8 +337,10 @@ def _validated(
         accounts=accounts,
         ledger=ledger,
         crm=crm,
+        currency=currency,
         files=files,
         ledger_codes=codes,
+        unmapped=unmapped,
     )
 
 
@@ -320,7 +356,8 @@ def _validation_error(err: pandera.errors.SchemaErrors, table: str) -> InvalidVa
     return InvalidValueError(
         f"The cleaned {table} table does not fit its schema ({len(cases)} problems):\n"
         + "\n".join(lines)
-        + "\nPass columns={...} to map the offending export columns differently."
+        + "\nPass columns={...} to read_export (--columns 'HEADER=FIELD' on the command line) to "
+        "map the offending export columns differently."
     )
 
 
@@ -332,6 +369,7 @@ class _File:
     row: dict
     cleaned: Any = None
     error: Exception | None = None
+    unmapped: tuple[str, ...] = ()
 
 
 def _clean_file(raw: RawTable, match: Match, opts: CleanOptions) -> _File:
@@ -351,7 +389,8 @@ def _clean_file(raw: RawTable, match: Match, opts: CleanOptions) -> _File:
         decimal = "" if match.role == "activities" else cleaned.decimal
     except Exception as err:
         error = err
-    return _File(match, _file_row(raw, match, date_format, decimal), cleaned, error)
+    unmapped = tuple(h for h in raw.headers if h not in match.mapping)
+    return _File(match, _file_row(raw, match, date_format, decimal), cleaned, error, unmapped)
 
 
 def _map_files(fn, paths: list[Path]) -> list:

@@ -147,6 +147,9 @@ def _hash_series(series: pd.Series, kind: str, key: bytes) -> tuple[pd.Series, d
     if isinstance(series.dtype, pd.CategoricalDtype):
         series = series.astype(object)
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if not len(uniques):
+        # Nothing to hide (every cell empty, e.g. an activities export without contacts).
+        return series.copy(), {}
     mapping = {str(u): _pseudonym(u, kind, key) for u in uniques}
     hashed = pd.Series([mapping[str(u)] for u in uniques], dtype="str")
     out = hashed.take(codes.clip(min=0)).where(codes >= 0).astype("str")

@@ -159,6 +159,11 @@ class Activities(pa.DataFrameModel):
     )
     occurred_at: Series[pd.Timestamp] = pa.Field(nullable=True, description="When it happened.")
     owner: Series[str] = pa.Field(nullable=True, description="Who logged it.")
+    contact: Series[str] | None = pa.Field(
+        nullable=True,
+        description="The person at the customer it was with (the vendor's contact id, else "
+        "name), where exported; read_export always writes it, other sources may leave it out.",
+    )
     source_file: Series[str] = pa.Field(description="File name (not path) the row was read from.")
     source_row: Series[int] = pa.Field(
         ge=1, description="1-based data-row number in the source file."

@@ -228,6 +228,34 @@ class TestCorpusValues:
         assert deals["account_id"].tolist() == ["acme", "beta", "9123456789", "9123456790"]
         assert (export.ledger["action"] != "dropped").all()
 
+    def test_a_distinct_id_that_reads_like_a_number_is_kept(self, tmp_path):
+        path = tmp_path / "opportunities.csv"
+        path.write_text(
+            "Id,AccountId,Name,StageName,Amount,CloseDate,CreatedDate,IsWon,IsClosed\n"
+            "006E0000000000,001E0000000001,Acme,Closed Won,100,2024-04-30,2024-01-15,true,true\n"
+            "006E0000000001,001E0000000001,Acme 2,Closed Won,100,2024-05-30,2024-02-15,true,true\n"
+            "006A0000000002,001E0000000003,Beta,Prospecting,100,2024-06-30,2024-03-15,false,false\n"
+        )
+        export = read_export(path)
+        assert export.deals["deal_id"].tolist() == [
+            "006E0000000000",
+            "006E0000000001",
+            "006A0000000002",
+        ]
+        assert export.deals["account_id"].tolist()[:2] == ["001E0000000001"] * 2
+        assert not export.ledger["reason"].str.contains("scientific").any()
+
+    def test_colliding_ids_that_read_like_numbers_are_replaced(self, tmp_path):
+        path = tmp_path / "deals.csv"
+        path.write_text(
+            "Deal ID,Deal Name,Stage,Amount,Created Date\n"
+            "6E13,Acme,Won,10,2024-01-02\n"
+            "6E13,Beta,Lost,20,2024-01-03\n"
+        )
+        export = read_export(path)
+        assert export.deals["deal_id"].str.startswith("deal-").all()
+        assert (export.ledger["action"] == "fixed").sum() == 2
+
 
 class TestForcedEncoding:
     def test_wrong_encoding_is_refused_not_replaced(self):

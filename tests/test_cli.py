@@ -60,11 +60,16 @@ def sample_names() -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def sample_files(tmp_path_factory) -> dict[str, Path]:
+def sample_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     folder = tmp_path_factory.mktemp("sample")
     result = run("sample", "--out", folder)
     assert result.returncode == 0, result.stderr
-    return {p.name: p for p in folder.iterdir()}
+    return folder, result
+
+
+@pytest.fixture(scope="module")
+def sample_files(sample_run) -> dict[str, Path]:
+    return {p.name: p for p in sample_run[0].iterdir()}
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +153,7 @@ class TestEntryPoints:
         assert a.returncode == b.returncode == 0
         assert a.stdout == b.stdout and a.stdout.startswith("salesinsight 0.")
 
-    @pytest.mark.parametrize("command", [None, "report", "clean", "claims", "sample"])
+    @pytest.mark.parametrize("command", [None, "report", "clean", "claims", "sample", "notebooks"])
     def test_help_has_examples_and_exit_codes(self, command):
         result = run(*([command] if command else []), "--help")
         assert result.returncode == 0
@@ -377,9 +382,11 @@ class TestClean:
         from salesinsight.datasets import sample_paths
 
         pipedrive = sample_paths()["pipedrive_deals"]
-        without = run("clean", pipedrive, "--out", tmp_path / "a.parquet")
+        without = run("clean", pipedrive, "--out", tmp_path / "a.parquet", "-q")
         assert without.returncode == 0, without.stderr
+        # -q silences progress, not what the data need.
         assert "no exchange rate was given. Pass --fx" in without.stderr
+        assert "reading" not in without.stderr
         rates = tmp_path / "rates.csv"
         rates.write_text("currency,rate\nEUR,1.08\nGBP,1.27\n")
         converted = run("clean", pipedrive, "--out", tmp_path / "b.parquet", "--fx", rates)
@@ -430,8 +437,117 @@ class TestSample:
 
         assert set(sample_files) == {p.name for p in sample_paths().values()}
 
+    def test_says_what_truth_and_dirt_are(self, sample_run):
+        lines = {line.split(":")[0]: line for line in sample_run[1].stdout.splitlines()}
+        truth = next(v for k, v in lines.items() if k.endswith("truth.csv"))
+        dirt = next(v for k, v in lines.items() if k.endswith("dirt.csv"))
+        assert "not an export" in truth and "effects planted" in truth
+        assert "not an export" in dirt and "defect" in dirt and "ledger" in dirt
+
     def test_refuses_to_overwrite_unless_forced(self, sample_files):
         folder = next(iter(sample_files.values())).parent
         refused = run("sample", "--out", folder)
         assert refused.returncode == 2 and "--force" in error_lines(refused)[0]
         assert run("sample", "--out", folder, "--force", "-q").returncode == 0
+
+
+class TestNotebooks:
+    def test_copies_the_shipped_notebooks_and_refuses_to_overwrite(self, tmp_path):
+        from salesinsight.report.notebooks import find_notebooks
+
+        result = run("notebooks", "--out", tmp_path / "mine")
+        assert result.returncode == 0, result.stderr
+        copied = sorted(p.name for p in (tmp_path / "mine").glob("*.ipynb"))
+        assert copied == [p.name for p in find_notebooks()]
+        assert "--notebooks" in result.stdout
+        refused = run("notebooks", "--out", tmp_path / "mine")
+        assert refused.returncode == 2 and "--force" in error_lines(refused)[0]
+        assert run("notebooks", "--out", tmp_path / "mine", "--force").returncode == 0
+
+
+def test_subpackages_are_attributes_of_a_bare_import():
+    code = "import salesinsight; print(salesinsight.datasets.load_sample().crm)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "salesforce"
+
+
+def renamed(deals_file: Path, folder: Path, old: str, new: str) -> Path:
+    """The small deals report with one header renamed."""
+    text = deals_file.read_text(encoding="cp1252").replace(f'"{old}"', f'"{new}"', 1)
+    path = folder / f"renamed-{new.replace(' ', '-').lower()}.csv"
+    path.write_text(text, encoding="cp1252")
+    return path
+
+
+class TestColumnMaps:
+    @pytest.mark.parametrize("command", ["report", "claims", "clean"])
+    def test_options_in_help(self, command):
+        result = run(command, "--help")
+        for option in ("--columns 'HEADER=FIELD'", "--columns-file", "--stages 'STAGE=STATUS'"):
+            assert option in result.stdout
+
+    @pytest.mark.parametrize(("old", "new"), [("Amount", "Total Contract Value"),
+                                              ("Stage", "Sales Stage")])  # fmt: skip
+    def test_a_renamed_required_column_names_the_field_and_both_fixes(
+        self, deals_file, tmp_path, old, new
+    ):
+        path = renamed(deals_file, tmp_path, old, new)
+        result = run("clean", path, "--out", tmp_path / "deals.parquet")
+        assert result.returncode == 3
+        [line] = error_lines(result)
+        assert f"Column `{old}`" in line and f"Closest: `{new}`" in line
+        field = "amount" if old == "Amount" else "stage"
+        assert f"columns={{{new!r}: {field!r}}}" in line
+        assert f"--columns '{new}={field}'" in line
+        assert "account report" not in line
+
+    def test_columns_option_maps_the_renamed_header(self, deals_file, tmp_path):
+        path = renamed(deals_file, tmp_path, "Amount", "Total Contract Value")
+        out = tmp_path / "deals.parquet"
+        result = run("clean", path, "--out", out, "--columns", "Total Contract Value=amount")
+        assert result.returncode == 0, result.stderr
+        assert pd.read_parquet(out)["amount"].notna().sum() > 300
+
+    @pytest.mark.parametrize("suffix", [".csv", ".toml"])
+    def test_columns_file_and_stages(self, deals_file, tmp_path, suffix):
+        text = deals_file.read_text(encoding="cp1252").replace('"Closed Won"', '"Signed"')
+        path = tmp_path / "signed.csv"
+        path.write_text(text.replace('"Amount"', '"TCV"', 1), encoding="cp1252")
+        mapping = tmp_path / f"map{suffix}"
+        if suffix == ".csv":
+            mapping.write_text("header,field\nTCV,amount\n")
+            stages = ["--stages", "Signed=won"]
+        else:
+            mapping.write_text('[columns]\nTCV = "amount"\n[stages]\nSigned = "won"\n')
+            stages = []
+        out = tmp_path / "deals.parquet"
+        result = run("clean", path, "--out", out, "--columns-file", mapping, *stages)
+        assert result.returncode == 0, result.stderr
+        deals = pd.read_parquet(out)
+        assert (deals.loc[deals["stage"] == "Signed", "status"] == "won").all()
+        assert deals["amount"].notna().sum() > 300
+        assert "not known won/lost stages" not in result.stderr
+
+    def test_a_malformed_pair_is_bad_usage(self, deals_file, tmp_path):
+        result = run("clean", deals_file, "--out", tmp_path / "d.parquet", "--columns", "TCV")
+        assert result.returncode == 2 and "NAME=VALUE" in error_lines(result)[0]
+
+    def test_a_stage_must_map_onto_a_status(self, deals_file, tmp_path):
+        result = run("clean", deals_file, "--out", tmp_path / "d.parquet", "--stages", "A=done")
+        assert result.returncode == 3 and "won, lost or open" in error_lines(result)[0]
+
+
+class TestPartialResults:
+    def test_untested_rows_say_why_and_the_last_line_names_the_option(self, deals_file, tmp_path):
+        path = renamed(deals_file, tmp_path, "Close Date", "Closing Day")
+        result = run("claims", path, "-q")
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert "why not testable" in lines[0]
+        untested = [line for line in lines if "not testable" in line and line.startswith("   K")]
+        assert untested and all("no close dates" in line for line in untested[:4])
+        closing = lines[-1]
+        assert "field `close_date`" in closing and "K2" in closing
+        assert "--columns 'Closing Day=close_date'" in closing
+        assert "columns={'Closing Day': 'close_date'}" in closing

@@ -32,6 +32,8 @@ PARAMETERS = (
     "currency",
     "fx_path",
     "as_of",
+    "columns",
+    "stages",
     "pseudonymize",
     "salt",
     "analysis_file",
@@ -142,6 +144,30 @@ class TestPortability:
             if any(" object at 0x" in text for text in _output_texts(cell))
         ]
         assert reprs == [], f"cells showing memory addresses: {reprs}"
+
+
+class TestReadsLikeAProduct:
+    @notebook
+    def test_no_raw_reprs_in_outputs(self, path):
+        raw = re.compile(r"Name: .*, dtype: |<NA>|\bdtype: (int|float|object|bool)")
+        found = [
+            index
+            for index, cell in enumerate(_read(path).cells)
+            if any(raw.search(text) for text in _output_texts(cell))
+        ]
+        assert found == [], f"cells showing raw pandas reprs: {found}"
+
+    @notebook
+    def test_sentences_about_the_code_are_tagged(self, path):
+        # They are left out of a report page whose code is hidden (report.html.ABOUT_CODE).
+        for cell in _read(path).cells:
+            if cell.cell_type == "markdown" and "next cell holds the parameters" in cell.source:
+                assert "about-code" in cell.metadata.get("tags", [])
+
+    @notebook
+    def test_p_values_are_not_rounded_to_zero(self, path):
+        for cell in _code_cells(path):
+            assert not re.search(r"p_adjusted.*\]\.round\(", cell.source.replace("\n", " "))
 
 
 class TestParameters:

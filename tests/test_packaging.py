@@ -35,10 +35,33 @@ def _conda_runtime() -> list[str]:
     return deps
 
 
-def test_environment_yml_lists_the_same_runtime_packages_as_pyproject():
-    runtime = _names(_pyproject()["project"]["dependencies"])
+def test_environment_yml_lists_the_runtime_packages_and_jupyterlab():
+    project = _pyproject()["project"]
+    wanted = _names(project["dependencies"]) | _names(project["optional-dependencies"]["lab"])
     conda = _names(_conda_runtime())
-    assert conda == runtime
+    assert conda == wanted
+
+
+def test_jupyterlab_is_an_extra_not_a_runtime_dependency():
+    project = _pyproject()["project"]
+    assert "jupyterlab" not in _names(project["dependencies"])
+    assert "jupyterlab" in _names(project["optional-dependencies"]["lab"])
+    # `make lab` installs the extra before it opens JupyterLab.
+    makefile = (ROOT / "Makefile").read_text()
+    lab = re.search(r"(?m)^lab: (\S+)", makefile).group(1)
+    assert re.search(rf"(?m)^{re.escape(lab)}:.*\n\t.*-e \".\[dev,lab\]\"", makefile)
+
+
+def test_every_package_is_listed_for_the_wheel():
+    listed = set(_pyproject()["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(p.relative_to(ROOT).parent.parts)
+        for p in (ROOT / "salesinsight").rglob("__init__.py")
+    }
+    assert listed == found | {"salesinsight.notebooks"}
+    assert _pyproject()["tool"]["setuptools"]["package-dir"] == {
+        "salesinsight.notebooks": "notebooks"
+    }
 
 
 def test_every_dependency_is_pinned_for_tests():
@@ -48,7 +71,8 @@ def test_every_dependency_is_pinned_for_tests():
         if "==" in line
     }
     project = _pyproject()["project"]
-    wanted = _names(project["dependencies"]) | _names(project["optional-dependencies"]["dev"])
+    extras = project["optional-dependencies"]
+    wanted = _names(project["dependencies"]) | _names(extras["dev"]) | _names(extras["lab"])
     missing = sorted(set(wanted) - pins)
     assert not missing, f"not pinned in requirements/constraints.txt: {missing}; run `make lock`"
 

@@ -141,7 +141,8 @@ class TestParseFlag:
 class TestEnvironment:
     def test_one_variable_per_notebook_parameter(self):
         assert list(ENVIRONMENT) == ["export_paths", "crm", "currency", "fx_path", "as_of",
-                                     "pseudonymize", "salt", "analysis_file"]  # fmt: skip
+                                     "columns", "stages", "pseudonymize", "salt",
+                                     "analysis_file"]  # fmt: skip
         assert all(v.startswith("SALESINSIGHT_") for v in ENVIRONMENT.values())
 
 

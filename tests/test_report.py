@@ -163,6 +163,17 @@ class TestNotebookHtml:
         _, page = notebook_html(out, show_code=True)
         assert "plt" in page and "s3cret-salt" not in page
 
+    def test_sentences_about_the_code_only_beside_it(self, tmp_path):
+        note = nbformat.v4.new_markdown_cell("The next cell holds the parameters.")
+        note.metadata["tags"] = ["about-code"]
+        notebook = nbformat.v4.new_notebook(
+            cells=[nbformat.v4.new_markdown_cell("# T"), note, nbformat.v4.new_code_cell("1")]
+        )
+        path = tmp_path / "01-t.ipynb"
+        nbformat.write(notebook, path)
+        assert "holds the parameters" not in notebook_html(path)[1]
+        assert "holds the parameters" in notebook_html(path, show_code=True)[1]
+
 
 class TestCheckOutDir:
     def test_new_empty_and_earlier_report_are_fine(self, tmp_path):
@@ -293,6 +304,18 @@ class TestWriteReport:
         assert 'href="01-deals.html">Deals</a>' in page
         assert "This report contains customer names" in page
         assert "<td>K1</td>" in page and "Full scorecard" in page
+
+    def test_full_scorecard_reads_like_a_product(self, report):
+        _, index = report
+        page = index.read_text()
+        table = page.split("<h2>Full scorecard</h2>", 1)[1].split("</table>", 1)[0]
+        notes = re.findall(r'<td class="note">(.*?)</td>', table, flags=re.S)
+        assert notes and not any("`" in n for n in notes), "note markdown is rendered"
+        assert "<details><summary>" in table or all(len(n) <= 120 for n in notes)
+        assert "ratio (adjusted 95% CI)" in table and "<th>p adjusted</th>" in table
+        p_values = re.findall(r'<td class="num">([^<]*)</td><td><span class="v-', table)
+        assert p_values and not any(p in {"0.000", "0.00", "0"} for p in p_values)
+        assert "<NA>" not in page and "dtype:" not in page and "nan" not in table
 
     def test_tables_match_the_analysis(self, report):
         analysis, index = report

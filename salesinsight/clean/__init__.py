@@ -38,8 +38,9 @@ ledger row whose ``reason`` says why):
    punctuation, spaces and legal suffixes (Inc, LLC, GmbH, ...) removed, so ``GTX Pro`` and
    ``GTXPro, Inc.`` share an id.
 
-Ids that Excel turned into scientific notation (``6.0E+11``) have lost their digits and would
-merge different records: a deal, activity or account id like that is replaced by a derived one
-(rule 5), and a vendor account id like that by the id derived from the account name, each with a
-ledger ``fixed`` row.
+Ids that Excel turned into scientific notation (``6.00E+13``, ``1.23457E+17``) have lost their
+digits and would merge different records: a deal or activity id in Excel's shape, or one that
+merely reads as such a number (``6E13``) and repeats another row's, is replaced by a derived one
+(rule 5); a vendor account id in Excel's shape by the id derived from the account name; each with
+a ledger ``fixed`` row. A distinct record id such as ``006E0000000000`` is kept as it is.
 """

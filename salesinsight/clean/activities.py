@@ -2,7 +2,10 @@
 
 An activity is linked to a deal by the vendor's deal id (``WhatId``, ``Associated Deal IDs``,
 ``Activity - Deal ID``) where exported, else by the deal's name when exactly one deal has it. A
-reference that matches no deal read keeps the activity with ``deal_id`` missing and a ledger row.
+reference that matches no deal read keeps the activity with ``deal_id`` missing and a ledger row;
+a row that names no deal, related record or account at all (Zoho's Tasks export may carry no
+related-record id) cannot be linked to anything and is dropped, with a ledger row saying so. The
+``contact`` column holds whom the activity was with, where the export names a contact.
 Ids, duplicates, dates and types need no deals (:func:`prepare_activities`, run while the deals
 are read); :func:`link_activities` links them.
 """
@@ -73,7 +76,17 @@ class PreparedActivities:
     date_format: str
 
 
-_USED = ("activity_id", "deal_ref", "deal_name", "account", "type", "occurred_at", "owner")
+_USED = (
+    "activity_id",
+    "deal_ref",
+    "deal_name",
+    "account",
+    "type",
+    "occurred_at",
+    "owner",
+    "contact",
+)
+_LINKS = ("deal_ref", "deal_name", "account")
 
 
 def clean_activities(
@@ -127,7 +140,7 @@ def prepare_activities(
     occurred = dates.columns.get("occurred_at", np.full(n, np.datetime64("NaT"), "datetime64[ns]"))
     columns: dict[str, pa.ChunkedArray] = {
         f: table.column(by_field[f])
-        for f in ("deal_ref", "deal_name", "account", "owner", "subject")
+        for f in ("deal_ref", "deal_name", "account", "owner", "contact", "subject")
         if f in by_field
     }
     for h, f in names.items():
@@ -154,7 +167,9 @@ def link_activities(prep: PreparedActivities, deals: pd.DataFrame) -> Cleaned:
     export is never held twice.
     """
     n = len(prep.source_row)
-    columns, keep = prep.columns, ~prep.drop
+    columns = prep.columns
+    unlinkable, cut = _not_linkable(prep, columns)
+    keep = ~(prep.drop | unlinkable)
     refs: dict[str, pa.ChunkedArray] = {
         f: columns.pop(f) for f in ("deal_ref", "deal_name") if f in columns
     }
@@ -163,6 +178,7 @@ def link_activities(prep: PreparedActivities, deals: pd.DataFrame) -> Cleaned:
         "account": columns.pop("account", None),
         "type": prep.kinds,
         "owner": columns.pop("owner", None),
+        "contact": columns.pop("contact", None),
         **columns,
     }
     columns.clear()
@@ -195,12 +211,38 @@ def link_activities(prep: PreparedActivities, deals: pd.DataFrame) -> Cleaned:
         "type": series.pop("type"),
         "occurred_at": prep.occurred[keep],
         "owner": series.pop("owner"),
+        "contact": series.pop("contact"),
         "source_file": text_series(repeat_text(prep.name, m), m),
         "source_row": prep.source_row[keep],
     }
     # (Its arrays are new: the frame need not copy them.)
     frame = pd.DataFrame({**front, **series}, copy=False)
-    return Cleaned(frame, concat_ledgers([prep.ledger, unlinked, prep.fixes]), prep.date_format)
+    ledger = concat_ledgers([prep.ledger, cut, unlinked, prep.fixes])
+    return Cleaned(frame, ledger, prep.date_format)
+
+
+def _not_linkable(
+    prep: PreparedActivities, columns: dict[str, pa.ChunkedArray]
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Live rows that name no deal, related record or account, and their ledger rows."""
+    n = len(prep.source_row)
+    none = ~prep.drop
+    for f in _LINKS:
+        if f in columns:
+            cells = pc.utf8_trim_whitespace(columns[f].cast(TEXT))
+            none &= ~np.asarray(pc.fill_null(pc.not_equal(cells, ""), False))
+    if not none.any():
+        return np.zeros(n, dtype=bool), empty_ledger()
+    rows = np.flatnonzero(none)
+    ledger = ledger_frame(
+        prep.name,
+        prep.source_row[rows],
+        action="dropped",
+        reason="not linkable: the activity names no deal, related record or account, so it "
+        "cannot count for any deal (export it with its Related To or deal column)",
+        code="not_linkable",
+    )
+    return none, ledger
 
 
 def _first_refs(ref: pa.ChunkedArray, n: int) -> pa.ChunkedArray | pa.Array:

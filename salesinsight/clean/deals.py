@@ -43,7 +43,16 @@ from salesinsight.schemas import DEAL_COLUMNS, OPTIONAL_DEAL_COLUMNS
 
 __all__ = ["clean_deals"]
 
-_CONSUMED = {"close_date", "won_at", "lost_at", "is_won", "is_closed", "deal_ref"}
+_CONSUMED = {
+    "close_date",
+    "won_at",
+    "lost_at",
+    "is_won",
+    "is_closed",
+    "deal_ref",
+    "amount_converted",
+    "converted_currency",
+}
 _TEST_RECORD = r"\btest\b|do not use"
 
 #: The text cells of a raw table by the field they map to.
@@ -76,7 +85,7 @@ def clean_deals(
         warnings.warn(
             f"{kept.name}: stages {sorted(unknown_stages)[:8]} are not known won/lost stages "
             f"of {crm}; those deals are taken as open. Pass stages={{'<stage>': 'won'}} to "
-            "read_export to say otherwise.",
+            "read_export, or --stages '<stage>=won' on the command line, to say otherwise.",
             DataQualityWarning,
             stacklevel=3,
         )
@@ -120,7 +129,7 @@ def clean_deals(
     note = dates.note + (
         "; pass dayfirst=True if this export uses D/M/Y" if dates.ambiguous else ""
     )
-    return Cleaned(frame, ledger, note, money.decimal)
+    return Cleaned(frame, ledger, note, money.decimal, money.reporting)
 
 
 @dataclass(frozen=True)

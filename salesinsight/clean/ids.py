@@ -39,6 +39,8 @@ __all__ = [
 ]
 
 _SCIENTIFIC = r"^\s*[+-]?\d+(\.\d+)?[eE][+-]?\d+\s*$"
+# As Excel writes a number too long for a cell's General format: 6.00E+13, 1.23457E+17.
+_EXCEL_SCIENTIFIC = r"^\s*-?\d(\.\d{1,5})?E\+\d{2,3}\s*$"
 
 
 _LEGAL = (
@@ -76,16 +78,34 @@ def account_key(name: str | None) -> str | None:
     return account_keys(pa.array([name], TEXT))[0].as_py()
 
 
-def scientific(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Where `values` hold a number in scientific notation (``6.0E+11``), as Excel writes a long
-    id it has rounded.
+def scientific(values: pa.Array | pa.ChunkedArray, live: np.ndarray | None = None) -> np.ndarray:
+    """Where `values` hold an id that Excel rounded into scientific notation.
+
+    An id is taken for one when it has the shape Excel writes (one digit, at most five decimals,
+    ``E+`` and the exponent: ``6.00E+13``, ``1.23457E+17``), or when it merely reads as a number
+    in scientific notation (``6E13``, ``006E0000000000``) and another of the `live` rows (all
+    rows by default) holds the same value: rounded ids collide, while a distinct record id that
+    happens to read like a number is kept.
 
     Examples
     --------
-    >>> scientific(pa.array(["6.0E+11", "0065g00000", None, "1e5"])).tolist()
-    [True, False, False, True]
+    >>> scientific(pa.array(["6.0E+11", "0065g00000", None, "1e5", "006E0000000000"])).tolist()
+    [True, False, False, False, False]
+    >>> scientific(pa.array(["006E0000000000", "006E0000000000", "1.23457E+17"])).tolist()
+    [True, True, True]
     """
-    return np.asarray(pc.fill_null(pc.match_substring_regex(values, _SCIENTIFIC), False))
+    excel = np.asarray(pc.fill_null(pc.match_substring_regex(values, _EXCEL_SCIENTIFIC), False))
+    numeric = np.asarray(pc.fill_null(pc.match_substring_regex(values, _SCIENTIFIC), False))
+    candidates = numeric & ~excel
+    if live is not None:
+        candidates &= live
+    if not candidates.any():
+        return excel
+    rows = np.flatnonzero(candidates)
+    collide = repeat_codes(as_array(values).take(pa.array(rows))) >= 0
+    out = excel.copy()
+    out[rows[collide]] = True
+    return out
 
 
 def account_ids(
@@ -93,9 +113,10 @@ def account_ids(
 ) -> tuple[pa.Array | pa.ChunkedArray, pd.DataFrame]:
     """Vendor account ids; one Excel turned into scientific notation is derived from the name.
 
+    Deals of one account share its id, so only Excel's shape tells a rounded account id here.
     Returns the ids and the ledger rows of those replaced.
     """
-    sci = scientific(vendor)
+    sci = np.asarray(pc.fill_null(pc.match_substring_regex(vendor, _EXCEL_SCIENTIFIC), False))
     if not sci.any():
         return vendor, empty_ledger()
     ledger = ledger_where(
@@ -179,7 +200,7 @@ def _without_scientific(
 ) -> tuple[pa.ChunkedArray | None, pd.DataFrame]:
     """Vendor ids with those in scientific notation (among rows not dropped) made missing, and
     the ledger rows saying so."""
-    if vendor_ids is None or not (sci := scientific(vendor_ids) & ~drop).any():
+    if vendor_ids is None or not (sci := scientific(vendor_ids, ~drop) & ~drop).any():
         return vendor_ids, empty_ledger()
     ledger = ledger_where(
         raw,

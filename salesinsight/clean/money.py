@@ -1,6 +1,13 @@
 """Money of the cleaned deals: amounts in the deal's currency and the reporting currency, with
 unreadable, abbreviated, negative and implausible amounts in the ledger (rule 8 of
-:mod:`salesinsight.clean`)."""
+:mod:`salesinsight.clean`).
+
+The reporting currency is the one asked for; when none is, it is the deals' own currency when
+they all share one (an EUR-only export reports in EUR), else :data:`DEFAULT_CURRENCY`. A
+multi-currency Salesforce report's ``Amount (converted)`` already holds each deal in the
+corporate currency: where that is the reporting currency, it is the deal's amount. Currency codes
+given as options must be ISO 4217 codes (:func:`check_currency_code`, from pycountry's list).
+"""
 
 from __future__ import annotations
 
@@ -11,15 +18,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pycountry
 
 from salesinsight.clean.ids import Ids
 from salesinsight.clean.ledger import concat_ledgers, empty_ledger, ledger_where
 from salesinsight.clean.options import CleanOptions
 from salesinsight.clean.parse import MoneyColumn, parse_money
+from salesinsight.exceptions import InvalidValueError
 from salesinsight.io.arrow import TEXT, map_uniques
 from salesinsight.io.raw import RawTable
 
-__all__ = ["Money", "money_columns", "number_column"]
+__all__ = ["DEFAULT_CURRENCY", "Money", "check_currency_code", "money_columns", "number_column"]
+
+DEFAULT_CURRENCY = "USD"
+"""The reporting currency of deals in several currencies when none is asked for."""
 
 #: No single deal is worth this much in any reporting currency.
 _MAX_AMOUNT = 1e12
@@ -38,11 +50,35 @@ class Money:
         The decimal separator of the amounts (empty without an amount column).
     ledger : pandas.DataFrame
         Ledger rows of the amounts fixed or set missing.
+    reporting : str
+        The reporting currency ``amount`` is in.
     """
 
     columns: dict[str, np.ndarray]
     decimal: str
     ledger: pd.DataFrame
+    reporting: str = DEFAULT_CURRENCY
+
+
+def check_currency_code(code: str, *, what: str = "currency") -> str:
+    """`code` upper-cased if it is an ISO 4217 currency code, else an error saying so.
+
+    Examples
+    --------
+    >>> check_currency_code("eur")
+    'EUR'
+    >>> check_currency_code("dollars")
+    Traceback (most recent call last):
+    ...
+    salesinsight.exceptions.InvalidValueError: currency 'dollars' is not an ISO 4217 currency code...
+    """
+    text = str(code).strip().upper()
+    if len(text) == 3 and pycountry.currencies.get(alpha_3=text) is not None:
+        return text
+    raise InvalidValueError(
+        f"{what} {code!r} is not an ISO 4217 currency code; expected three letters such as "
+        "USD, EUR, GBP or JPY (--currency on the command line, currency= in Python)."
+    )
 
 
 def money_columns(
@@ -54,23 +90,58 @@ def money_columns(
 ) -> Money:
     """Amounts of the deals in their own currency and in the reporting currency.
 
-    `cells` holds the text of the ``amount``, ``actual_amount``, ``currency`` and
-    ``list_price`` fields the export has. A won deal's actual amount, where given, is its amount.
+    `cells` holds the text of the ``amount``, ``actual_amount``, ``currency``, ``list_price``,
+    ``amount_converted`` and ``converted_currency`` fields the export has. A won deal's actual
+    amount, where given, is its amount.
     """
-    reporting = opts.currency.upper()
     actual = parse_money(cells["actual_amount"]) if "actual_amount" in cells else None
-    original, symbol, decimal, parsed = _amounts(cells.get("amount"), actual, status, raw, ids)
-    currency, assumed = _currencies(symbol, original, cells.get("currency"), reporting, raw, ids)
-    amount, rate, converted = _converted(original, currency, opts.fx, reporting, raw, ids)
+    converted = _converted_amounts(cells, len(status))
+    amount_cells = cells.get("amount")
+    if amount_cells is None and "amount_converted" in cells:
+        amount_cells, converted = cells["amount_converted"], None
+    original, symbol, decimal, parsed = _amounts(amount_cells, actual, status, raw, ids)
+    currency = _currency_codes(symbol, cells.get("currency"), len(status))
+    reporting = opts.currency or _own_currency(currency, original, converted)
+    currency, assumed = _filled_currencies(currency, original, cells, reporting, raw, ids)
+    given = None
+    if converted is not None:
+        given = np.where(converted[1] == reporting, converted[0], np.nan)
+    amount, rate, ledger = _in_reporting(original, currency, opts.fx, reporting, raw, ids, given)
     columns = {"amount": amount, "amount_original": original, "currency": currency}
-    frames = [parsed, assumed, converted]
+    frames = [parsed, assumed, ledger]
     if actual is not None:
         columns["actual_amount"] = actual.amount
     if "list_price" in cells:
         list_price, priced = number_column(cells["list_price"], "list_price", raw, ids)
         columns["list_price"] = list_price * rate
         frames.append(priced)
-    return Money(columns, decimal, concat_ledgers(frames))
+    return Money(columns, decimal, concat_ledgers(frames), reporting)
+
+
+def _converted_amounts(
+    cells: Mapping[str, pa.ChunkedArray], n: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """A multi-currency report's converted amounts and their currency, where exported."""
+    if "amount_converted" not in cells:
+        return None
+    parsed = parse_money(cells["amount_converted"])
+    codes = _currency_codes(parsed.currency, cells.get("converted_currency"), n)
+    return parsed.amount, codes
+
+
+def _own_currency(
+    currency: np.ndarray,
+    original: np.ndarray,
+    converted: tuple[np.ndarray, np.ndarray] | None,
+) -> str:
+    """The reporting currency when none is asked for: the converted amounts' one currency, else
+    the one currency of every deal with an amount, else :data:`DEFAULT_CURRENCY`."""
+    if converted is not None:
+        codes = {c for c in converted[1][~np.isnan(converted[0])] if c is not None}
+        if len(codes) == 1:
+            return codes.pop()
+    codes = {c for c in currency[~np.isnan(original)] if c is not None}
+    return codes.pop() if len(codes) == 1 else DEFAULT_CURRENCY
 
 
 def _amounts(
@@ -97,52 +168,68 @@ def _amounts(
     return original, symbol, decimal, ledger
 
 
-def _currencies(
-    symbol: np.ndarray,
+def _currency_codes(symbol: np.ndarray, given: pa.ChunkedArray | None, n: int) -> np.ndarray:
+    """Each deal's currency as the currency column says, else as its amount cell does; None
+    where neither does."""
+    currency = symbol.astype(object)
+    if given is not None:
+        codes = map_uniques(given, _currency_code, n)
+        currency = np.where(codes == None, currency, codes).astype(object)  # noqa: E711
+    return currency
+
+
+def _filled_currencies(
+    currency: np.ndarray,
     original: np.ndarray,
-    given: pa.ChunkedArray | None,
+    cells: Mapping[str, pa.ChunkedArray],
     reporting: str,
     raw: RawTable,
     ids: Ids,
 ) -> tuple[np.ndarray, pd.DataFrame]:
-    """Each deal's currency: the currency column's, else the amount cell's, else the reporting
-    currency (with a ledger row where a currency column leaves it unsaid)."""
-    currency = symbol.astype(object)
+    """Currencies left unsaid taken as the reporting currency (with a ledger row where a
+    currency column leaves it unsaid)."""
     ledger = empty_ledger()
-    if given is not None:
-        codes = map_uniques(given, _currency_code, len(original))
-        currency = np.where(codes == None, currency, codes).astype(object)  # noqa: E711
-        unset = (currency == None) & ~np.isnan(original)  # noqa: E711
-        if unset.any():
-            ledger = ledger_where(
-                raw,
-                unset,
-                action="fixed",
-                reason=f"currency missing; taken as the reporting currency {reporting}",
-                code="currency_assumed",
-                column="currency",
-                deal_id=ids,
-            )
+    unset = (currency == None) & ~np.isnan(original)  # noqa: E711
+    if "currency" in cells and unset.any():
+        ledger = ledger_where(
+            raw,
+            unset,
+            action="fixed",
+            reason=f"currency missing; taken as the reporting currency {reporting}",
+            code="currency_assumed",
+            column="currency",
+            deal_id=ids,
+        )
     currency = np.where(currency == None, reporting, currency).astype(object)  # noqa: E711
     return currency, ledger
 
 
-def _converted(
+def _in_reporting(
     original: np.ndarray,
     currency: np.ndarray,
     fx: Mapping[str, float],
     reporting: str,
     raw: RawTable,
     ids: Ids,
+    given: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """Amounts in the reporting currency, the rate of each deal's currency, and the ledger rows
-    of amounts without a rate or implausible (negative, or 10^12 and more)."""
+    of amounts without a rate or implausible (negative, or 10^12 and more).
+
+    Where `given` (the export's converted amounts) has a value, it is the amount, and the rate
+    is the one it implies."""
     rates = {k.upper(): float(v) for k, v in fx.items()}
     rates[reporting] = 1.0
     rate = map_uniques(pa.array(currency, TEXT), lambda c: rates.get(c, np.nan), len(currency))
     rate = rate.astype(float)
     amount = original * rate
-    no_rate = np.isnan(rate) & ~np.isnan(original)
+    if given is not None:
+        known = ~np.isnan(given)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            implied = np.where(original > 0, given / original, np.nan)
+        rate = np.where(known & np.isnan(rate), implied, rate)
+        amount = np.where(known, given, amount)
+    no_rate = np.isnan(amount) & ~np.isnan(original)
     frames = []
     if no_rate.any():
         frames.append(

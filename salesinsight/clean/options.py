@@ -21,9 +21,12 @@ __all__ = ["CleanOptions", "Cleaned", "column_names", "field_columns"]
 
 @dataclass(frozen=True)
 class CleanOptions:
-    """Options of :func:`salesinsight.export.read_export` that the cleaners need."""
+    """Options of :func:`salesinsight.export.read_export` that the cleaners need.
 
-    currency: str = "USD"
+    ``currency`` None: the deals' own currency when they share one, else USD.
+    """
+
+    currency: str | None = "USD"
     fx: Mapping[str, float] = field(default_factory=dict)
     dayfirst: bool | None = None
     stages: Mapping[str, str] = field(default_factory=dict)
@@ -31,12 +34,14 @@ class CleanOptions:
 
 @dataclass(frozen=True)
 class Cleaned:
-    """A canonical table from one file, its ledger rows (with a ``code`` column) and facts."""
+    """A canonical table from one file, its ledger rows (with a ``code`` column) and facts: the
+    date format, the decimal separator and, for deals, the reporting currency of ``amount``."""
 
     frame: pd.DataFrame
     ledger: pd.DataFrame
     date_format: str = ""
     decimal: str = ""
+    currency: str = ""
 
 
 def column_names(raw: RawTable, mapping: Mapping[str, str]) -> dict[str, str]:

@@ -14,7 +14,13 @@ from __future__ import annotations
 
 from salesinsight.datasets.effects import Effects
 from salesinsight.datasets.render import render_exports
-from salesinsight.datasets.sample import load_sample, sample_paths, sample_world, write_sample
+from salesinsight.datasets.sample import (
+    SAMPLE_FILES,
+    load_sample,
+    sample_paths,
+    sample_world,
+    write_sample,
+)
 from salesinsight.datasets.simulate import FX_TO_USD, World, simulate_world
 from salesinsight.datasets.warehouse import (
     warehouse_tables,
@@ -24,6 +30,7 @@ from salesinsight.datasets.warehouse import (
 
 __all__ = [
     "FX_TO_USD",
+    "SAMPLE_FILES",
     "Effects",
     "World",
     "load_sample",

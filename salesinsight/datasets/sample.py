@@ -20,6 +20,7 @@ from salesinsight.exceptions import InvalidValueError
 from salesinsight.export import Export, read_export
 
 __all__ = [
+    "SAMPLE_FILES",
     "SAMPLE_RENDER_SEED",
     "SAMPLE_WORLD",
     "load_sample",
@@ -37,6 +38,17 @@ SAMPLE_WORLD: dict[str, Any] = {
     "seed": 20250101,
 }
 SAMPLE_RENDER_SEED = 0
+SAMPLE_FILES = {
+    "salesforce_deals": "a Salesforce opportunity report, the deals",
+    "salesforce_activities": "a Salesforce tasks and events report, the same deals' activities",
+    "hubspot_deals": "the same deals as a HubSpot deals export",
+    "pipedrive_deals": "the same deals as a Pipedrive deals export, each in its own currency",
+    "dirt": "not an export: every defect planted in the exports above (file, row, kind, the "
+    "value written and the clean one), to check the cleaning ledger against",
+    "truth": "not an export: the effects planted in the simulated deals (claim, proxy, outcome, "
+    "size), what a report on the sample should find",
+}
+"""What each file of the bundled sample is, by its key in :func:`sample_paths`."""
 _TRUTH = "truth.csv"
 _CRMS = ("salesforce", "hubspot", "pipedrive")
 

@@ -15,7 +15,7 @@ from salesinsight.exceptions import ColumnNotFoundError, ExportFormatError
 from salesinsight.io.formats import REQUIRED, TableFormat, header_key
 from salesinsight.io.vendors import dynamics, generic, hubspot, pipedrive, salesforce, zoho
 
-__all__ = ["CRMS", "FORMATS", "Match", "detect", "resolve_columns"]
+__all__ = ["CRMS", "FIELD_WORDS", "FORMATS", "Match", "closest_header", "detect", "resolve_columns"]
 
 FORMATS: tuple[TableFormat, ...] = (
     *salesforce.FORMATS,
@@ -25,6 +25,25 @@ FORMATS: tuple[TableFormat, ...] = (
     *dynamics.FORMATS,
 )
 CRMS = ("salesforce", "hubspot", "pipedrive", "zoho", "dynamics", "generic")
+
+#: Words that a header holding each field tends to contain, to find the header a user renamed.
+FIELD_WORDS: dict[str, tuple[str, ...]] = {
+    "amount": ("amount", "value", "revenue", "acv", "tcv", "arr", "total", "price", "size"),
+    "stage": ("stage", "phase", "step", "pipeline", "status"),
+    "status": ("status", "outcome", "result", "won", "stage"),
+    "created_at": ("created", "create", "opened", "added", "start"),
+    "close_date": ("close", "closing", "closed", "won", "end"),
+    "deal_name": ("name", "title", "opportunity", "deal", "topic"),
+    "account": ("account", "company", "customer", "client", "organization"),
+    "owner": ("owner", "rep", "sales", "assigned", "user"),
+    "occurred_at": ("date", "time", "start", "due", "when"),
+}
+# A file naming two of these kinds of field is a deals export, even if a field it needs is missing.
+_DEAL_LIKE = (
+    ("deal_name", "deal_id"),
+    ("stage", "status", "is_won"),
+    ("close_date", "closed_at", "won_at", "expected_close_at"),
+)
 
 
 @dataclass(frozen=True)
@@ -76,9 +95,10 @@ def _signature_score(headers: Sequence[str], fmt: TableFormat) -> float:
     return sum(header_key(s) in keys for s in fmt.signature) / len(fmt.signature)
 
 
-def _missing(mapping: Mapping[str, str], role: str) -> list[tuple[str, ...]]:
+def _missing(mapping: Mapping[str, str], fmt: TableFormat) -> list[tuple[str, ...]]:
     fields = set(mapping.values())
-    return [alts for alts in REQUIRED[role] if not fields.intersection(alts)]
+    required = REQUIRED[fmt.role][:1] if fmt.links_optional else REQUIRED[fmt.role]
+    return [alts for alts in required if not fields.intersection(alts)]
 
 
 def detect(
@@ -134,14 +154,17 @@ def detect(
     )
     for score, _, fmt in fits:
         mapping = resolve_columns(headers, fmt, columns)
-        if not _missing(mapping, fmt.role):
+        if not _missing(mapping, fmt):
             return Match(fmt, mapping, score)
+        if fmt.role == "deals" and _deal_like(mapping):
+            # Deal-like headers: a deals export with a renamed column, not an accounts export.
+            raise _column_error(headers, fmt, mapping, name)
     if fits:
         _, _, fmt = fits[0]
         raise _column_error(headers, fmt, resolve_columns(headers, fmt, columns), name)
     for fmt in generic.FORMATS:
         mapping = resolve_columns(headers, fmt, columns)
-        if not _missing(mapping, fmt.role) and (fmt.role != "accounts" or crm == "generic"):
+        if not _missing(mapping, fmt) and (fmt.role != "accounts" or crm == "generic"):
             return Match(fmt, mapping, _signature_score(headers, fmt))
     if crm == "generic":
         raise _column_error(
@@ -150,19 +173,51 @@ def detect(
     raise ExportFormatError(_format_message(headers, scored, name))
 
 
+def _deal_like(mapping: Mapping[str, str]) -> bool:
+    fields = set(mapping.values())
+    return sum(bool(fields.intersection(kind)) for kind in _DEAL_LIKE) >= 2
+
+
+def closest_header(field_name: str, wanted: str, headers: Sequence[str]) -> str | None:
+    """The header among `headers` most likely to hold `field_name` (expected as `wanted`).
+
+    Headers containing a word typical of the field (:data:`FIELD_WORDS`) come first; among
+    them, and otherwise among all, the one most similar to `wanted`.
+
+    Examples
+    --------
+    >>> closest_header("amount", "Amount", ["Lead Source", "Total Contract Value", "Type"])
+    'Total Contract Value'
+    >>> closest_header("stage", "Stage", ["Opportunity Name", "Sales Stage"])
+    'Sales Stage'
+    """
+    if not headers:
+        return None
+    words = FIELD_WORDS.get(field_name, ())
+    likely = [h for h in headers if any(w in header_key(h).split() for w in words)]
+    likely = likely or [h for h in headers if any(w in header_key(h) for w in words)]
+    pool = likely or list(headers)
+    return max(pool, key=lambda h: difflib.SequenceMatcher(None, wanted.lower(), h.lower()).ratio())
+
+
 def _column_error(
     headers: Sequence[str], fmt: TableFormat, mapping: Mapping[str, str], name: str
 ) -> ColumnNotFoundError:
-    alts = _missing(mapping, fmt.role)[0]
+    alts = _missing(mapping, fmt)[0]
     wanted = next((label for a in alts if (label := fmt.label_of(a))), alts[0])
-    free = [h for h in headers if h not in mapping]
-    close = difflib.get_close_matches(wanted, free, n=1, cutoff=0.0) if free else []
-    closest = f" Closest: `{close[0]}`." if close else ""
-    hint = close[0] if close else "<your header>"
+    close = closest_header(alts[0], wanted, [h for h in headers if h not in mapping])
+    closest = f" Closest: `{close}`." if close else ""
+    hint = close or "<your header>"
     return ColumnNotFoundError(
         f"Column `{wanted}` ({' or '.join(alts)}) not found in the {fmt.label} `{name}`."
-        f"{closest} Pass `columns={{{hint!r}: {alts[0]!r}}}` to read_export to map it."
+        f"{closest} Pass `columns={{{hint!r}: {alts[0]!r}}}` to read_export, or "
+        f"`--columns {_quoted(f'{hint}={alts[0]}')}` on the command line, to map it."
     )
+
+
+def _quoted(text: str) -> str:
+    """`text` quoted for a shell, as a person would type it."""
+    return f"'{text}'" if "'" not in text else f'"{text}"'
 
 
 def _format_message(headers: Sequence[str], scored: list, name: str) -> str:
@@ -181,6 +236,7 @@ def _format_message(headers: Sequence[str], scored: list, name: str) -> str:
         )
     lines.append(
         "Pass crm='generic' with columns={'<header>': '<field>'} (fields such as deal_id, "
-        "account, owner, created_at, close_date, stage, status, amount, currency) to read it."
+        "account, owner, created_at, close_date, stage, status, amount, currency) to read it; on "
+        "the command line, --crm generic --columns '<header>=<field>'."
     )
     return "\n".join(lines)

@@ -4,7 +4,9 @@ Each vendor module (:mod:`~salesinsight.io.vendors.salesforce`, :mod:`~salesinsi
 declares its layouts as :class:`TableFormat` values. A layout maps export headers onto *fields*:
 the canonical columns of :mod:`salesinsight.schemas` plus a few intermediate ones that the cleaner
 resolves (``close_date`` is a forecast for open deals and a close for won or lost ones; ``won_at``,
-``lost_at``, ``is_won``, ``is_closed``, ``deal_ref`` and ``deal_name`` link and decide).
+``lost_at``, ``is_won``, ``is_closed``, ``deal_ref`` and ``deal_name`` link and decide;
+``amount_converted`` and ``converted_currency`` are a multi-currency report's amounts in the
+corporate currency).
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ FIELDS = (
     "is_closed",
     "amount",
     "actual_amount",
+    "amount_converted",
+    "converted_currency",
     "currency",
     "lead_source",
     "deal_type",
@@ -54,6 +58,7 @@ FIELDS = (
     "employees",
     "segment",
     "activity_id",
+    "contact",
     "deal_ref",
     "type",
     "subject",
@@ -121,6 +126,9 @@ class TableFormat:
         Values of a status column -> ``won``/``lost``/``open``/``deleted``.
     default_type : str or None
         Activity type when the export has no type column (a calls export holds calls).
+    links_optional : bool
+        An activities export that may name no deal, related record or account (Zoho's Tasks):
+        it is read all the same, and its rows without a link go to the ledger as not linkable.
     """
 
     crm: str
@@ -131,6 +139,7 @@ class TableFormat:
     stages: Mapping[str, str] = field(default_factory=dict)
     statuses: Mapping[str, str] = field(default_factory=dict)
     default_type: str | None = None
+    links_optional: bool = False
 
     def field_map(self) -> dict[str, str]:
         """Header key -> field, for matching with :func:`header_key`."""
@@ -141,9 +150,10 @@ class TableFormat:
         return next((h for h, f in self.headers.items() if f == field_name), None)
 
 
-#: Fields without which a table of each role cannot be used; tuples are alternatives.
+#: Fields without which a table of each role cannot be used; tuples are alternatives. An
+#: activities layout with ``links_optional`` needs only ``occurred_at``.
 REQUIRED: Mapping[str, tuple[tuple[str, ...], ...]] = {
-    "deals": (("stage", "status", "is_won"), ("created_at",), ("amount",)),
+    "deals": (("stage", "status", "is_won"), ("created_at",), ("amount", "amount_converted")),
     "activities": (("occurred_at",), ("deal_ref", "deal_name", "account")),
     "accounts": (("account", "account_id"),),
 }

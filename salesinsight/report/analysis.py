@@ -29,10 +29,12 @@ from salesinsight.export import Export, read_export
 from salesinsight.features import trust_features
 from salesinsight.privacy import pseudonymize_export
 from salesinsight.report.parameters import (
+    MappingLike,
     PathsLike,
     check_export_paths,
     parse_as_of,
     parse_flag,
+    parse_mapping,
     read_fx_rates,
     split_export_paths,
 )
@@ -121,8 +123,10 @@ def load_export(
     export_paths: PathsLike = "",
     *,
     crm: str = "auto",
-    currency: str = "USD",
+    currency: str | None = "",
     fx_path: str | os.PathLike[str] = "",
+    columns: MappingLike = None,
+    stages: MappingLike = None,
     pseudonymize: bool | str = False,
     salt: str = "",
     progress: Progress | None = None,
@@ -140,20 +144,27 @@ def load_export(
     """
     paths = check_export_paths(export_paths)
     fx = read_fx_rates(fx_path) if str(fx_path).strip() else None
+    column_map = parse_mapping(columns, name="columns")
+    stage_map = parse_mapping(stages, name="stages")
     crm = (crm or "auto").strip().lower()
-    currency = (currency or "USD").strip().upper()
+    currency = (currency or "").strip() or None
     if paths:
         names = ", ".join(p.name for p in paths)
         log_step(progress, f"reading {names}", logger=log)
         export = read_export(
-            paths if len(paths) > 1 else paths[0], crm=crm, currency=currency, fx=fx
+            paths if len(paths) > 1 else paths[0],
+            crm=crm,
+            currency=currency,
+            fx=fx,
+            columns=column_map or None,
+            stages=stage_map or None,
         )
     else:
-        if fx is not None or currency != "USD":
+        if fx is not None or (currency or "USD").upper() != "USD" or column_map or stage_map:
             raise InvalidValueError(
-                f"The bundled sample is in USD and needs no exchange rates; got currency "
-                f"{currency!r} and fx_path {str(fx_path)!r}. Give your own export files to use "
-                "another currency."
+                f"The bundled sample is in USD and needs no exchange rates or maps; got currency "
+                f"{currency!r}, fx_path {str(fx_path)!r}, columns {column_map} and stages "
+                f"{stage_map}. Give your own export files to use them."
             )
         log_step(progress, "reading the bundled sample", logger=log)
         export = load_sample() if crm == "auto" else load_sample(crm=crm)
@@ -168,9 +179,11 @@ def load_analysis(
     export_paths: PathsLike = "",
     *,
     crm: str = "auto",
-    currency: str = "USD",
+    currency: str | None = "",
     fx_path: str | os.PathLike[str] = "",
     as_of: str | pd.Timestamp | None = "",
+    columns: MappingLike = None,
+    stages: MappingLike = None,
     pseudonymize: bool | str = False,
     salt: str = "",
     progress: Progress | None = None,
@@ -185,13 +198,19 @@ def load_analysis(
     crm : str, default "auto"
         Vendor of the export (``salesforce``, ``hubspot``, ``pipedrive``, ``zoho``, ``dynamics``,
         ``generic``) or ``"auto"`` to detect it from the headers.
-    currency : str, default "USD"
-        Reporting currency of ``amount``.
+    currency : str, default ""
+        Reporting currency of ``amount``, an ISO 4217 code; ``""`` for the deals' own currency
+        when they all share one, else USD (see :func:`salesinsight.export.read_export`).
     fx_path : str or path, default ""
         CSV of exchange rates (``currency,rate``; see :func:`read_fx_rates`); ``""`` for none.
     as_of : str or Timestamp, default ""
         Snapshot date at which open deals are censored; ``""`` for the export's latest date
         (the latest ``created_at`` or ``closed_at``).
+    columns : mapping or str, optional
+        ``{export header: field}`` for renamed or unknown headers, as ``read_export(columns=)``
+        takes it, or its JSON text (see :func:`parse_mapping`).
+    stages : mapping or str, optional
+        ``{stage: "won" | "lost" | "open"}`` for renamed or custom stages, or its JSON text.
     pseudonymize : bool or str, default False
         Replace account, contact and owner names by salted pseudonyms before anything is computed
         (see :func:`salesinsight.privacy.pseudonymize_export`). Text such as ``"1"`` or
@@ -229,11 +248,15 @@ def load_analysis(
         salt = secrets.token_hex(16)
     stamp = parse_as_of(as_of)
     paths = split_export_paths(export_paths)
+    column_map = parse_mapping(columns, name="columns")
+    stage_map = parse_mapping(stages, name="stages")
     export = load_export(
         paths,
         crm=crm,
         currency=currency,
         fx_path=fx_path,
+        columns=column_map,
+        stages=stage_map,
         pseudonymize=hide,
         salt=salt,
         progress=progress,
@@ -245,9 +268,11 @@ def load_analysis(
     parameters = {
         "export_paths": os.pathsep.join(str(p.resolve()) for p in paths),
         "crm": crm,
-        "currency": currency,
+        "currency": (currency or "").strip().upper(),
         "fx_path": str(Path(fx_path).expanduser().resolve()) if str(fx_path).strip() else "",
         "as_of": "" if pd.isna(stamp) else stamp.isoformat(),
+        "columns": column_map,
+        "stages": stage_map,
         "pseudonymize": hide,
         "salt": salt if hide else "",
     }

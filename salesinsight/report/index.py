@@ -12,6 +12,7 @@ import html
 import io
 import math
 import numbers
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ from matplotlib.figure import Figure
 
 from salesinsight.claims import Scorecard
 from salesinsight.report.analysis import Analysis
+from salesinsight.report.tables import P_VALUE_COLUMNS, format_p
 from salesinsight.stats.kpis import pipeline_summary
 
 __all__ = ["index_page"]
@@ -35,9 +37,15 @@ h1{margin-bottom:0.1em} .sub{color:#666;margin-top:0}
 .figure{border:1px solid #ddd;border-radius:6px;padding:0.5em 0.8em}
 .figure b{display:block;font-size:1.4em}
 .figure span{color:#666;font-size:0.85em}
-table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}
-th,td{border-bottom:1px solid #e5e5e5;padding:0.3em 0.6em;text-align:left;vertical-align:top}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0;width:100%}
+th,td{border-bottom:1px solid #e5e5e5;padding:0.3em 0.5em;text-align:left;vertical-align:top}
+th{white-space:nowrap}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.note{min-width:15em;max-width:26em;overflow-wrap:anywhere}
+td small.effect{color:#666;display:inline-block;max-width:13em}
+td.note details summary{cursor:pointer;color:#333}
+td.note details[open] summary{margin-bottom:0.3em}
+code{font-size:0.95em;background:#f3f3f3;padding:0 0.2em;border-radius:3px}
 .v-supported{color:#00734d;font-weight:600} .v-contradicted{color:#b34700;font-weight:600}
 .v-mixed{color:#8a5a00;font-weight:600} .v-inconclusive{color:#555} .v-not-testable{color:#999}
 img{max-width:100%}
@@ -60,18 +68,80 @@ def _verdict(verdict: str) -> str:
     return f'<span class="{css}">{html.escape(str(verdict))}</span>'
 
 
+def _markdown(text: str) -> str:
+    """The little markdown of the notes as HTML: `code` and **bold**, the rest escaped."""
+    escaped = html.escape(text)
+    escaped = re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
+    return re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", escaped)
+
+
+def _note(value: Any) -> str:
+    """A note cell: short notes whole, long ones folded under their first words."""
+    text = "" if value is None or value is pd.NA or value != value else str(value).strip()
+    if len(text) <= 90:
+        return f'<td class="note">{_markdown(text)}</td>'
+    first = text.split(". ")[0]
+    head = first if len(first) <= 70 else first[:60].rsplit(" ", 1)[0] + " …"
+    if "`" in head and head.count("`") % 2:
+        head = head.replace("`", "")
+    return (
+        f'<td class="note"><details><summary>{_markdown(head)}</summary>'
+        f"{_markdown(text)}</details></td>"
+    )
+
+
+def _full_table(table: pd.DataFrame) -> str:
+    """The scorecard's every row, narrow enough for the page: the ratio with its interval in one
+    column, what the ratio measures under the outcome."""
+    ratio = [
+        "–" if pd.isna(e) else f"{_fmt(e)} ({_fmt(lo)}–{_fmt(hi)})"
+        for e, lo, hi in zip(table["estimate"], table["ci_low"], table["ci_high"], strict=True)
+    ]
+    shown = pd.DataFrame(
+        {
+            "claim": table["claim_id"],
+            "proxy": table["proxy"],
+            "outcome": table["outcome"],
+            "adjustment": table["adjustment"],
+            "n": table["n"],
+            "ratio (adjusted 95% CI)": ratio,
+            "p_adjusted": table["p_adjusted"],
+            "verdict": table["verdict"],
+            "note": table["note"],
+        }
+    )
+    page = _table(shown)
+    for outcome, effect in zip(table["outcome"], table["effect"], strict=True):
+        page = page.replace(
+            f"<td>{html.escape(str(outcome))}</td>",
+            f'<td>{html.escape(str(outcome))}<br><small class="effect">'
+            f"{html.escape(str(effect))}</small></td>",
+            1,
+        )
+    return page
+
+
 def _table(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    """A table without row numbers: text left-aligned, numbers right-aligned, p-values in
+    scientific form, notes folded under their first sentence."""
+    head = "".join(f"<th>{html.escape(str(c).replace('_', ' '))}</th>" for c in frame.columns)
     body = []
     for row in frame.itertuples(index=False):
         cells = []
         for column, value in zip(frame.columns, row, strict=True):
             if column == "verdict":
                 cells.append(f"<td>{_verdict(value)}</td>")
-            elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+            elif column == "note":
+                cells.append(_note(value))
+            elif column in P_VALUE_COLUMNS:
+                cells.append(f'<td class="num">{format_p(value) or "–"}</td>')
+            elif (isinstance(value, numbers.Real) and not isinstance(value, bool)) or (
+                value is pd.NA and pd.api.types.is_numeric_dtype(frame[column].dtype)
+            ):
                 cells.append(f'<td class="num">{_fmt(value)}</td>')
             else:
-                cells.append(f"<td>{_fmt(value)}</td>")
+                missing = value is None or value is pd.NA or value != value
+                cells.append(f"<td>{'–' if missing else _markdown(str(value))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -97,7 +167,7 @@ def _figures(analysis: Analysis) -> list[tuple[str, str]]:
 
 
 def _currency(analysis: Analysis) -> str:
-    return html.escape(str(analysis.parameters.get("currency") or "USD"))
+    return html.escape(analysis.export.currency)
 
 
 PSEUDONYMIZED_NOTE = (
@@ -132,7 +202,7 @@ def _claims_section(card: Scorecard) -> str:
     """Verdicts, forest plot and narrative of the scorecard."""
     verdicts = card.verdicts()[["claim_id", "claim", "verdict", "note"]]
     narrative = "".join(
-        f"<p>{html.escape(p)}</p>" for p in str(card.narrative()).split("\n") if p.strip()
+        f"<p>{_markdown(p)}</p>" for p in str(card.narrative()).split("\n") if p.strip()
     )
     return f"""{CLAIMS_INTRO}
 {_table(verdicts)}
@@ -165,7 +235,6 @@ def index_page(analysis: Analysis, *, pages: Sequence[tuple[str, str]], version:
         for value, label in _figures(analysis)
     )
     # The claim's wording is in the verdicts table above; the p-value before adjustment in the CSV.
-    table = card.table.drop(columns=["claim", "p_value"])
     links = "".join(f'<li><a href="{html.escape(p)}">{html.escape(t)}</a></li>' for p, t in pages)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -184,7 +253,7 @@ as of {as_of} · amounts in {_currency(analysis)}</p>
 <p>Each page tells one part of the story with plots and numbers.</p>
 <ol>{links}</ol>
 <h2>Full scorecard</h2>
-{_table(table)}
+{_full_table(card.table)}
 {FILES_SECTION}
 <p class="sub">Written by salesinsight {html.escape(version)} on
 {pd.Timestamp.now():%Y-%m-%d %H:%M}.</p>

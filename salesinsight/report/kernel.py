@@ -16,7 +16,8 @@ import pandas as pd
 from salesinsight import plots
 from salesinsight.exceptions import DataQualityWarning, StatisticalWarning
 from salesinsight.report.analysis import Analysis, load_analysis, read_analysis_file
-from salesinsight.report.parameters import PathsLike
+from salesinsight.report.parameters import MappingLike, PathsLike
+from salesinsight.report.tables import frame_html
 
 __all__ = ["DISPLAY_OPTIONS", "setup_notebook"]
 
@@ -32,22 +33,25 @@ def setup_notebook(
     export_paths: PathsLike = "",
     *,
     crm: str = "auto",
-    currency: str = "USD",
+    currency: str | None = "",
     fx_path: str | os.PathLike[str] = "",
     as_of: str | pd.Timestamp | None = "",
+    columns: MappingLike = None,
+    stages: MappingLike = None,
     pseudonymize: bool | str = False,
     salt: str = "",
     analysis_file: str | os.PathLike[str] = "",
 ) -> Analysis:
     """Prepare a notebook and return its analysis.
 
-    In an IPython kernel, plots are drawn inline as PNG images; then the salesinsight plotting
-    theme and :data:`DISPLAY_OPTIONS` apply, and statistical and data-quality caveats are no longer
+    In an IPython kernel, plots are drawn inline as PNG images and data frames are shown by
+    :func:`~salesinsight.report.tables.frame_html` (no row numbers, text left-aligned); then the
+    salesinsight plotting theme and :data:`DISPLAY_OPTIONS` apply, and statistical and data-quality caveats are no longer
     shown as warnings (each result repeats them in its ``note``).
 
     Parameters
     ----------
-    export_paths, crm, currency, fx_path, as_of, pseudonymize, salt
+    export_paths, crm, currency, fx_path, as_of, columns, stages, pseudonymize, salt
         The notebook's parameters, as :func:`salesinsight.report.analysis.load_analysis` takes
         them; used when `analysis_file` is empty.
     analysis_file : str or path, default ""
@@ -90,13 +94,16 @@ def setup_notebook(
         currency=currency,
         fx_path=fx_path,
         as_of=as_of,
+        columns=columns,
+        stages=stages,
         pseudonymize=pseudonymize,
         salt=salt,
     )
 
 
 def _inline_png() -> None:
-    """Inline PNG plots when running in an IPython kernel; nothing elsewhere."""
+    """Inline PNG plots and tables as :func:`frame_html` shows them, when running in an IPython
+    kernel; nothing elsewhere."""
     # IPython comes with the kernel; imported here so that scripts and the command line need not.
     from IPython import get_ipython
 
@@ -105,3 +112,4 @@ def _inline_png() -> None:
         return
     shell.run_line_magic("matplotlib", "inline")
     shell.run_line_magic("config", "InlineBackend.figure_formats = ['png']")
+    shell.display_formatter.formatters["text/html"].for_type(pd.DataFrame, frame_html)

@@ -12,11 +12,13 @@ import argparse
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,16 @@ from salesinsight.report.errors import NotebookError, ReportSetupError
 from salesinsight.report.parameters import ENVIRONMENT
 from salesinsight.report.progress import Progress, log_step
 
-__all__ = ["NOTEBOOK_PATTERN", "WITHHELD", "execute_notebooks", "find_notebooks", "main"]
+__all__ = [
+    "NOTEBOOKS_PACKAGE",
+    "NOTEBOOK_PATTERN",
+    "WITHHELD",
+    "bundled_notebooks_dir",
+    "copy_notebooks",
+    "execute_notebooks",
+    "find_notebooks",
+    "main",
+]
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +52,43 @@ Whoever has the salt can test guessed names against the pseudonyms; the analysis
 once the report is written, and with it blank the notebook recomputes its analysis when re-run.
 """
 
-# The package's folder: notebooks sit beside it in a clone, inside it in an installed wheel.
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
+NOTEBOOKS_PACKAGE = "salesinsight.notebooks"
+"""The package the numbered notebooks ship in: the repository's ``notebooks/`` folder, mapped
+onto it by the packaging configuration, so a clone and an installed wheel read the same files."""
 
 
-def _default_notebooks_dir() -> Path:
-    """``notebooks/`` beside the package (a clone), else inside it (an installed package)."""
-    for candidate in (PACKAGE_DIR.parent / "notebooks", PACKAGE_DIR / "notebooks"):
-        if any(candidate.glob(NOTEBOOK_PATTERN)):
-            return candidate
-    return PACKAGE_DIR.parent / "notebooks"
+def bundled_notebooks_dir() -> Path:
+    """The folder of the notebooks that ship with salesinsight.
+
+    Returns
+    -------
+    Path
+        ``notebooks/`` of a clone (editable install), or ``salesinsight/notebooks/`` of an
+        installed wheel.
+
+    Raises
+    ------
+    ReportSetupError
+        When the package's notebooks are not files on disk (an install from a zip archive).
+
+    Examples
+    --------
+    >>> sorted(p.name for p in bundled_notebooks_dir().glob(NOTEBOOK_PATTERN))[0]
+    '01-clean-export.ipynb'
+    """
+    try:
+        root = resources.files(NOTEBOOKS_PACKAGE)
+    except ModuleNotFoundError as exc:
+        raise ReportSetupError(
+            f"This installation of salesinsight has no notebooks ({exc}). Reinstall it, or "
+            "pass a folder of numbered notebooks with --notebooks DIR."
+        ) from exc
+    if isinstance(root, Path) and any(root.glob(NOTEBOOK_PATTERN)):
+        return root
+    raise ReportSetupError(
+        f"The notebooks of this installation ({root}) are not files on disk. Copy them out with "
+        "`salesinsight notebooks --out DIR`, or pass a folder with --notebooks DIR."
+    )
 
 
 def find_notebooks(notebooks_dir: str | os.PathLike[str] | None = None) -> list[Path]:
@@ -59,7 +97,8 @@ def find_notebooks(notebooks_dir: str | os.PathLike[str] | None = None) -> list[
     Parameters
     ----------
     notebooks_dir : str or path, optional
-        Folder to search; default: the project's ``notebooks/``.
+        Folder to search; default: the notebooks that ship with salesinsight
+        (:func:`bundled_notebooks_dir`).
 
     Returns
     -------
@@ -76,7 +115,7 @@ def find_notebooks(notebooks_dir: str | os.PathLike[str] | None = None) -> list[
     >>> [p.name for p in find_notebooks()][:1]
     ['01-...ipynb']
     """
-    folder = Path(notebooks_dir).expanduser() if notebooks_dir else _default_notebooks_dir()
+    folder = Path(notebooks_dir).expanduser() if notebooks_dir else bundled_notebooks_dir()
     found = sorted(p for p in folder.glob(NOTEBOOK_PATTERN) if p.is_file())
     if not found:
         raise ReportSetupError(
@@ -84,6 +123,49 @@ def find_notebooks(notebooks_dir: str | os.PathLike[str] | None = None) -> list[
             "folder that holds them with --notebooks DIR."
         )
     return found
+
+
+def copy_notebooks(out_dir: str | os.PathLike[str], *, force: bool = False) -> list[Path]:
+    """Copy the notebooks that ship with salesinsight into a folder, to edit them.
+
+    A report runs the edited copies with ``salesinsight report --notebooks DIR``.
+
+    Parameters
+    ----------
+    out_dir : str or path
+        The folder to copy into (created if missing).
+    force : bool, default False
+        Replace notebooks of the same names already there.
+
+    Returns
+    -------
+    list of Path
+        The copies, in order.
+
+    Raises
+    ------
+    ReportSetupError
+        When a notebook of the same name is already there and not `force`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> [p.name for p in copy_notebooks(tempfile.mkdtemp())][:1]
+    ['01-clean-export.ipynb']
+    """
+    folder = Path(out_dir).expanduser()
+    sources = find_notebooks()
+    targets = [folder / source.name for source in sources]
+    existing = [t for t in targets if t.exists()]
+    if existing and not force:
+        raise ReportSetupError(
+            f"{str(existing[0])!r} exists; choose another --out folder or pass --force to "
+            "replace the notebooks there."
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    for source, target in zip(sources, targets, strict=True):
+        shutil.copyfile(source, target)
+    return targets
 
 
 def _kernel_manager_class(cwd: Path, kernel_name: str | None) -> type:

@@ -9,6 +9,8 @@ notebooks' defaults when papermill passes nothing::
     currency       SALESINSIGHT_CURRENCY       reporting currency, e.g. "USD"
     fx_path        SALESINSIGHT_FX             CSV with columns currency,rate
     as_of          SALESINSIGHT_AS_OF          snapshot date; "" = the export's latest date
+    columns        SALESINSIGHT_COLUMNS        {export header: field}, as JSON in the variable
+    stages         SALESINSIGHT_STAGES         {stage: won/lost/open}, as JSON in the variable
     pseudonymize   SALESINSIGHT_PSEUDONYMIZE   "1"/"true" to replace names by pseudonyms
     salt           SALESINSIGHT_SALT           secret text for the pseudonyms
     analysis_file  SALESINSIGHT_ANALYSIS_FILE  an analysis already computed (the report's); ""
@@ -18,9 +20,11 @@ notebooks' defaults when papermill passes nothing::
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
-from collections.abc import Iterable
+import tomllib
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -29,8 +33,11 @@ from salesinsight.exceptions import InvalidValueError
 
 __all__ = [
     "ENVIRONMENT",
+    "MappingLike",
     "PathsLike",
     "check_export_paths",
+    "parse_mapping",
+    "read_columns_file",
     "parse_as_of",
     "parse_flag",
     "read_fx_rates",
@@ -43,6 +50,8 @@ ENVIRONMENT = {
     "currency": "SALESINSIGHT_CURRENCY",
     "fx_path": "SALESINSIGHT_FX",
     "as_of": "SALESINSIGHT_AS_OF",
+    "columns": "SALESINSIGHT_COLUMNS",
+    "stages": "SALESINSIGHT_STAGES",
     "pseudonymize": "SALESINSIGHT_PSEUDONYMIZE",
     "salt": "SALESINSIGHT_SALT",
     "analysis_file": "SALESINSIGHT_ANALYSIS_FILE",
@@ -51,6 +60,12 @@ ENVIRONMENT = {
 
 PathsLike = str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None
 """What `export_paths` may be: one path, several, or paths joined by ``os.pathsep``."""
+
+MappingLike = Mapping[str, str] | str | None
+"""What `columns` and `stages` may be: a mapping, its JSON text (an environment variable), or
+nothing."""
+
+STATUS_WORDS = ("won", "lost", "open")
 
 _TRUE = {"1", "true", "yes", "on", "y", "t"}
 _FALSE = {"", "0", "false", "no", "off", "n", "f"}
@@ -241,3 +256,109 @@ def check_export_paths(export_paths: PathsLike) -> list[Path]:
                 f"e.g. {str(path / '*.csv')!r}."
             )
     return paths
+
+
+def parse_mapping(value: MappingLike, *, name: str = "columns") -> dict[str, str]:
+    """Read the `columns` or `stages` parameter: a mapping, or its JSON text, or nothing.
+
+    Stages must map onto ``won``, ``lost`` or ``open``.
+
+    Examples
+    --------
+    >>> parse_mapping('{"Total Contract Value": "amount"}')
+    {'Total Contract Value': 'amount'}
+    >>> parse_mapping(""), parse_mapping({"Initial Offer": "Open"}, name="stages")
+    ({}, {'Initial Offer': 'open'})
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return {}
+    example = '{"Total Contract Value": "amount"}' if name == "columns" else '{"Signed": "won"}'
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise InvalidValueError(
+                f"`{name}` must be a JSON object such as {example}; got {value!r} ({exc})."
+            ) from exc
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise InvalidValueError(
+            f"`{name}` must map text onto text, such as {example}; got {value!r}."
+        )
+    out = {k.strip(): v.strip() for k, v in value.items()}
+    if name == "stages":
+        out = {k: v.lower() for k, v in out.items()}
+        bad = {k: v for k, v in out.items() if v not in STATUS_WORDS}
+        if bad:
+            raise InvalidValueError(
+                f"Stages map onto won, lost or open; got {bad}. Give e.g. --stages 'Signed=won' "
+                "(stages={'Signed': 'won'} in Python)."
+            )
+    return out
+
+
+def read_columns_file(path: str | os.PathLike[str]) -> dict[str, dict[str, str]]:
+    """Read a column map (and stage map) from a CSV or TOML file.
+
+    A CSV holds one ``header,field`` pair per line (a first line ``header,field`` is skipped).
+    A TOML file holds a ``[columns]`` table of ``"header" = "field"`` and, optionally, a
+    ``[stages]`` table of ``"stage" = "won"``.
+
+    Returns
+    -------
+    dict
+        ``{"columns": {...}, "stages": {...}}``.
+
+    Raises
+    ------
+    InvalidValueError
+        A missing file, another extension, or a line that is not a pair; the message names it.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "map.csv").write_text("header,field\\nTotal Contract Value,amount\\n")
+    >>> read_columns_file(folder / "map.csv")
+    {'columns': {'Total Contract Value': 'amount'}, 'stages': {}}
+    >>> _ = (folder / "map.toml").write_text(
+    ...     '[columns]\\n"Sales Stage" = "stage"\\n[stages]\\n"Initial Offer" = "open"\\n')
+    >>> read_columns_file(folder / "map.toml")
+    {'columns': {'Sales Stage': 'stage'}, 'stages': {'Initial Offer': 'open'}}
+    """
+    path = Path(path).expanduser()
+    how = (
+        "Give a CSV of `header,field` lines, or a TOML file with a [columns] table "
+        '(`"Total Contract Value" = "amount"`) and optionally a [stages] table.'
+    )
+    if not path.is_file():
+        raise InvalidValueError(f"Column map {str(path)!r} not found. {how}")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".toml":
+            content = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+            tables = {k: content.get(k, {}) for k in ("columns", "stages")}
+        elif suffix == ".csv":
+            tables = {"columns": _csv_pairs(path, how), "stages": {}}
+        else:
+            raise InvalidValueError(
+                f"Column map {str(path)!r}: expected a .csv or .toml file. {how}"
+            )
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidValueError(f"Cannot read column map {str(path)!r} ({exc}). {how}") from exc
+    return {name: parse_mapping(table, name=name) for name, table in tables.items()}
+
+
+def _csv_pairs(path: Path, how: str) -> dict[str, str]:
+    """The ``header,field`` lines of a CSV column map."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
+    if rows and [c.strip().lower() for c in rows[0]] in (["header", "field"], ["column", "field"]):
+        rows = rows[1:]
+    pairs: dict[str, str] = {}
+    for row in rows:
+        if len(row) != 2 or not row[0].strip() or not row[1].strip():
+            raise InvalidValueError(f"{path.name}: expected `header,field`, got {row}. {how}")
+        pairs[row[0].strip()] = row[1].strip()
+    return pairs

@@ -1,8 +1,11 @@
-"""Microsoft Dynamics 365: Excel exports of opportunities.
+"""Microsoft Dynamics 365: Excel exports of opportunities and of activities.
 
 The sheet starts with hidden ``(Do Not Modify)`` columns; the first holds the opportunity's GUID,
 used as ``deal_id``. ``Status`` (Open / Won / Lost) decides; ``Actual Revenue`` is the value of a
 won deal, ``Est. revenue`` otherwise. Dates may be Excel serial numbers and money may be text.
+An activities view (``(Do Not Modify) Activity``, ``Subject``, ``Regarding``, ``Activity Type``:
+Phone Call, Email, Appointment, Task) links each activity to the opportunity it is regarding, by
+its topic.
 """
 
 from __future__ import annotations
@@ -39,4 +42,24 @@ OPPORTUNITIES = TableFormat(
     statuses=STATUSES,
 )
 
-FORMATS = (OPPORTUNITIES,)
+ACTIVITIES = TableFormat(
+    crm="dynamics",
+    role="activities",
+    label="Dynamics 365 activities export",
+    headers={
+        "(Do Not Modify) Activity": "activity_id",
+        "Subject": "subject",
+        "Activity Type": "type",
+        "Regarding": "deal_name",
+        "Owner": "owner",
+        "Actual End": "occurred_at",
+        "Start Date": "occurred_at",
+        "Due Date": "occurred_at",
+        "Created On": "occurred_at",
+        "Contact": "contact",
+        "Account": "account",
+    },
+    signature=("(Do Not Modify) Activity", "Subject", "Regarding", "Activity Type"),
+)
+
+FORMATS = (OPPORTUNITIES, ACTIVITIES)

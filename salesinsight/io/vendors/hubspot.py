@@ -2,7 +2,9 @@
 
 Ids are long numbers kept as text; amounts come without thousands separators. UI exports show
 stage labels, API data internal ids (``closedwon``); custom pipelines use numeric stage ids, which
-the ``Is Closed Won`` flag resolves where exported.
+the ``Is Closed Won`` flag resolves where exported. Activities come as one export of every kind
+(``Activity type``) or one per kind (calls, emails, meetings, notes), each with ``Associated Deal``
+and ``Associated Contact`` columns (names, and ids in the ``... IDs`` columns).
 """
 
 from __future__ import annotations
@@ -99,6 +101,8 @@ ACTIVITIES = TableFormat(
         "Associated Deal ID": "deal_ref",
         "Associated Deal": "deal_name",
         "Associated Company": "account",
+        "Associated Contact IDs": "contact",
+        "Associated Contact": "contact",
         "Subject": "subject",
         "engagement.id": "activity_id",
         "engagement.type": "type",
@@ -106,6 +110,58 @@ ACTIVITIES = TableFormat(
         "associations.dealIds": "deal_ref",
     },
     signature=("Activity type", "Activity date", "Activity assigned to", "Associated Deal"),
+)
+
+# What every per-kind activity export of HubSpot carries besides its own columns.
+_ENGAGEMENT = {
+    "Record ID": "activity_id",
+    "Activity date": "occurred_at",
+    "Activity assigned to": "owner",
+    "Associated Deal IDs": "deal_ref",
+    "Associated Deal ID": "deal_ref",
+    "Associated Deal": "deal_name",
+    "Associated Company": "account",
+    "Associated Contact IDs": "contact",
+    "Associated Contact ID": "contact",
+    "Associated Contact": "contact",
+}
+
+
+def _kind(kind: str, label: str, own: dict[str, str], signature: tuple[str, ...]) -> TableFormat:
+    """A HubSpot export of one kind of activity (calls, emails, meetings or notes)."""
+    return TableFormat(
+        crm="hubspot",
+        role="activities",
+        label=f"HubSpot {label} export",
+        headers={**own, **_ENGAGEMENT},
+        signature=signature,
+        default_type=kind,
+    )
+
+
+CALLS = _kind(
+    "call",
+    "calls",
+    {"Call Title": "subject", "Call title": "subject"},
+    ("Call outcome", "Call direction", "Call duration (HH:mm:ss)", "Call notes"),
+)
+EMAILS = _kind(
+    "email",
+    "emails",
+    {"Email subject": "subject"},
+    ("Email subject", "Email direction", "Email send status", "Email body"),
+)
+MEETINGS = _kind(
+    "meeting",
+    "meetings",
+    {"Meeting name": "subject", "Meeting start time": "occurred_at"},
+    ("Meeting name", "Meeting start time", "Meeting end time", "Meeting outcome"),
+)
+NOTES = _kind(
+    "other",
+    "notes",
+    {"Note body": "subject"},
+    ("Note body", "Activity date", "Activity assigned to", "Associated Deal"),
 )
 
 COMPANIES = TableFormat(
@@ -122,4 +178,4 @@ COMPANIES = TableFormat(
     signature=("Record ID", "Company name", "Company Domain Name", "Number of Employees"),
 )
 
-FORMATS = (UI_DEALS, API_DEALS, ACTIVITIES, COMPANIES)
+FORMATS = (UI_DEALS, API_DEALS, ACTIVITIES, CALLS, EMAILS, MEETINGS, NOTES, COMPANIES)

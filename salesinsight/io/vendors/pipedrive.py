@@ -105,6 +105,10 @@ ACTIVITIES = TableFormat(
         "Activity - Deal": "deal_name",
         "Activity - Assigned to user": "owner",
         "Activity - Organization": "account",
+        "Activity - Contact person": "contact",
+        "Activity - Person": "contact",
+        "Person - Name": "contact",
+        "Activity - Add time": "occurred_at",
     },
     signature=("Activity - ID", "Activity - Type", "Activity - Due date", "Activity - Deal"),
 )

@@ -1,7 +1,8 @@
 """Salesforce: report exports (labels as headers) and API / Data Loader exports (API names).
 
 Report exports carry the user's chosen columns under their labels, dates in the user's locale and
-amounts such as ``"$22,700.00"`` or ``USD 1,234.00``; formatted reports end with a footer that
+amounts such as ``"$22,700.00"`` or ``USD 1,234.00`` (multi-currency orgs add ``Amount
+(converted)`` in the corporate currency, which becomes the amount); formatted reports end with a footer that
 :mod:`salesinsight.io.files` removes. API exports use field names (``StageName``, ``IsWon``) and
 18-character ids. Stage names are the defaults of a new org; renamed stages such as ``Won`` /
 ``Lost`` are recognised by :mod:`salesinsight.clean.deals`, and the ``IsWon`` / ``IsClosed`` flags decide
@@ -51,6 +52,8 @@ REPORT_DEALS = TableFormat(
         "Owner Full Name": "owner",
         "Stage": "stage",
         "Amount": "amount",
+        "Amount (converted)": "amount_converted",
+        "Amount (converted) Currency": "converted_currency",
         "Opportunity Currency": "currency",
         "Currency": "currency",
         "Close Date": "close_date",
@@ -117,6 +120,8 @@ REPORT_ACTIVITIES = TableFormat(
         "Opportunity": "deal_name",
         "Opportunity Name": "deal_name",
         "Related To": "deal_name",
+        "Contact": "contact",
+        "Name": "contact",
     },
     signature=("Subject", "Assigned", "Activity Type", "Company / Account", "Opportunity"),
 )
@@ -128,6 +133,7 @@ API_ACTIVITIES = TableFormat(
     headers={
         "Id": "activity_id",
         "WhatId": "deal_ref",
+        "WhoId": "contact",
         "Subject": "subject",
         "TaskSubtype": "type",
         "EventSubtype": "type",

@@ -1,8 +1,11 @@
-"""Zoho CRM: Deals (formerly Potentials), Calls and Accounts exports.
+"""Zoho CRM: Deals (formerly Potentials), Calls, Events, Tasks and Accounts exports.
 
 Money comes as ``"$22,700.00"`` and dates as ``"15 Apr, 2021 00:02:00"``; reports without a
 ``Record Id`` get derived deal ids. A calls export holds calls only: ``Call Type`` is the
-direction (inbound / outbound), not the kind of activity.
+direction (inbound / outbound), not the kind of activity. Events (meetings) and Tasks exports link
+to deals through ``POTENTIALID`` / ``What Id`` or ``Related To``; a Tasks export may carry no
+related-record id at all (``Task Owner, Subject, Created Time, Due Date, Status``), and its rows
+are then not linkable (see :mod:`salesinsight.clean.activities`).
 """
 
 from __future__ import annotations
@@ -65,6 +68,20 @@ POTENTIALS = TableFormat(
     stages=STAGES,
 )
 
+# Related-record columns of Zoho's activity exports. What Id names the related record of any
+# module (a deal, a lead, an account), POTENTIALID only a deal: the first is the wider link.
+_RELATED = {
+    "What Id": "deal_ref",
+    "WHATID": "deal_ref",
+    "Related To Id": "deal_ref",
+    "POTENTIALID": "deal_ref",
+    "Related To": "deal_name",
+    "Account Name": "account",
+    "CONTACTID": "contact",
+    "Who Id": "contact",
+    "Contact Name": "contact",
+}
+
 CALLS = TableFormat(
     crm="zoho",
     role="activities",
@@ -72,16 +89,51 @@ CALLS = TableFormat(
     headers={
         "Record Id": "activity_id",
         "Call Id": "activity_id",
+        "ACTIVITYID": "activity_id",
         "Subject": "subject",
         "Call Start Time": "occurred_at",
         "Call Owner": "owner",
-        "Related To": "deal_name",
-        "Related To Id": "deal_ref",
-        "What Id": "deal_ref",
-        "Account Name": "account",
+        **_RELATED,
     },
     signature=("Call Start Time", "Call Type", "Call Owner", "Call Duration", "Subject"),
     default_type="call",
+)
+
+EVENTS = TableFormat(
+    crm="zoho",
+    role="activities",
+    label="Zoho CRM events export",
+    headers={
+        "EVENTID": "activity_id",
+        "Record Id": "activity_id",
+        "Subject": "subject",
+        "Title": "subject",
+        "Start DateTime": "occurred_at",
+        "From": "occurred_at",
+        "Event Owner": "owner",
+        "Host": "owner",
+        **_RELATED,
+    },
+    signature=("EVENTID", "Event Owner", "Start DateTime", "End DateTime", "SEMODULE"),
+    default_type="meeting",
+)
+
+TASKS = TableFormat(
+    crm="zoho",
+    role="activities",
+    label="Zoho CRM tasks export",
+    headers={
+        "TASKID": "activity_id",
+        "Record Id": "activity_id",
+        "Subject": "subject",
+        "Due Date": "occurred_at",
+        "Created Time": "occurred_at",
+        "Task Owner": "owner",
+        **_RELATED,
+    },
+    signature=("Task Owner", "Subject", "Due Date", "Status"),
+    default_type="task",
+    links_optional=True,
 )
 
 ACCOUNTS = TableFormat(
@@ -97,4 +149,4 @@ ACCOUNTS = TableFormat(
     signature=("Account Name", "Account Owner", "Employees", "Account Type", "Created Time"),
 )
 
-FORMATS = (DEALS, POTENTIALS, CALLS, ACCOUNTS)
+FORMATS = (DEALS, POTENTIALS, CALLS, EVENTS, TASKS, ACCOUNTS)
