@@ -139,8 +139,10 @@ def confounder_bound(
     Returns
     -------
     ConfounderBound
-        The confounder's partial R² (the one with the outcome capped at 1) and the adjusted
-        estimate, error, t-value and interval.
+        The confounder's partial R² and the adjusted estimate, error, t-value and interval. An
+        implied partial R² with the outcome above 1 is set to 1, as sensemakr does: the
+        confounder then explains all of the outcome's residual variance, and the adjusted error
+        is 0.
 
     Raises
     ------
@@ -173,12 +175,15 @@ def confounder_bound(
     adjusted = float(np.sign(estimate) * (abs(estimate) - bias))
     se = float(np.sqrt((1 - r2yz_dx) / (1 - r2dz_x)) * std_err * np.sqrt(dof / (dof - 1)))
     half = abs(float(sps.t.ppf(alpha / 2, dof))) * se
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # A confounder explaining all of the outcome's residual variance leaves no error.
+        t_value = float(np.divide(adjusted, se))
     return ConfounderBound(
         r2dz_x=float(r2dz_x),
         r2yz_dx=r2yz_dx,
         estimate=adjusted,
         std_err=se,
-        t_value=adjusted / se,
+        t_value=t_value,
         ci_low=adjusted - half,
         ci_high=adjusted + half,
     )
