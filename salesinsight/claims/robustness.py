@@ -12,11 +12,12 @@ verdicts are in. Every row with an estimate gets
   strong as would bias the estimate most; otherwise the one whose omission moves the estimate most;
 * for least squares, sensemakr's ``partial_r2``, ``robustness_value``, ``robustness_value_alpha``
   and ``bound_ratio`` (the ratio after removing a confounder as strong as the benchmark);
-* ``sign_stable`` on the row each supported claim's robustness is read from (its
-  :func:`~salesinsight.claims.narrative.headline_rows`: of the rows its verdict rests on, the one whose adjusted interval is
-  hardest to explain away): re-estimated per created year (per calendar year for account-year
-  rows), whether every year's estimate lies on the side of no effect the whole data's does, and
-  ``sign_flips``, the years where it does not (each year's figures are in the note).
+* ``sign_stable`` on the row each supported claim's robustness is read from (of the rows its
+  verdict rests on, the one whose adjusted interval is hardest to explain away:
+  :func:`~salesinsight.claims.narrative.headline_rows`), re-estimated per created year (per
+  calendar year for account-year rows): whether every year's estimate lies on the side of no
+  effect the whole data's does, and ``sign_flips``, the years where it does not (each year's
+  figures are in the note).
 """
 
 from __future__ import annotations
