@@ -136,10 +136,17 @@ class TestAssociation:
         closed = deals[deals["status"] != "open"].assign(
             repeat=lambda d: d["is_repeat_customer"].astype(float)
         )
+        groups = pd.factorize(closed["account_id"])[0]
+        n_groups = groups.max() + 1
+        # R's vcovCL(type = "HC0") and Stata's factor for likelihood models: G/(G-1) alone.
         direct = smf.logit("won ~ repeat + log_employees", data=closed).fit(
             disp=0,
             cov_type="cluster",
-            cov_kwds={"groups": pd.factorize(closed["account_id"])[0]},
+            cov_kwds={
+                "groups": groups,
+                "use_correction": False,
+                "scaling_factor": n_groups / (n_groups - 1),
+            },
             use_t=True,
         )
         assert_same_fit(

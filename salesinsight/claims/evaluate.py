@@ -13,6 +13,9 @@ row's own reference distribution (normal, or Student t for least squares). That 
 no effect exactly when ``q_i < alpha``. A row is *supported* when the interval lies wholly on the
 side the claim predicts, *contradicted* when it lies wholly on the other side, and *inconclusive*
 otherwise. ``ci_low`` and ``ci_high`` in the scorecard are these adjusted intervals.
+
+Each row with an estimate then carries its sensitivity to unmeasured confounding and, where it
+supports a claim, its stability over the years (:mod:`salesinsight.claims.robustness`).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from salesinsight.claims.registry import (
     Outcome,
     Proxy,
 )
+from salesinsight.claims.robustness import Refit, add_robustness
 from salesinsight.claims.scorecard import TABLE_COLUMNS, Scorecard
 from salesinsight.exceptions import (
     InvalidValueError,
@@ -77,6 +81,9 @@ PANEL_PROXIES = {
     "is_repeat_customer": "is_repeat_customer",
 }
 PANEL_CONTROLS = {"log_employees": "log_employees", "industry": "industry", "segment": "segment"}
+# Columns the deal-level fits may read besides the proxy, the controls, the cluster and the
+# columns their outcome needs (a won flag from `status`, durations from `duration_days`).
+FIT_COLUMNS = ("status", "won", "closed", "duration_days")
 
 
 def _missing(data: pd.DataFrame, columns: Sequence[str]) -> list[str]:
@@ -284,7 +291,12 @@ def _evaluate_test(
         if outcome.name == "proactive_opportunities":
             prefix += f" {_proactive_note(work)}"
         term = PANEL_PROXIES[proxy.column]
-        row = _run(lambda: fit_rate(table, outcome=outcome.name, proxy=term, **options))
+
+        def rate(rows: pd.DataFrame) -> Fit:
+            return fit_rate(rows, outcome=outcome.name, proxy=term, **options)
+
+        row = _run(lambda: rate(table))
+        row["refit"] = Refit(table, "year", rate)
     else:
         frame, population = tables.population(claim)
         prefix = f"{population} {prefix}"
@@ -301,20 +313,39 @@ def _evaluate_test(
         term = proxy.scaled
         if proxy.per != 1.0:
             prefix += f" `{proxy.column}` entered per {proxy.unit} as `{term}`."
-        fitters: dict[str, Callable[[], Fit]] = {
-            "amount": lambda: fit_association(frame, outcome="amount", proxy=term, **options),
-            "won": lambda: fit_association(frame, outcome="won", proxy=term, **options),
-            "proactive_deal": lambda: fit_association(
-                frame, outcome="proactive_deal", proxy=term, **options
-            ),
-            "time_to_close": lambda: fit_cox(frame, event="closed", proxy=term, **options),
-            "time_to_win": lambda: fit_cox(frame, event="won", proxy=term, **options),
-            "price_realisation": lambda: fit_price(frame, proxy=term, **options),
-        }
-        row = _run(fitters[outcome.name])
+        fitter = _fitter(outcome.name, term, options)
+        row = _run(lambda: fitter(frame))
+        used = [term, *controls, *([cluster] if cluster else []), *OUTCOME_NEEDS[outcome.name]]
+        row["refit"] = _refit(frame, fitter, used)
     parts = [row["note"], prefix.strip()] if row["fit"] is None else [prefix.strip(), row["note"]]
     row["note"] = " ".join(p for p in parts if p)
     return row
+
+
+def _fitter(outcome: str, term: str, options: dict[str, Any]) -> Callable[[pd.DataFrame], Fit]:
+    """The fit of a deal-level row, as a function of the deals it is fitted on."""
+    fitters: dict[str, Callable[[pd.DataFrame], Fit]] = {
+        "amount": lambda f: fit_association(f, outcome="amount", proxy=term, **options),
+        "won": lambda f: fit_association(f, outcome="won", proxy=term, **options),
+        "proactive_deal": lambda f: fit_association(
+            f, outcome="proactive_deal", proxy=term, **options
+        ),
+        "time_to_close": lambda f: fit_cox(f, event="closed", proxy=term, **options),
+        "time_to_win": lambda f: fit_cox(f, event="won", proxy=term, **options),
+        "price_realisation": lambda f: fit_price(f, proxy=term, **options),
+    }
+    return fitters[outcome]
+
+
+def _refit(
+    frame: pd.DataFrame, fitter: Callable[[pd.DataFrame], Fit], used: list[str]
+) -> Refit | None:
+    """How to re-estimate a deal-level row per created year (None without years), reading only
+    the columns its fit reads."""
+    if _missing(frame, ["created_year"]):
+        return None
+    columns = [c for c in dict.fromkeys([*used, *FIT_COLUMNS, "created_year"]) if c in frame]
+    return Refit(frame, "created_year", fitter, columns)
 
 
 def _select_claims(claims: Any) -> list[Claim]:
@@ -475,6 +506,7 @@ def evaluate_claims(
         )
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     table["n"] = table["n"].astype("Int64")
+    table["sign_stable"] = table["sign_stable"].astype("boolean")
     return Scorecard(
         table=table,
         alpha=float(alpha),
@@ -519,4 +551,5 @@ def _score_rows(
                     )
                     rows.append(row)
     _adjust(rows, alpha)
+    add_robustness(rows, alpha)
     return rows

@@ -3,7 +3,11 @@
 :func:`~salesinsight.claims.evaluate.evaluate_claims` calls one of these per row: :func:`fit_association`
 (deal size, win rate, proactive deals), :func:`fit_price` (price realisation), :func:`fit_cox`
 (speed) and :func:`fit_rate` (the account-year panel). Each returns a :class:`Fit` on the model's
-own log scale with the critical values its interval needs; the library's errors propagate.
+own log scale with the critical values its interval needs, and what its sensitivity to
+unmeasured confounding is read from: how its ratio converts to a risk ratio for an E-value, the
+estimate it would have without each control (:func:`~salesinsight.stats.ovb.estimate_without`),
+and for least squares sensemakr's statistics (:class:`Sensemakr`). The library's errors
+propagate.
 """
 
 from __future__ import annotations
@@ -20,15 +24,62 @@ from salesinsight.exceptions import AnalysisError
 from salesinsight.stats.association import association
 from salesinsight.stats.checks import MIN_EVENTS, MIN_ROWS, Caveats, cluster_codes
 from salesinsight.stats.design import build_design
+from salesinsight.stats.evalues import Conversion
+from salesinsight.stats.ovb import (
+    ConfounderBound,
+    confounder_bound,
+    control_partial_r2,
+    estimate_without,
+    partial_r2,
+    robustness_value,
+)
 from salesinsight.stats.rates import poisson_rate
 from salesinsight.stats.survival import time_to_close
 
-__all__ = ["Fit", "critical_value", "fit_association", "fit_cox", "fit_price", "fit_rate"]
+__all__ = [
+    "Fit",
+    "Sensemakr",
+    "control_terms",
+    "critical_value",
+    "fit_association",
+    "fit_cox",
+    "fit_price",
+    "fit_rate",
+]
+
+
+@dataclass(frozen=True)
+class Sensemakr:
+    """sensemakr's statistics of a least-squares row (Cinelli and Hazlett 2020).
+
+    Attributes
+    ----------
+    partial_r2 : float
+        The proxy's partial R² with the outcome.
+    robustness_value, robustness_value_alpha : float
+        ``RV_q=1`` and ``RV_q=1,alpha`` (from the classical errors, at the scorecard's alpha).
+    benchmark : str or None
+        The control a confounder as strong as would move the estimate most (None without
+        controls).
+    bound : ConfounderBound or None
+        The estimate (log scale) after removing a confounder as strong as `benchmark`.
+    """
+
+    partial_r2: float
+    robustness_value: float
+    robustness_value_alpha: float
+    benchmark: str | None = None
+    bound: ConfounderBound | None = None
 
 
 @dataclass(frozen=True)
 class Fit:
-    """One fitted effect on the model's own (log) scale, with what its interval needs."""
+    """One fitted effect on the model's own (log) scale, with what its interval needs.
+
+    ``conversion`` takes its ratio to a risk ratio for E-values; ``shifts`` pairs each control
+    with the estimate (log scale) the fit would have without it; ``sensemakr`` is set for
+    least squares.
+    """
 
     estimate: float
     std_err: float
@@ -36,12 +87,9 @@ class Fit:
     n: int
     critical: Callable[[float], float]
     note: str
-
-    @classmethod
-    def from_row(cls, row: pd.Series, n: int, critical: Callable[[float], float], note: str) -> Fit:
-        """The fit of a summary row with ``estimate``, ``std_err`` and ``p_value``."""
-        estimate, std_err, p_value = (float(row[k]) for k in ("estimate", "std_err", "p_value"))
-        return cls(estimate, std_err, p_value, n, critical, note)
+    conversion: Conversion
+    shifts: tuple[tuple[str, float], ...] = ()
+    sensemakr: Sensemakr | None = None
 
 
 def critical_value(model: Any) -> Callable[[float], float]:
@@ -52,17 +100,113 @@ def critical_value(model: Any) -> Callable[[float], float]:
     return lambda a: float(sps.norm.ppf(1 - a / 2))
 
 
+def control_terms(names: Sequence[str], controls: Sequence[str]) -> dict[str, list[int]]:
+    """Positions of each control's terms among a model's `names` (a category's dummies are
+    named ``control[level]``); controls the model left out have none and are not listed.
+
+    Examples
+    --------
+    >>> control_terms(["Intercept", "x", "size", "product[b]", "product[c]"], ["size", "product"])
+    {'size': [2], 'product': [3, 4]}
+    """
+    found = {
+        control: [i for i, n in enumerate(names) if n == control or n.startswith(f"{control}[")]
+        for control in controls
+    }
+    return {control: positions for control, positions in found.items() if positions}
+
+
+def _shifts(
+    params: pd.Series, cov: np.ndarray, term: str, controls: Sequence[str]
+) -> tuple[tuple[str, float], ...]:
+    """Each control with the estimate of `term` without it (exact for OLS, one step else)."""
+    names = list(params.index)
+    position = names.index(term)
+    values, matrix = params.to_numpy(dtype=float), np.asarray(cov, dtype=float)
+    return tuple(
+        (control, estimate_without(values, matrix, term=position, dropped=positions))
+        for control, positions in control_terms(names, controls).items()
+    )
+
+
+def _sensemakr(result: Any, term: str, controls: Sequence[str], alpha: float) -> Sensemakr:
+    """sensemakr's statistics from a statsmodels OLS fit, the strongest control found by the
+    bias a confounder as strong as it would cause."""
+    names = list(result.model.exog_names)
+    position = names.index(term)
+    estimate = float(np.asarray(result.params)[position])
+    se = float(np.sqrt(result.scale * np.asarray(result.normalized_cov_params)[position, position]))
+    dof = float(result.df_resid)
+    t_value = estimate / se
+    best: tuple[str, ConfounderBound] | None = None
+    for control, positions in control_terms(names, controls).items():
+        r2d, r2y = control_partial_r2(result, treatment=term, control=[names[i] for i in positions])
+        try:
+            bound = confounder_bound(estimate, se, dof, r2dxj_x=r2d, r2yxj_dx=r2y, alpha=alpha)
+        except AnalysisError:
+            # A control explaining half the proxy's variance or more: no confounder can be as
+            # strong with it in this framework, so it is no benchmark.
+            continue
+        if best is None or abs(estimate - bound.estimate) > abs(estimate - best[1].estimate):
+            best = (control, bound)
+    return Sensemakr(
+        partial_r2=partial_r2(t_value, dof),
+        robustness_value=robustness_value(t_value, dof),
+        robustness_value_alpha=robustness_value(t_value, dof, alpha=alpha),
+        benchmark=best[0] if best else None,
+        bound=best[1] if best else None,
+    )
+
+
+def _conversion(result: Any) -> Conversion:
+    """How an association's ratio converts to a risk ratio (VanderWeele and Ding 2017)."""
+    if result.family in ("log_ols", "ols"):
+        # The scorecard's least-squares outcomes are logs: the ratio is one of (geometric) means.
+        return Conversion("mean_ratio", residual_sd=float(np.sqrt(result.model.scale)))
+    if result.family == "logit":
+        share = float(np.mean(result.model.model.endog))
+        return Conversion("odds_ratio", outcome_share=share)
+    return Conversion("rate_ratio")
+
+
 def fit_association(frame: pd.DataFrame, *, outcome: str, proxy: str, **options: Any) -> Fit:
     result = association(frame, outcome=outcome, predictor=proxy, **options)
-    return Fit.from_row(result.summary.iloc[0], result.n, critical_value(result.model), result.note)
+    row = result.summary.iloc[0]
+    model = result.model
+    return Fit(
+        float(row["estimate"]),
+        float(row["std_err"]),
+        float(row["p_value"]),
+        result.n,
+        critical_value(model),
+        result.note,
+        conversion=_conversion(result),
+        shifts=_shifts(model.params, model.normalized_cov_params, row["term"], result.controls),
+        sensemakr=(
+            _sensemakr(model, row["term"], result.controls, options["alpha"])
+            if result.family in ("log_ols", "ols")
+            else None
+        ),
+    )
 
 
 def fit_cox(frame: pd.DataFrame, *, event: str, proxy: str, **options: Any) -> Fit:
     options.pop("alpha")
     result = time_to_close(frame, by=proxy, event=event, **options)
-    if result.hazard_ratios is None:
+    if result.hazard_ratios is None or result.model is None:
         raise AnalysisError("The Cox model was not fitted, so there is no hazard ratio.")
-    return Fit.from_row(result.hazard_ratios.iloc[0], result.n, critical_value(None), result.note)
+    row = result.hazard_ratios.iloc[0]
+    events = int(result.summary["events"].sum())
+    return Fit(
+        float(row["estimate"]),
+        float(row["std_err"]),
+        float(row["p_value"]),
+        result.n,
+        critical_value(None),
+        result.note,
+        conversion=Conversion("hazard_ratio", outcome_share=events / result.n),
+        shifts=_shifts(result.model.params, result.model.model_cov, row["term"], result.controls),
+    )
 
 
 def fit_price(frame: pd.DataFrame, *, proxy: str, **options: Any) -> Fit:
@@ -150,4 +294,6 @@ def fit_rate(
         n,
         critical_value(model),
         note,
+        conversion=Conversion("rate_ratio"),
+        shifts=_shifts(model.params, model.model_cov, term, controls),
     )

@@ -14,9 +14,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from salesinsight.claims.registry import OUTCOMES, PROXIES
+from salesinsight.claims.registry import CONTROL_WORDS, OUTCOMES, PROXIES
 
-__all__ = ["CAVEAT", "VERDICTS", "claim_verdict", "listed", "narrative_text"]
+__all__ = [
+    "CAVEAT",
+    "VERDICTS",
+    "claim_verdict",
+    "headline_rows",
+    "listed",
+    "narrative_text",
+    "robustness_sentence",
+]
 
 VERDICTS = ("supported", "contradicted", "inconclusive", "not testable")
 """The verdicts a row or a claim can get, in the order the counts are reported."""
@@ -117,6 +125,44 @@ def claim_verdict(rows: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def headline_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Per supported claim, the row its robustness is read from.
+
+    Of the rows its verdict rests on (its controlled rows, or its naive rows where no controlled
+    row was tested), the supporting row with the largest ``e_value_ci``: the claim's evidence
+    that is hardest to explain away.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Scorecard rows with ``claim_id, adjustment, verdict, e_value_ci``.
+
+    Returns
+    -------
+    DataFrame
+        One row per supported claim, in the table's order (its index kept).
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({
+    ...     "claim_id": ["K1", "K1", "K1", "K2"],
+    ...     "adjustment": ["naive", "controlled", "controlled", "controlled"],
+    ...     "verdict": ["supported", "supported", "supported", "inconclusive"],
+    ...     "e_value_ci": [3.0, 1.2, 1.5, 1.0],
+    ... })
+    >>> headline_rows(rows).index.tolist()
+    [2]
+    """
+    tested = table[table["verdict"] != "not testable"]
+    has_controlled = tested.groupby("claim_id")["adjustment"].transform(
+        lambda a: (a == "controlled").any()
+    )
+    basis = tested[(tested["adjustment"] == "controlled") | ~has_controlled.astype(bool)]
+    supported = basis[basis["verdict"] == "supported"]
+    best = supported.groupby("claim_id", sort=False)["e_value_ci"].idxmax()
+    return table.loc[sorted(best)]
+
+
 def _sentence(row: pd.Series) -> str:
     proxy = PROXIES[row["proxy"]]
     phrase = OUTCOMES[row["outcome"]].phrase.format(ratio=_ratio(row["estimate"]))
@@ -157,6 +203,50 @@ def _comparison(naive: pd.Series, controlled: pd.Series, control_words: str) -> 
     return ""
 
 
+def robustness_sentence(row: pd.Series) -> str:
+    """The sentence on how strong an unmeasured confounder would have to be, from a row's
+    E-values, its strongest measured control and its stability over the years.
+
+    Examples
+    --------
+    >>> row = pd.Series({
+    ...     "proxy": "is_repeat_customer", "outcome": "amount", "e_value": 1.9,
+    ...     "e_value_ci": 1.5, "benchmark": "log_employees", "benchmark_e_value": 1.4,
+    ...     "sign_stable": True,
+    ... })
+    >>> print(robustness_sentence(row))
+    An unmeasured confounder would have to be associated with both being a repeat customer and
+    deal size by a risk ratio of 1.90 to explain this away (1.50 to bring its adjusted interval
+    to no effect); account size, the strongest measured one, reaches 1.40; re-estimated per
+    created year, the estimate keeps its direction in every year.
+    """
+    proxy, outcome = PROXIES[row["proxy"]], OUTCOMES[row["outcome"]]
+    text = (
+        f"An unmeasured confounder would have to be associated with both "
+        f"{proxy.noun or proxy.column} and {outcome.noun or outcome.name} by a risk ratio of "
+        f"{_number(row['e_value'])} to explain this away ({_number(row['e_value_ci'])} to bring "
+        "its adjusted interval to no effect)"
+    )
+    benchmark = row.get("benchmark")
+    if isinstance(benchmark, str):
+        words = CONTROL_WORDS.get(benchmark, f"`{benchmark}`")
+        strength = row["benchmark_e_value"]
+        text += f"; {words}, the strongest measured one, reaches {_number(strength)}" + (
+            ": a confounder as strong, left unmeasured, would be enough"
+            if strength >= row["e_value"]
+            else ""
+        )
+    stable = row.get("sign_stable")
+    if stable is not None and not pd.isna(stable):
+        text += (
+            "; re-estimated per created year, the estimate keeps its direction in every year"
+            if stable
+            else "; re-estimated per created year, the estimate points the other way in "
+            f"{row.get('sign_flips')}, so it may not hold over time"
+        )
+    return f"{text}."
+
+
 def _claim_paragraph(claim_id: str, rows: pd.DataFrame, control_words: str) -> str:
     verdict = claim_verdict(rows)
     parts = [f"{claim_id}. {rows['claim'].iloc[0]}"]
@@ -181,6 +271,8 @@ def _claim_paragraph(claim_id: str, rows: pd.DataFrame, control_words: str) -> s
         parts.append("Verdict: not testable on this data.")
     else:
         parts.append(f"Verdict: {verdict['verdict']}; {verdict['note']}")
+    if verdict["verdict"] == "supported" and "e_value_ci" in rows.columns:
+        parts.append(robustness_sentence(headline_rows(rows).iloc[0]))
     return " ".join(parts)
 
 

@@ -29,7 +29,8 @@ class Proxy:
 
     A flag compares `label` with `contrast`; a number is read per `unit` (its values divided by
     `per` into the column `term` before the fit, so that a ratio per 10 deals or per year is not
-    a ratio of 1.00).
+    a ratio of 1.00). `noun` names it in a sentence ("associated with both being a repeat
+    customer and ...").
     """
 
     column: str
@@ -38,6 +39,7 @@ class Proxy:
     unit: str = ""
     per: float = 1.0
     term: str = ""
+    noun: str = ""
 
     @property
     def is_flag(self) -> bool:
@@ -53,12 +55,14 @@ class Proxy:
 class Outcome:
     """An outcome as it appears in the scorecard: its effect words and a phrase for the narrative.
 
-    `phrase` takes the formatted ratio, e.g. ``"won deals are {ratio} as large"``.
+    `phrase` takes the formatted ratio, e.g. ``"won deals are {ratio} as large"``; `noun` names
+    the outcome in a sentence ("... associated with both ... and deal size").
     """
 
     name: str
     effect: str
     phrase: str
+    noun: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,25 +103,43 @@ class Claim:
 PROXIES: dict[str, Proxy] = {
     p.column: p
     for p in (
-        Proxy("is_repeat_customer", "repeat customers", "first-time buyers"),
-        Proxy("prior_won_deals", "", unit="earlier won deal of the account"),
+        Proxy(
+            "is_repeat_customer",
+            "repeat customers",
+            "first-time buyers",
+            noun="being a repeat customer",
+        ),
+        Proxy(
+            "prior_won_deals",
+            "",
+            unit="earlier won deal of the account",
+            noun="the account's earlier won deals",
+        ),
         Proxy(
             "relationship_days",
             "",
             unit="year of relationship",
             per=365.25,
             term="relationship_years",
+            noun="the length of the relationship",
         ),
         Proxy(
             "same_owner_as_last",
             "deals kept with the account's previous salesperson",
             "deals with a new salesperson",
+            noun="keeping the account's previous salesperson",
         ),
-        Proxy("is_referral", "referred deals", "deals from other sources"),
+        Proxy(
+            "is_referral",
+            "referred deals",
+            "deals from other sources",
+            noun="being referred",
+        ),
         Proxy(
             "rep_initiated",
             "rep-initiated (outbound) deals",
             "reactive deals (inbound or existing-customer requests)",
+            noun="being rep-initiated",
         ),
         Proxy(
             "owner_prior_deals",
@@ -125,6 +147,7 @@ PROXIES: dict[str, Proxy] = {
             unit="10 earlier deals of the salesperson",
             per=10.0,
             term="owner_prior_deals_per_10",
+            noun="the salesperson's experience",
         ),
     )
 }
@@ -132,46 +155,65 @@ PROXIES: dict[str, Proxy] = {
 OUTCOMES: dict[str, Outcome] = {
     o.name: o
     for o in (
-        Outcome("amount", "deal size ratio", "won deals are {ratio} as large"),
-        Outcome("time_to_close", "hazard ratio of closing", "deals close {ratio} as fast"),
-        Outcome("won", "odds ratio of winning", "the odds of winning are {ratio} as high"),
-        Outcome("time_to_win", "hazard ratio of winning", "deals are won {ratio} as fast"),
+        Outcome("amount", "deal size ratio", "won deals are {ratio} as large", "deal size"),
+        Outcome(
+            "time_to_close",
+            "hazard ratio of closing",
+            "deals close {ratio} as fast",
+            "the speed of closing",
+        ),
+        Outcome(
+            "won", "odds ratio of winning", "the odds of winning are {ratio} as high", "winning"
+        ),
+        Outcome(
+            "time_to_win",
+            "hazard ratio of winning",
+            "deals are won {ratio} as fast",
+            "the speed of winning",
+        ),
         Outcome(
             "proactive_opportunities",
             "rate ratio of proactive opportunities",
             "accounts see {ratio} as many rep-initiated or new-product opportunities a year",
+            "the yearly number of proactive opportunities",
         ),
         Outcome(
             "proactive_deal",
             "odds ratio of a proactive deal",
             "the odds that a deal is rep-initiated or for a product new to the account are "
             "{ratio} as high",
+            "a deal being proactive",
         ),
         Outcome(
             "opportunities",
             "rate ratio of new opportunities",
             "accounts open {ratio} as many new opportunities a year",
+            "the yearly number of new opportunities",
         ),
         Outcome(
             "won_revenue",
             "rate ratio of won revenue",
             "accounts bring {ratio} as much won revenue a year",
+            "yearly won revenue",
         ),
         Outcome(
             "price_realisation",
             "price realisation ratio",
             "won deals realise {ratio} as much of the list price",
+            "the share of the list price realised",
         ),
     )
 }
 
-# How each automatic control is named in sentences ("after account size, product and year").
+# How each automatic control (and the account-year panel's `year`) is named in sentences
+# ("after account size, product and year").
 CONTROL_WORDS = {
     "log_employees": "account size",
     "product": "product",
     "industry": "industry",
     "segment": "segment",
     "created_year": "year",
+    "year": "year",
 }
 
 # What an export would need to carry for a missing column to be derived.

@@ -17,6 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from salesinsight.claims.narrative import claim_verdict, listed, narrative_text
+from salesinsight.claims.robustness import ROBUSTNESS_COLUMNS
 from salesinsight.exceptions import InvalidValueError
 from salesinsight.plots import PALETTE, ratio_axis
 
@@ -37,6 +38,7 @@ TABLE_COLUMNS = [
     "p_adjusted",
     "verdict",
     "note",
+    *ROBUSTNESS_COLUMNS,
 ]
 VERDICT_COLUMNS = [
     "claim_id",
@@ -71,7 +73,14 @@ class Scorecard:
         adjustment`` (``naive`` or ``controlled``), ``n, effect`` (what the ratio measures),
         ``estimate, ci_low, ci_high`` (the ratio and its BH-adjusted interval), ``p_value,
         p_adjusted, verdict`` (``supported``, ``contradicted``, ``inconclusive`` or ``not
-        testable``), ``note`` (the model, the controls, every caveat, or what is missing).
+        testable``), ``note`` (the model, the controls, every caveat, or what is missing), then
+        how the row stands up to unmeasured confounding (:mod:`salesinsight.claims.robustness`):
+        ``e_value, e_value_ci`` (VanderWeele and Ding's E-values of the ratio and of its
+        adjusted interval, 1 where that covers no effect), ``benchmark, benchmark_e_value`` (the
+        strongest measured control and the E-value of the shift it causes), for least squares
+        sensemakr's ``partial_r2, robustness_value, robustness_value_alpha, bound_ratio``, and
+        ``sign_stable, sign_flips`` (on the row each supported claim is judged by: whether the
+        estimate keeps its side of no effect in every created year, and the years it does not).
     alpha : float
         The false discovery rate the verdicts are held to.
     controls : tuple of str
@@ -209,8 +218,12 @@ class Scorecard:
         """The verdicts, the full table and the narrative as a Markdown document."""
         verdicts = self.verdicts()
         table = self.table.copy()
-        for column in ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted"):
+        words = ("benchmark", "sign_stable", "sign_flips")
+        numbers = ["estimate", "ci_low", "ci_high", "p_value", "p_adjusted"]
+        for column in numbers + [c for c in ROBUSTNESS_COLUMNS if c not in words]:
             table[column] = table[column].map(lambda v: "" if pd.isna(v) else f"{v:.3g}")
+        for column in words:
+            table[column] = table[column].map(lambda v: "" if pd.isna(v) else str(v))
         table["n"] = table["n"].map(lambda v: "" if pd.isna(v) else str(v))
         return "\n\n".join(
             [

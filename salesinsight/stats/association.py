@@ -357,9 +357,14 @@ def _check_sample(
 
 
 def _covariance(
-    frame: pd.DataFrame, cluster: str | None, caveats: Caveats
+    frame: pd.DataFrame, cluster: str | None, family: str, caveats: Caveats
 ) -> tuple[dict[str, Any], int | None]:
-    """The statsmodels covariance options, and the number of clusters (None without)."""
+    """The statsmodels covariance options, and the number of clusters (None without).
+
+    Clustered errors follow R's ``sandwich::vcovCL``: least squares with its ``HC1`` factor
+    ``G/(G-1) (N-1)/(N-K)`` (statsmodels' default, and Stata's), the logit with ``HC0``'s
+    ``G/(G-1)`` alone (Stata's for likelihood models); statsmodels would apply both factors.
+    """
     if cluster is None:
         return {"cov_type": "HC1", "use_t": True}, None
     codes = cluster_codes(
@@ -369,10 +374,13 @@ def _covariance(
         errors="cluster-robust errors",
         instead="Pass `cluster=None` for row-level robust errors.",
     )
+    n_clusters = int(codes.max()) + 1
+    kwds: dict[str, Any] = {"groups": codes}
+    if family == "logit":
+        kwds.update(use_correction=False, scaling_factor=n_clusters / (n_clusters - 1))
     # t with (clusters - 1) degrees of freedom: z intervals from a few dozen clusters are
     # too narrow (Cameron and Miller 2015).
-    cov = {"cov_type": "cluster", "cov_kwds": {"groups": codes}, "use_t": True}
-    return cov, int(codes.max()) + 1
+    return {"cov_type": "cluster", "cov_kwds": kwds, "use_t": True}, n_clusters
 
 
 _DESCRIBED = {
@@ -521,7 +529,7 @@ def association(
     _check_sample(
         chosen, y, design.exog.shape[1], outcome=outcome, predictor=predictor, caveats=caveats
     )
-    cov, n_clusters = _covariance(frame, cluster, caveats)
+    cov, n_clusters = _covariance(frame, cluster, chosen.family, caveats)
     result, family = _fit(chosen.family, y, design, offset=offset, cov=cov, caveats=caveats)
     _check_converged(result, family, caveats)
     terms = list(design.exog.columns)

@@ -6,9 +6,10 @@ winning with losing as a competing outcome. A mean or median over closed deals a
 out the slow deals that are still open and make every group look faster than it is.
 
 The curves are statsmodels' ``SurvfuncRight`` and ``CumIncidenceRight``. The Cox model is fitted
-by a private solver (:mod:`salesinsight.stats._fast.cox`) equal to statsmodels'
-``PHReg(..., ties="efron").fit(groups=...)`` on the same design, whose loops over event times
-take minutes on a large book.
+by a private solver (:mod:`salesinsight.stats._fast.cox`) whose estimates and model-based errors
+equal statsmodels' ``PHReg(..., ties="efron").fit()`` on the same design (whose loops over event
+times take minutes on a large book) and whose account-clustered errors equal R's
+``coxph(..., ties = "efron", cluster = account_id)``.
 """
 
 from __future__ import annotations

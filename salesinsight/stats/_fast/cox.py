@@ -21,11 +21,14 @@ its likelihood, score and Hessian computed with a few vectorised passes:
 Deals censored before the first event are in no risk set, as in ``PHReg``. Strata, entry times
 and offsets are not supported (this kit does not use them).
 
-With clusters, the covariance is the sandwich ``PHReg.fit(groups=...)`` computes from the score
-residuals, here from the same sums: statsmodels builds those residuals with a Python loop over
-event times that grows with the square of the rows (half a minute for 20,000 deals with distinct
-durations) and returns NaN for deals censored before the first event; here such deals, never at
-risk at an event, contribute zero.
+With clusters, the covariance is the sandwich of R's ``coxph(..., ties = "efron", cluster = ...)``:
+``H^-1 (sum_g s_g s_g') H^-1`` with ``s_g`` a cluster's sum of score residuals and no small-sample
+factor, the residuals built from the same sums. They are Efron's score residuals, as R's; under
+ties ``PHReg.fit(groups=...)`` uses Breslow's, whose errors came out 0.5 to 1 % narrower on the
+bundled sample's whole-day durations (they agree where no two events share a time). statsmodels also builds
+them with a Python loop over event times that grows with the square of the rows and returns NaN
+for deals censored before the first event; here such deals, never at risk at an event,
+contribute zero.
 
 The result is a small frozen :class:`CoxFit`; nothing of statsmodels is subclassed or set.
 """
@@ -124,8 +127,8 @@ def efron_cox(
     status : ndarray
         1 where the event happened at `time`, 0 where the row is censored there.
     groups : ndarray of int, optional
-        Cluster code (0, 1, ...) of each row: adds the cluster-robust covariance, as
-        ``.fit(groups=groups)`` gives it.
+        Cluster code (0, 1, ...) of each row: adds the cluster-robust covariance, as R's
+        ``coxph(..., cluster = groups)`` gives it (from Efron's score residuals).
 
     Returns
     -------
@@ -377,31 +380,50 @@ class _EventSums:
         return -second
 
     def cluster_scores(self, params: np.ndarray, groups: np.ndarray) -> np.ndarray:
-        """Per cluster, the sum of its rows' score residuals (``PHReg.score_residuals``); rows in
-        no risk set contribute zero."""
+        """Per cluster, the sum of its rows' score residuals under Efron's ties, as R's
+        ``residuals(coxph(...), type = "score")`` gives them; rows in no risk set contribute 0.
+
+        At an event time with ``m`` tied failures, step ``l = 0 .. m-1`` of Efron's correction
+        has the risk sum ``c_l`` (the risk set less ``l/m`` of the tied failures) and the mean
+        ``xbar_l``. Each tied failure gains ``(x - xbar_l) / m``; every row at risk loses
+        ``w * risk * (x - xbar_l) / c_l``, with ``w = 1 - l/m`` for the tied failures and 1 for
+        the others. Summed over the event times up to a row's own, that is
+        ``x * (failed - weight) + risk * A - failed * (M + risk * B)``: ``weight`` the Hessian's
+        row weight, ``A`` the running sum of ``sum_l xbar_l / c_l``, and at the row's own time
+        ``M = mean_l xbar_l`` and ``B = sum_l (l/m) xbar_l / c_l``. Without ties these are
+        Breslow's residuals, which statsmodels' ``PHReg`` uses whatever the ties.
+        """
         n_groups = int(groups.max()) + 1 if len(groups) else 0
         out = np.zeros((n_groups, self.exog.shape[1]))
         if not self.n_times:
             return out
         point = self._point(params)
-        risk, r0, r1 = point.risk, point.r0, point.r1
-        hazard = self.ties / r0
-        average = r1 / r0[:, None]
-        # score = x * (failed - risk * H) + risk * A - failed * average at the row's own time,
-        # summed per cluster one column at a time (no copy the size of the design).
-        later = np.cumsum(average * hazard[:, None], axis=0)
-        factor = -risk * np.cumsum(hazard)[self.bucket]
-        factor[self.failed] += 1.0
-        codes = groups[self.rows]
+        # _point filled in the risk-set sums.
+        r1, f1 = cast(np.ndarray, point.r1), cast(np.ndarray, point.f1)
+        # xbar_l = (r1 - share f1) / c_l, so each sum over the steps l is a sum over r1 and f1
+        # weighted by per-time sums of powers of 1 / c_l and of the shares.
+        inverse, share = 1.0 / point.c0, self.share
+        first, shared = self._per_time(inverse), self._per_time(share * inverse)
+        d, e = self._per_time(inverse**2), self._per_time(share * inverse**2)
+        c = self._per_time(share**2 * inverse**2)
+        later = np.cumsum(r1 * d[:, None] - f1 * e[:, None], axis=0)
+        own = (r1 * first[:, None] - f1 * shared[:, None]) / self.ties[:, None]
+        own_share = r1 * e[:, None] - f1 * c[:, None]
         # Rows are sorted by event time, so a per-time value spreads to rows by repetition.
         rows_per_time = np.diff(np.r_[self.starts, len(self.bucket)])
         failed = np.zeros(len(self.bucket))
         failed[self.failed] = 1.0
+        failed_risk = failed * point.risk
+        factor = failed - point.risk * np.repeat(np.cumsum(first), rows_per_time)
+        factor += failed_risk * np.repeat(shared, rows_per_time)
+        codes = groups[self.rows]
         score = np.empty(len(self.bucket))
         for j in range(out.shape[1]):
+            # One column at a time: no copy the size of the design.
             np.multiply(self.exog[:, j], factor, out=score)
-            score += np.repeat(later[:, j], rows_per_time) * risk
-            score -= np.repeat(average[:, j], rows_per_time) * failed
+            score += np.repeat(later[:, j], rows_per_time) * point.risk
+            score -= np.repeat(own[:, j], rows_per_time) * failed
+            score -= np.repeat(own_share[:, j], rows_per_time) * failed_risk
             out[:, j] = np.bincount(codes, weights=score, minlength=n_groups)
         return out
 

@@ -40,11 +40,13 @@ class RateFit:
     """A pseudo-Poisson rate fit: estimates with their robust covariance, on the log scale.
 
     ``use_t`` is False: intervals and p-values use the normal distribution, as statsmodels' GLM
-    does by default.
+    does by default. ``model_cov`` is the model-based covariance, the inverse of the information
+    ``X' diag(mu) X`` (statsmodels' ``normalized_cov_params``).
     """
 
     params: pd.Series
     cov_params: pd.DataFrame
+    model_cov: pd.DataFrame
     converged: bool
     iterations: int
     use_t: bool = False
@@ -167,7 +169,7 @@ def poisson_rate_fit(
     offset = np.log(np.asarray(exposure, dtype=float))
     try:
         params, mu, converged, iterations = _irls(outcome, values, offset, maxiter, tol)
-        cov = _sandwich(values, outcome, mu, groups)
+        cov, model_cov = _sandwich(values, outcome, mu, groups)
     except _Unreproducible:
         cov_type = "cluster" if groups is not None else "HC1"
         slow = sm.GLM(y, exog, family=sm.families.Poisson(), exposure=exposure).fit(
@@ -177,11 +179,13 @@ def poisson_rate_fit(
             cov_kwds={"groups": groups} if groups is not None else None,
         )
         params, cov = np.asarray(slow.params), np.asarray(slow.cov_params())
+        model_cov = np.asarray(slow.normalized_cov_params)
         converged, iterations = bool(slow.converged), int(slow.fit_history["iteration"])
     names = list(exog.columns)
     return RateFit(
         params=pd.Series(params, index=names),
         cov_params=pd.DataFrame(cov, index=names, columns=names),
+        model_cov=pd.DataFrame(model_cov, index=names, columns=names),
         converged=converged,
         iterations=iterations,
     )
@@ -189,8 +193,9 @@ def poisson_rate_fit(
 
 def _sandwich(
     x: np.ndarray, y: np.ndarray, mu: np.ndarray, groups: np.ndarray | None
-) -> np.ndarray:
-    """statsmodels' ``cov_cluster`` (CRV1 factor) of a Poisson GLM, or its HC0 for no groups."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """statsmodels' ``cov_cluster`` (CRV1 factor) of a Poisson GLM, or its HC0 for no groups,
+    and the model-based covariance (the inverse information) it is built on."""
     hessian = -gram_matrix(x, weights=mu)
     if not np.isfinite(hessian).all():
         raise _Unreproducible
@@ -198,7 +203,7 @@ def _sandwich(
     residual = y - mu
     n, k = x.shape
     if groups is None:
-        return bread @ gram_matrix(x, weights=residual**2) @ bread.T
+        return bread @ gram_matrix(x, weights=residual**2) @ bread.T, -bread
     codes = np.asarray(groups)
     n_groups = int(codes.max()) + 1
     # Per cluster, the sum of its rows' scores x * (y - mu), one column at a time.
@@ -207,4 +212,4 @@ def _sandwich(
     )
     n_present = int(np.count_nonzero(np.bincount(codes, minlength=n_groups)))
     cov = bread @ gram_matrix(sums) @ bread.T
-    return cov * (n_present / (n_present - 1.0) * ((n - 1.0) / float(n - k)))
+    return cov * (n_present / (n_present - 1.0) * ((n - 1.0) / float(n - k))), -bread
