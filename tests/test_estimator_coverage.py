@@ -174,10 +174,9 @@ class TestCoverage:
                     "y": rng.normal(size=40)[account] + 0.2 * rng.normal(size=320),
                 }
             )
-            by_account = correlations(data, proxies="x", outcomes="y", n_boot=400, seed=seed)
-            by_row = correlations(
-                data, proxies="x", outcomes="y", n_boot=400, seed=seed, cluster=None
-            )
+            boot = {"interval": "bootstrap", "n_boot": 400, "seed": seed}
+            by_account = correlations(data, proxies="x", outcomes="y", **boot)
+            by_row = correlations(data, proxies="x", outcomes="y", cluster=None, **boot)
             rejected_accounts += by_account["p_value"].iloc[0] < 0.05
             rejected_rows += by_row["p_value"].iloc[0] < 0.05
         assert rejected_accounts / REPS <= 0.05 + TOLERANCE
