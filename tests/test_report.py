@@ -118,6 +118,19 @@ class TestExecuteNotebooks:
         assert lines[0] == "notebook 1/1: 01-tiny ..."
         assert re.fullmatch(r"notebook 1/1: 01-tiny done in \d+\.\d s", lines[1])
 
+    def test_time_left_after_the_first_of_several_notebooks(self, tmp_path):
+        for name in ("01-a", "02-b", "03-c"):
+            cell = nbformat.v4.new_code_cell("1")
+            nbformat.write(nbformat.v4.new_notebook(cells=[cell]), tmp_path / f"{name}.ipynb")
+        lines: list[str] = []
+        execute_notebooks(
+            sorted(tmp_path.glob("*.ipynb")), out_dir=tmp_path / "out", progress=lines.append
+        )
+        done = [line for line in lines if " done in " in line]
+        assert re.fullmatch(r"notebook 1/3: 01-a done in \d+\.\d s; about \d+ s left", done[0])
+        assert re.search(r"; about \d+ s left$", done[1])
+        assert done[2].endswith(" s") and "left" not in done[2]
+
     def test_source_notebook_untouched(self, executed):
         source, _, _ = executed
         assert all(not c.get("outputs") for c in nbformat.read(source, as_version=4).cells)

@@ -15,7 +15,7 @@ import logging
 import os
 import pickle
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -293,7 +293,9 @@ def _latest_date(deals: pd.DataFrame) -> pd.Timestamp:
     return pd.Timestamp(max(dates)) if dates else pd.NaT
 
 
-def write_analysis_file(analysis: Analysis, path: str | os.PathLike[str]) -> Path:
+def write_analysis_file(
+    analysis: Analysis, path: str | os.PathLike[str], *, scorecard: bool = True
+) -> Path:
     """Save an analysis, its scorecard evaluated, for notebooks to read instead of computing it.
 
     The file is a pickle: for the notebooks one run of ``salesinsight report`` executes, in the
@@ -306,6 +308,9 @@ def write_analysis_file(analysis: Analysis, path: str | os.PathLike[str]) -> Pat
         From :func:`load_analysis`.
     path : str or path
         The file to write.
+    scorecard : bool, default True
+        False saves the analysis without its scorecard (not evaluated, or left out if it was),
+        for notebooks that do not read it; one that does would evaluate it again.
 
     Returns
     -------
@@ -322,8 +327,12 @@ def write_analysis_file(analysis: Analysis, path: str | os.PathLike[str]) -> Pat
     True
     """
     path = Path(path).expanduser().resolve()
-    # Evaluated before pickling, so that every notebook reads the scorecard instead of fitting it.
-    analysis.scorecard  # noqa: B018
+    if scorecard:
+        # Evaluated before pickling, so that every notebook reads it instead of fitting it.
+        analysis.scorecard  # noqa: B018
+    else:
+        # A copy of the fields only: the scorecard, once evaluated, is kept outside them.
+        analysis = replace(analysis)
     with path.open("wb") as handle:
         pickle.dump(analysis, handle, protocol=pickle.HIGHEST_PROTOCOL)
     return path

@@ -20,10 +20,12 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from salesinsight import __version__
 from salesinsight.privacy import excel_safe
@@ -197,7 +199,6 @@ def write_report(
     # Marked first, so that a run stopped half-way is still recognised as a report folder.
     _write_marker(folder, analysis, _report_files(chosen))
     log_step(progress, "evaluating the claims", logger=log)
-    card = analysis.scorecard
     executed = _run_notebooks(
         analysis,
         chosen,
@@ -205,6 +206,7 @@ def write_report(
         jobs=jobs if jobs is not None else min(2, os.cpu_count() or 1),
         progress=progress,
     )
+    card = analysis.scorecard
     log_step(progress, f"writing the report to {folder}", logger=log)
     pages = []
     for notebook in executed:
@@ -239,19 +241,48 @@ def _run_notebooks(
     jobs: int,
     progress: Progress | None,
 ) -> list[Path]:
-    """Execute the notebooks on the analysis, handed to them in a private temporary file."""
+    """Execute the notebooks on the analysis, handed to them in a private temporary file.
+
+    The claims are scored while the notebooks that do not read the scorecard (whose code never
+    names it) already run on the analysis without it; the others start once it is saved. The
+    scoring then uses one BLAS thread: its small fits gain little from a second one, which the
+    notebooks beside it need.
+    """
     if not notebooks:
         return []
     # Outside the report folder and readable only by this user: the file holds the salt.
-    with tempfile.TemporaryDirectory(prefix="salesinsight-") as private:
-        handed = write_analysis_file(analysis, Path(private) / "analysis.pickle")
+    with (
+        tempfile.TemporaryDirectory(prefix="salesinsight-") as private,
+        ThreadPoolExecutor(max_workers=1) as scoring,
+    ):
+        folder = Path(private)
+        early = None
+        if jobs > 1 and not all(_reads_scorecard(n) for n in notebooks):
+            early = write_analysis_file(analysis, folder / "early.pickle", scorecard=False)
+        scored = scoring.submit(_score_and_write, analysis, folder / "analysis.pickle", early)
+
+        def parameters_for(notebook: Path) -> dict[str, Any]:
+            handed = early if early and not _reads_scorecard(notebook) else scored.result()
+            return {**analysis.parameters, "analysis_file": str(handed)}
+
         return execute_notebooks(
-            notebooks,
-            out_dir=out_dir,
-            parameters={**analysis.parameters, "analysis_file": str(handed)},
-            progress=progress,
-            jobs=jobs,
+            notebooks, out_dir=out_dir, parameters=parameters_for, progress=progress, jobs=jobs
         )
+
+
+def _score_and_write(analysis: Analysis, path: Path, concurrent: Path | None) -> Path:
+    """Score the claims (with one BLAS thread beside `concurrent` notebooks) and save all."""
+    with threadpool_limits(limits=1 if concurrent else None):
+        analysis.scorecard  # noqa: B018
+    return write_analysis_file(analysis, path)
+
+
+def _reads_scorecard(notebook: Path) -> bool:
+    """Whether a notebook's code names the scorecard (and so must wait for it)."""
+    cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    return any(
+        "scorecard" in "".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code"
+    )
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:

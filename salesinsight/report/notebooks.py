@@ -15,8 +15,9 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Any
 
 from salesinsight.report.errors import NotebookError, ReportSetupError
 from salesinsight.report.parameters import ENVIRONMENT
-from salesinsight.report.progress import Progress, log_step
+from salesinsight.report.progress import Progress, log_step, time_left
 
 __all__ = [
     "NOTEBOOKS_PACKAGE",
@@ -285,7 +286,7 @@ def execute_notebooks(
     notebooks: Sequence[str | os.PathLike[str]],
     *,
     out_dir: str | os.PathLike[str] | None = None,
-    parameters: Mapping[str, Any] | None = None,
+    parameters: Mapping[str, Any] | Callable[[Path], Mapping[str, Any]] | None = None,
     progress: Progress | None = None,
     kernel_name: str | None = None,
     timeout: float = 1800,
@@ -304,9 +305,11 @@ def execute_notebooks(
         Values injected after each notebook's ``parameters`` cell, e.g. ``{"export_paths": ...}``.
         A ``salt`` and an ``analysis_file`` are withheld from the saved notebooks
         (:data:`WITHHELD`). Leave empty for in-place runs, or the injected cell is saved into the
-        notebook.
+        notebook. A callable is called with each notebook's path just before it runs (and may
+        wait, e.g. for a file the notebook reads) and returns its parameters.
     progress : callable, optional
-        Called with a line before and after each notebook (with its duration).
+        Called with a line before and after each notebook: its duration and, until the last,
+        an estimate of the time the others take (:func:`~salesinsight.report.progress.time_left`).
     kernel_name : str, optional
         A Jupyter kernel to use. Default: ipykernel on the running Python interpreter, whatever the
         installed kernelspecs say.
@@ -341,20 +344,27 @@ def execute_notebooks(
     if target_dir is not None:
         target_dir.mkdir(parents=True, exist_ok=True)
 
+    first, finished, lock = time.perf_counter(), [0], threading.Lock()
+
     def run(i: int, source: Path) -> Path:
         target = source if target_dir is None else target_dir / source.name
         name = f"notebook {i}/{len(sources)}: {source.stem}"
+        given = parameters(source) if callable(parameters) else parameters
         log_step(progress, f"{name} ...", logger=log)
         start = time.perf_counter()
         _execute_one(
             source,
             target,
-            parameters=parameters,
+            parameters=given,
             kernel_name=kernel_name,
             timeout=timeout,
             in_place=target_dir is None,
         )
-        log_step(progress, f"{name} done in {time.perf_counter() - start:.1f} s", logger=log)
+        with lock:
+            finished[0] += 1
+            left = time_left(time.perf_counter() - first, finished[0], len(sources))
+        done = f"{name} done in {time.perf_counter() - start:.1f} s"
+        log_step(progress, f"{done}; {left}" if left else done, logger=log)
         return target
 
     if jobs <= 1 or len(sources) <= 1:

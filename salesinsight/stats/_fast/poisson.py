@@ -76,7 +76,10 @@ def _poisson_deviance(y: np.ndarray, mu: np.ndarray) -> float:
 def _weighted_solve(x: np.ndarray, z: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Weighted least squares of `z` on `x` from the normal equations (equilibrated Cholesky)."""
     gram = gram_matrix(x, weights=weights)
-    if not clearly_full_rank(gram):
+    # Judged on unit-scaled columns, as _inverse solves it: a column measured in days next to a
+    # 0/1 flag makes the raw cross-product look nearly singular when the scaled one is not.
+    scale = 1.0 / np.sqrt(np.clip(np.diag(gram), _EPS, np.inf))
+    if not clearly_full_rank(gram * np.outer(scale, scale)):
         raise _Unreproducible
     return _inverse(gram) @ (x.T @ (weights * z))
 
