@@ -8,6 +8,7 @@ import pytest
 
 from salesinsight.datasets.stages import PLANTED_STAGE_EFFECTS, simulate_stage_world
 from salesinsight.exceptions import AnalysisError, ColumnNotFoundError
+from salesinsight.features import trust_features
 from salesinsight.stats.stages import stage_order, time_in_stage
 
 
@@ -96,3 +97,18 @@ def test_plot_has_a_panel_per_stage(planted):
     fig = res.plot()
     assert sum(ax.get_visible() for ax in fig.axes) == 4
     assert fig.axes[1].get_title() == "Needs Analysis"
+
+
+def test_trust_features_recover_the_planted_discount():
+    deals, history = simulate_stage_world(n_deals=2000, seed=3)
+    data = trust_features(deals.drop(columns=["is_repeat_customer"]), stage_history=history)
+    assert np.allclose(data["first_amount"], deals["first_amount"])
+    won = deals["status"].eq("won")
+    assert np.allclose(data.loc[won, "negotiated_discount"], deals.loc[won, "discount"])
+    assert data.loc[~won, "negotiated_discount"].isna().all()
+    trusted = deals["is_repeat_customer"]
+    gap = (
+        data.loc[won & trusted, "negotiated_discount"].mean()
+        - data.loc[won & ~trusted, "negotiated_discount"].mean()
+    )
+    assert -0.11 < gap < -0.09  # planted: -0.10

@@ -109,8 +109,8 @@ def simulate_stage_world(
     Returns
     -------
     deals, history : DataFrame
-        ``deal_id, account_id, is_repeat_customer, status, created_at, closed_at, amount,
-        first_amount, discount``; and the canonical stage history (with ``Closed Won`` /
+        ``deal_id, account_id, owner, lead_source_group, is_repeat_customer, status,
+        created_at, closed_at, amount, first_amount, discount``; and the canonical stage history (with ``Closed Won`` /
         ``Closed Lost`` rows).
 
     Examples
@@ -157,6 +157,8 @@ def simulate_stage_world(
         {
             "deal_id": ids,
             "account_id": np.array([f"A{a:05d}" for a in account], dtype=object),
+            "owner": np.array([f"rep {a % 9}" for a in account], dtype=object),
+            "lead_source_group": "inbound",
             "is_repeat_customer": trusted,
             "status": status,
             "created_at": created,
