@@ -439,8 +439,33 @@ class TestK8Price:
         data = deal_frame(rng, n=300).drop(columns=["list_price", "price_realisation"])
         card = quiet(data, claims="K8")
         assert (card.table["verdict"] == "not testable").all()
-        assert card.table["note"].str.contains("`list_price`").all()
+        price = card.table["outcome"] == "price_realisation"
+        assert card.table.loc[price, "note"].str.contains("`list_price`").all()
+        # Without a stage history the first quote is unknown too, and the note says where from.
+        assert card.table.loc[~price, "note"].str.contains("stage-history export").all()
         assert card.table[["estimate", "ci_low", "p_value"]].isna().all().all()
+
+
+class TestK8Quote:
+    def test_keeping_more_of_the_first_quote_is_supported(self, rng):
+        data = deal_frame(rng).drop(columns=["list_price", "price_realisation"])
+        repeat = data["is_repeat_customer"].to_numpy(dtype=bool)
+        cut = 0.15 - 0.10 * repeat + rng.normal(0, 0.03, len(data))
+        data["first_amount"] = data["amount"] / (1 - cut)
+        card = quiet(data, claims="K8")
+        row = rows(card, "K8", "controlled", proxy="is_repeat_customer")
+        row = row[row["outcome"] == "quote_realisation"].iloc[0]
+        assert row["verdict"] == "supported"
+        # log(0.95 / 0.85): repeat customers keep about 12 % more of the first quote.
+        assert row["estimate"] == pytest.approx(0.95 / 0.85, abs=0.02)
+        assert row["effect"] == "first-quote realisation ratio"
+
+    def test_null_quote_finds_nothing(self, rng):
+        data = deal_frame(rng).drop(columns=["list_price", "price_realisation"])
+        data["first_amount"] = data["amount"] / (0.85 + rng.normal(0, 0.03, len(data)))
+        card = quiet(data, claims="K8")
+        quote = card.table[card.table["outcome"] == "quote_realisation"]
+        assert not (quote["verdict"] == "supported").any()
 
 
 class TestNotTestable:

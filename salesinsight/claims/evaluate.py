@@ -29,7 +29,14 @@ import pandas as pd
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
-from salesinsight.claims.fits import Fit, fit_association, fit_cox, fit_price, fit_rate
+from salesinsight.claims.fits import (
+    Fit,
+    fit_association,
+    fit_cox,
+    fit_price,
+    fit_quote,
+    fit_rate,
+)
 from salesinsight.claims.narrative import listed
 from salesinsight.claims.panel import account_years
 from salesinsight.claims.registry import (
@@ -68,6 +75,7 @@ OUTCOME_NEEDS = {
     "time_to_close": ("duration_days", "closed"),
     "time_to_win": ("duration_days", "closed", "won"),
     "price_realisation": ("list_price", "amount", "status"),
+    "quote_realisation": ("first_amount", "amount", "status"),
     "proactive_deal": ("proactive_deal", "relationship_days"),
     "proactive_opportunities": ("proactive_deal",),
     "opportunities": (),
@@ -333,6 +341,7 @@ def _fitter(outcome: str, term: str, options: dict[str, Any]) -> Callable[[pd.Da
         "time_to_close": lambda f: fit_cox(f, event="closed", proxy=term, **options),
         "time_to_win": lambda f: fit_cox(f, event="won", proxy=term, **options),
         "price_realisation": lambda f: fit_price(f, proxy=term, **options),
+        "quote_realisation": lambda f: fit_quote(f, proxy=term, **options),
     }
     return fitters[outcome]
 
