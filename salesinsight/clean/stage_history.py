@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from salesinsight.clean.ledger import concat_ledgers, ledger_frame
 from salesinsight.clean.parse import parse_dates, parse_flags, parse_money
@@ -74,8 +75,20 @@ def _dates(values: pd.Series, dayfirst: bool) -> tuple[np.ndarray, np.ndarray]:
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         stamps = pd.to_datetime(values, utc=True).dt.tz_localize(None)
         return stamps.to_numpy(dtype="datetime64[ns]"), np.zeros(len(values), bool)
+    iso = _iso_dates(values)
+    if iso is not None:
+        return iso, np.zeros(len(values), bool)
     parsed = parse_dates(_text(values), dayfirst=dayfirst)
     return parsed.values, parsed.failed
+
+
+def _iso_dates(values: pd.Series) -> np.ndarray | None:
+    """ISO 8601 text (API exports) in one vectorised pass, or None when any value is not."""
+    try:
+        stamps = pd.to_datetime(values, format="ISO8601", utc=True)
+    except (ValueError, TypeError):
+        return None
+    return stamps.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
 
 
 def _text(values: pd.Series) -> pa.Array:
@@ -88,7 +101,27 @@ def _numbers(values: pd.Series | None, n: int) -> np.ndarray:
         return np.full(n, np.nan)
     if pd.api.types.is_numeric_dtype(values.dtype):
         return values.to_numpy(dtype=float)
+    try:
+        return pd.to_numeric(values).to_numpy(dtype=float)
+    except (ValueError, TypeError):
+        pass
     return parse_money(_text(values.astype(object).str.replace("%", "", regex=False))).amount
+
+
+def _names(values: pd.Series) -> np.ndarray:
+    """Trimmed text as objects, None where missing or blank."""
+    text = pc.utf8_trim_whitespace(_text(values))
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    return text.to_numpy(zero_copy_only=False)
+
+
+def _member(values: pd.Series, allowed) -> np.ndarray:
+    """``values.isin(allowed)`` through Arrow's hash set (quick on millions of ids)."""
+    found = pc.is_in(
+        pa.array(values.to_numpy(dtype=object), type=pa.string()),
+        value_set=pa.array(list(allowed), type=pa.string()),
+    )
+    return np.asarray(pc.fill_null(found, False))
 
 
 def _parsed(raw: pd.DataFrame, dayfirst: bool) -> tuple[pd.DataFrame, np.ndarray]:
@@ -123,7 +156,7 @@ def _parsed(raw: pd.DataFrame, dayfirst: bool) -> tuple[pd.DataFrame, np.ndarray
 
 
 def _drops(
-    frame: pd.DataFrame, raw: pd.DataFrame, bad_date: np.ndarray, deal_ids: set[str]
+    frame: pd.DataFrame, raw: pd.DataFrame, bad_date: np.ndarray, deal_ids: np.ndarray
 ) -> tuple[np.ndarray, list[tuple[np.ndarray, str, str]]]:
     """Which rows are kept, and the (mask, code, reason) of each kind of drop, in order."""
     left = np.ones(len(frame), bool)
@@ -147,7 +180,7 @@ def _drops(
     take(content.duplicated(keep="first").to_numpy(), "duplicate", "exact duplicate history row")
     no_stage = frame["stage"].isna() & frame["amount"].isna()
     take(no_stage.to_numpy(), "not_stage", "a change of another field, not of stage or amount")
-    orphan = ~frame["deal_id"].isin(deal_ids).to_numpy()
+    orphan = ~_member(frame["deal_id"], deal_ids)
     take(orphan, "orphan", "history of a deal that is not in the deals export")
     return left, kinds
 
@@ -274,7 +307,8 @@ def clean_stage_history(
     [[3, 'duplicate'], [5, 'orphan'], [4, 'same_stage']]
     """
     frame, bad_date = _parsed(raw.reset_index(drop=True), dayfirst)
-    left, kinds = _drops(frame, raw.reset_index(drop=True), bad_date, set(deals["deal_id"]))
+    ids = deals["deal_id"].dropna().astype(str).unique()
+    left, kinds = _drops(frame, raw.reset_index(drop=True), bad_date, ids)
     kept = frame.loc[left].sort_values(["deal_id", "entered_at", "source_row"], kind="stable")
     kept = kept.assign(amount=_amount_at_entry(kept))
     entry = _stage_rows(kept)

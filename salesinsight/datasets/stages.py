@@ -10,7 +10,7 @@ less on price; Hunter, A Mind for Sales, 2020). Deals still open at the cut-off 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -56,7 +56,7 @@ def _stage_rows(k: int, stage: str, ids, entered, exited, amount) -> pd.DataFram
     )
 
 
-def _walk(trusted: np.ndarray, created: np.ndarray, effects, rng, cutoff):
+def _walk(trusted: np.ndarray, created: np.ndarray, effects, rng, cutoff, stages):
     """Each deal's stays: entry times per stage, and how and when it ended."""
     n = len(trusted)
     clock = created.astype("datetime64[ns]").copy()
@@ -64,9 +64,10 @@ def _walk(trusted: np.ndarray, created: np.ndarray, effects, rng, cutoff):
     status = np.full(n, "open", dtype=object)
     closed_at = np.full(n, np.datetime64("NaT", "ns"))
     entries = []
-    for k, stage in enumerate(STAGES):
-        rate_f = np.log(2) / _FORWARD_DAYS[k] * np.where(trusted, effects.get(stage, 1.0), 1.0)
-        rate_l = np.log(2) / _LOST_DAYS[k]
+    for k, stage in enumerate(stages):
+        m = k % len(_FORWARD_DAYS)
+        rate_f = np.log(2) / _FORWARD_DAYS[m] * np.where(trusted, effects.get(stage, 1.0), 1.0)
+        rate_l = np.log(2) / _LOST_DAYS[m]
         days = rng.exponential(1.0 / (rate_f + rate_l))
         forward = rng.random(n) < rate_f / (rate_f + rate_l)
         entries.append((alive & (clock <= cutoff), clock.copy()))
@@ -87,6 +88,7 @@ def simulate_stage_world(
     effects: Mapping[str, float] | None = None,
     discount: tuple[float, float] = PLANTED_DISCOUNT,
     repeat_share: float = 0.4,
+    stages: Sequence[str] = STAGES,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Deals and their stage history, with per-stage trust effects and a trust-dependent discount.
 
@@ -105,6 +107,8 @@ def simulate_stage_world(
         ``(0.15, 0.0)`` is a null world.
     repeat_share : float
         Share of accounts that are repeat customers (``is_repeat_customer``).
+    stages : sequence of str
+        The open stages, in order (default :data:`STAGES`; more stages reuse their speeds).
 
     Returns
     -------
@@ -125,7 +129,7 @@ def simulate_stage_world(
     trusted = (rng.random(account.max() + 1) < repeat_share)[account]
     created = _START + (rng.uniform(0, 730, n_deals) * _DAY).astype("timedelta64[ns]")
     cutoff = _START + 731 * _DAY
-    entries, status, closed_at = _walk(trusted, created, effects, rng, cutoff)
+    entries, status, closed_at = _walk(trusted, created, effects, rng, cutoff, stages)
     first = np.round(rng.lognormal(np.log(20_000), 0.6, n_deals), 2)
     cut = np.clip(discount[0] + discount[1] * trusted + rng.normal(0, 0.03, n_deals), 0, 0.6)
     won = status == "won"
@@ -136,12 +140,12 @@ def simulate_stage_world(
         went_on, nxt = entries[k + 1] if k + 1 < len(entries) else (won, closed_at)
         # Left for the next stage, else ended here (lost), else still in it.
         exited = np.where(went_on, nxt, closed_at)
-        parts.append(_stage_rows(k, STAGES[k], ids[mask], entered[mask], exited[mask], first[mask]))
+        parts.append(_stage_rows(k, stages[k], ids[mask], entered[mask], exited[mask], first[mask]))
     for k, (name, mask) in enumerate((("Closed Won", won), ("Closed Lost", status == "lost"))):
         at = closed_at[mask]
         parts.append(
             _stage_rows(
-                len(STAGES) + k,
+                len(stages) + k,
                 name,
                 ids[mask],
                 at,

@@ -148,6 +148,18 @@ def stage_order(history: pd.DataFrame) -> tuple[list[str], str]:
     return ordered, "inferred from the order in which deals entered the stages"
 
 
+def _coded(data: pd.DataFrame, history: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both tables with deal ids as integer codes (joins on millions of text ids are slow),
+    the history restricted to the deals of `data`."""
+    ids = np.concatenate(
+        [data["deal_id"].to_numpy(dtype=object), history["deal_id"].to_numpy(dtype=object)]
+    )
+    codes, _ = pd.factorize(ids)
+    data = data.assign(deal_id=codes[: len(data)])
+    history = history.assign(deal_id=codes[len(data) :], stage=history["stage"].astype(object))
+    return data, history.loc[history["deal_id"].isin(data["deal_id"])]
+
+
 def _deal_status(data: pd.DataFrame, history: pd.DataFrame) -> pd.Series:
     """Each deal's status: ``status`` of `data` where present, else its history's last stage."""
     if "status" in data.columns:
@@ -310,7 +322,7 @@ def time_in_stage(
         raise InvalidValueError(f"`alpha` must lie between 0 and 1, got {alpha!r}.")
     require_columns(stage_history, _HISTORY, argument="stage_history")
     require_columns(data, ["deal_id", *([by] if by else []), *controls_t], argument="data")
-    history = stage_history.loc[stage_history["deal_id"].isin(data["deal_id"])]
+    data, history = _coded(data, stage_history)
     latest = pd.concat([history["entered_at"], history["exited_at"]]).max()
     cutoff = pd.Timestamp(as_of) if as_of is not None else latest
     history = history.loc[history["entered_at"] <= cutoff]
