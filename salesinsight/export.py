@@ -653,8 +653,10 @@ def read_stage_history(
         frames.append(cleaned.frame)
         rows += [row] if row else []
         ledgers.append(ledger)
-    history = pd.concat(frames, ignore_index=True)
-    history = history.sort_values(["deal_id", "entered_at"], kind="stable", ignore_index=True)
+    history = frames[0]
+    if len(frames) > 1:
+        history = pd.concat(frames, ignore_index=True)
+        history = history.sort_values(["deal_id", "entered_at"], kind="stable", ignore_index=True)
     old = export.ledger.assign(code=export.ledger_codes.to_numpy())
     ledger = concat_ledgers([old, *ledgers])
     ledger = ledger.sort_values(["source_file", "source_row"], kind="stable", ignore_index=True)

@@ -93,7 +93,10 @@ def _iso_dates(values: pd.Series) -> np.ndarray | None:
 
 def _text(values: pd.Series) -> pa.Array:
     cells = values.astype(object).where(values.notna(), None)
-    return pa.array([None if v is None else str(v) for v in cells], type=pa.string())
+    try:
+        return pa.array(cells.to_numpy(), type=pa.string(), from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.array([None if v is None else str(v) for v in cells], type=pa.string())
 
 
 def _numbers(values: pd.Series | None, n: int) -> np.ndarray:
@@ -102,8 +105,8 @@ def _numbers(values: pd.Series | None, n: int) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(values.dtype):
         return values.to_numpy(dtype=float)
     try:
-        return pd.to_numeric(values).to_numpy(dtype=float)
-    except (ValueError, TypeError):
+        return np.asarray(pc.cast(_text(values), pa.float64()).to_numpy(zero_copy_only=False))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
         pass
     return parse_money(_text(values.astype(object).str.replace("%", "", regex=False))).amount
 
@@ -134,14 +137,10 @@ def _parsed(raw: pd.DataFrame, dayfirst: bool) -> tuple[pd.DataFrame, np.ndarray
         exited = np.full(n, np.datetime64("NaT", "ns"))
     deleted = raw.get("is_deleted")
     flags = parse_flags(_text(deleted)) if deleted is not None else np.zeros(n)
-    deal = raw["deal_id"].astype(object).where(raw["deal_id"].notna(), None)
-    stage = raw["stage"].astype(object).where(raw["stage"].notna(), None)
     frame = pd.DataFrame(
         {
-            "deal_id": [
-                None if v is None or str(v).strip() == "" else str(v).strip() for v in deal
-            ],
-            "stage": [None if v is None or str(v).strip() == "" else str(v).strip() for v in stage],
+            "deal_id": _names(raw["deal_id"]),
+            "stage": _names(raw["stage"]),
             "entered_at": entered,
             "exited_at": exited,
             "amount": _numbers(raw.get("amount"), n),
