@@ -163,7 +163,8 @@ def quiet(data: pd.DataFrame, **options):
 
 class TestEvaluateClaims:
     def test_table_layout(self, rng):
-        card = quiet(deal_frame(rng), claims=["K1", "K8"])
+        # With a (here empty) first amount, K8's first-quote rows are in the table too.
+        card = quiet(deal_frame(rng).assign(first_amount=np.nan), claims=["K1", "K8"])
         assert list(card.table.columns) == TABLE_COLUMNS
         per_claim = {c.id: c for c in CLAIMS}
         expected = sum(
@@ -439,10 +440,12 @@ class TestK8Price:
         data = deal_frame(rng, n=300).drop(columns=["list_price", "price_realisation"])
         card = quiet(data, claims="K8")
         assert (card.table["verdict"] == "not testable").all()
-        price = card.table["outcome"] == "price_realisation"
-        assert card.table.loc[price, "note"].str.contains("`list_price`").all()
-        # Without a stage history the first quote is unknown too, and the note says where from.
-        assert card.table.loc[~price, "note"].str.contains("stage-history export").all()
+        assert card.table["note"].str.contains("`list_price`").all()
+        # Without a stage history the first-quote test is left out, not listed as untestable.
+        assert set(card.table["outcome"]) == {"price_realisation"}
+        with_history = quiet(data.assign(first_amount=np.nan), claims="K8")
+        quote = with_history.table["outcome"] == "quote_realisation"
+        assert with_history.table.loc[quote, "note"].str.contains("stage-history export").all()
         assert card.table[["estimate", "ci_low", "p_value"]].isna().all().all()
 
 

@@ -82,6 +82,8 @@ OUTCOME_NEEDS = {
     "won_revenue": ("amount",),
 }
 PANEL_OUTCOMES = ("proactive_opportunities", "opportunities", "won_revenue")
+# Outcomes read from a stage history: left out of the scorecard when none was given.
+HISTORY_OUTCOMES = ("quote_realisation",)
 # Panel columns standing for the deal-level proxies, and for the deal-level controls.
 PANEL_PROXIES = {
     "prior_won_deals": "prior_won_deals",
@@ -539,6 +541,9 @@ def _score_rows(
         for proxy_name in claim.proxies:
             proxy = PROXIES[proxy_name]
             for outcome_name in claim.outcomes:
+                if outcome_name in HISTORY_OUTCOMES and "first_amount" not in work.columns:
+                    # Tested only with a stage history (trust_features(..., stage_history=)).
+                    continue
                 outcome = OUTCOMES[outcome_name]
                 for adjustment, names in adjustments:
                     if adjustment == "controlled" and not names:
