@@ -19,11 +19,13 @@ __version__ = "0.1.0"
 
 _PUBLIC = {
     "read_export": "salesinsight.export",
+    "read_stage_history": "salesinsight.export",
     "Export": "salesinsight.export",
     "trust_features": "salesinsight.features",
     "association": "salesinsight.stats",
     "correlations": "salesinsight.stats",
     "time_to_close": "salesinsight.stats",
+    "time_in_stage": "salesinsight.stats",
     "pipeline_summary": "salesinsight.stats",
     "evaluate_claims": "salesinsight.claims",
     "Scorecard": "salesinsight.claims",

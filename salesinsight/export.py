@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +17,31 @@ import pyarrow as pa
 from salesinsight.clean.accounts import clean_accounts, enrich_deals
 from salesinsight.clean.activities import link_activities, prepare_activities
 from salesinsight.clean.deals import clean_deals
-from salesinsight.clean.ledger import concat_ledgers, empty_ledger, ledger_frame
+from salesinsight.clean.ledger import (
+    concat_ledgers,
+    empty_ledger,
+    ledger_frame,
+    read_drops,
+    read_fixes,
+)
 from salesinsight.clean.money import check_currency_code
 from salesinsight.clean.options import CleanOptions
+from salesinsight.clean.stage_history import CleanedHistory, clean_stage_history
 from salesinsight.exceptions import DataQualityWarning, ExportFormatError, InvalidValueError
 from salesinsight.io.detect import Match, detect
 from salesinsight.io.files import DEFAULT_MAX_BYTES, read_table
+from salesinsight.io.history import history_cells
 from salesinsight.io.raw import RawTable
-from salesinsight.schemas import LEDGER_COLUMNS, Accounts, Activities, Deals, Ledger
+from salesinsight.schemas import LEDGER_COLUMNS, Accounts, Activities, Deals, Ledger, StageHistory
 
-__all__ = ["DROP_CODES", "PARALLEL_BYTES", "Export", "check_invariant", "read_export"]
+__all__ = [
+    "DROP_CODES",
+    "PARALLEL_BYTES",
+    "Export",
+    "check_invariant",
+    "read_export",
+    "read_stage_history",
+]
 
 #: Kinds of dropped rows counted by :meth:`Export.summary`, in column order.
 DROP_CODES = (
@@ -39,6 +54,10 @@ DROP_CODES = (
     "repeated_id",
     "header",
     "malformed",
+    "orphan",
+    "same_stage",
+    "amount_change",
+    "not_stage",
 )
 _SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xls", ".htm", ".html"}
 
@@ -64,6 +83,9 @@ class Export:
     unmapped : mapping of str to tuple of str
         Per file, the headers no field was read from (kept as snake_case columns): where to look
         for a field the export seems to lack.
+    stage_history : pandas.DataFrame or None
+        One row per stage a deal entered (:class:`salesinsight.schemas.StageHistory`), once
+        :func:`read_stage_history` has read a history export.
     """
 
     deals: pd.DataFrame
@@ -75,6 +97,7 @@ class Export:
     currency: str = "USD"
     ledger_codes: pd.Series = field(repr=False, default_factory=lambda: pd.Series(dtype=object))
     unmapped: Mapping[str, tuple[str, ...]] = field(repr=False, default_factory=dict)
+    stage_history: pd.DataFrame | None = None
 
     def summary(self) -> pd.DataFrame:
         """One row per file: detected layout, rows read / kept / dropped (by reason), fixes.
@@ -490,7 +513,7 @@ def check_invariant(export: Export, n_rows_by_file: Mapping[str, int] | None = N
     counts.update(n_rows_by_file or {})
     kept = [
         t[["source_file", "source_row"]]
-        for t in (export.deals, export.activities, export.accounts)
+        for t in (export.deals, export.activities, export.accounts, _history_rows(export))
         if t is not None
     ]
     kept_rows = pd.concat(kept, ignore_index=True).assign(kind="kept")
@@ -517,6 +540,138 @@ def check_invariant(export: Export, n_rows_by_file: Mapping[str, int] | None = N
         problems.append(f"rows from files not counted: {sorted(unknown)}")
     if problems:
         raise AssertionError("Row invariant violated:\n" + "\n".join(problems))
+
+
+def _history_rows(export: Export) -> pd.DataFrame | None:
+    """The stage-history rows of history files (HubSpot's come from the deals file's rows)."""
+    history = export.stage_history
+    if history is None:
+        return None
+    own = export.files.loc[export.files["role"] == "stage_history", "file"]
+    return history.loc[history["source_file"].isin(own), ["source_file", "source_row"]]
+
+
+def _history_file(
+    raw: RawTable, deals: pd.DataFrame, crm: str, opts: CleanOptions, order: list[str] | None
+) -> tuple[CleanedHistory, dict, pd.DataFrame]:
+    """One history file cleaned: its rows, its ``files`` row and its ledger (with codes)."""
+    found = history_cells(raw, crm)
+    cleaned = clean_stage_history(
+        found.cells,
+        deals,
+        source_file=raw.name,
+        crm=found.crm,
+        stages=opts.stages,
+        order=order or (list(found.order) if found.order else None),
+        dayfirst=bool(opts.dayfirst),
+    )
+    ledger = cleaned.ledger
+    if found.wide:
+        # The deal rows are kept; a stage-date cell not used is set aside, not the row.
+        dropped = ledger["action"] == "dropped"
+        ledger = ledger.assign(
+            action=ledger["action"].where(~dropped, "set_missing"),
+            column=ledger["column"].where(~dropped, "stage_history"),
+        )
+        return cleaned, {}, ledger
+    row = {
+        "file": raw.name,
+        "role": "stage_history",
+        "crm": found.crm,
+        "format": found.label,
+        "encoding": raw.encoding,
+        "delimiter": raw.delimiter,
+        "decimal": None,
+        "date_format": None,
+        "rows_read": raw.n_rows,
+    }
+    return cleaned, row, concat_ledgers([read_drops(raw), read_fixes(raw, {}), ledger])
+
+
+def read_stage_history(
+    path_or_paths,
+    export: Export,
+    *,
+    crm: str = "auto",
+    stages: Mapping[str, str] | None = None,
+    order: list[str] | None = None,
+    dayfirst: bool | None = None,
+    encoding: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Export:
+    """Read stage-history export(s) against an export's deals: the export with ``stage_history``.
+
+    Read: Salesforce ``OpportunityHistory`` (API names, as the Data Loader writes them, with
+    ``PrevAmount`` where present), the "Opportunity History" report, ``OpportunityFieldHistory``
+    (its ``StageName`` and ``Amount`` rows), Zoho's Stage History, and a HubSpot deals export with
+    ``Date entered "<stage> (<pipeline>)"`` / ``hs_date_entered_<id>`` columns. Every history row
+    is in ``stage_history`` or in the ledger (soft-deleted, duplicate, orphan, no stage change);
+    a closed deal whose history ends in the opposite outcome's stage gets a ``flagged`` row.
+
+    Parameters
+    ----------
+    path_or_paths : path, sequence of paths, or a directory
+        The history export(s).
+    export : Export
+        What :func:`read_export` read: the deals the history belongs to.
+    crm : str
+        ``"auto"`` or the vendor.
+    stages : mapping, optional
+        ``{stage: "won" | "lost" | "open"}`` for custom stages (default: ``read_export``'s).
+    order : list of str, optional
+        The pipeline's stage order (default: the vendor's standard stages, HubSpot's column
+        order, or the probabilities; else inferred by :func:`salesinsight.time_in_stage`).
+    dayfirst, encoding, max_bytes
+        As for :func:`read_export`.
+
+    Returns
+    -------
+    Export
+        A copy with ``stage_history``, the history files in ``files`` and their ledger rows.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "deals.csv").write_text("Opportunity ID,Opportunity Name,Stage,Amount,"
+    ...     "Created Date,Close Date\\n006A,A,Closed Won,100,1/20/24,3/15/24\\n")
+    >>> _ = (d / "history.csv").write_text("Id,OpportunityId,CreatedDate,StageName,Amount,"
+    ...     "IsDeleted\\n1,006A,2024-01-02,Prospecting,120,false\\n2,006A,2024-03-01,Closed Won,"
+    ...     "100,false\\n3,006B,2024-01-05,Prospecting,5,false\\n")
+    >>> export = read_stage_history(d / "history.csv", read_export(d / "deals.csv"))
+    >>> export.stage_history[["deal_id", "stage", "amount"]].values.tolist()
+    [['006A', 'Prospecting', 120.0], ['006A', 'Closed Won', 100.0]]
+    >>> export.ledger["reason"].tolist()
+    ['history of a deal that is not in the deals export']
+    >>> check_invariant(export)
+    """
+    opts = _options(None, None, dayfirst, stages)
+    frames, rows, ledgers = [], [], []
+    for path in _paths(path_or_paths):
+        raw = read_table(path, encoding=encoding, max_bytes=max_bytes)
+        cleaned, row, ledger = _history_file(raw, export.deals, crm, opts, order)
+        frames.append(cleaned.frame)
+        rows += [row] if row else []
+        ledgers.append(ledger)
+    history = frames[0]
+    if len(frames) > 1:
+        history = pd.concat(frames, ignore_index=True)
+        history = history.sort_values(["deal_id", "entered_at"], kind="stable", ignore_index=True)
+    old = export.ledger.assign(code=export.ledger_codes.to_numpy())
+    ledger = concat_ledgers([old, *ledgers])
+    ledger = ledger.sort_values(["source_file", "source_row"], kind="stable", ignore_index=True)
+    try:
+        history = StageHistory.validate(history, lazy=True)
+        checked = Ledger.validate(ledger[LEDGER_COLUMNS], lazy=True)
+    except pandera.errors.SchemaErrors as err:
+        raise _validation_error(err, "stage history") from err
+    return replace(
+        export,
+        stage_history=history,
+        ledger=checked,
+        ledger_codes=ledger["code"],
+        files=pd.concat([export.files, pd.DataFrame(rows)], ignore_index=True),
+    )
 
 
 def _warn_ambiguous(export: Export) -> None:

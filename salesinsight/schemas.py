@@ -23,11 +23,13 @@ __all__ = [
     "LEDGER_ACTIONS",
     "LEDGER_COLUMNS",
     "OPTIONAL_DEAL_COLUMNS",
+    "STAGE_HISTORY_COLUMNS",
     "STATUSES",
     "Accounts",
     "Activities",
     "Deals",
     "Ledger",
+    "StageHistory",
 ]
 
 STATUSES = ("won", "lost", "open")
@@ -43,7 +45,7 @@ LEAD_SOURCE_GROUPS = (
 )
 DEAL_TYPES = ("new_business", "existing_business", "unknown")
 ACTIVITY_TYPES = ("call", "email", "meeting", "task", "other")
-LEDGER_ACTIONS = ("dropped", "set_missing", "fixed")
+LEDGER_ACTIONS = ("dropped", "set_missing", "fixed", "flagged")
 DEAL_COLUMNS = [
     "deal_id",
     "account",
@@ -67,6 +69,19 @@ DEAL_COLUMNS = [
 """The canonical deal columns, in the order every deals table carries them."""
 OPTIONAL_DEAL_COLUMNS = ["product", "list_price", "industry", "employees", "segment"]
 """Known deal columns an export may or may not carry; they follow the canonical ones."""
+STAGE_HISTORY_COLUMNS = [
+    "deal_id",
+    "stage",
+    "entered_at",
+    "exited_at",
+    "amount",
+    "stage_status",
+    "stage_rank",
+    "probability",
+    "source_file",
+    "source_row",
+]
+"""The canonical stage-history columns, in order."""
 LEDGER_COLUMNS = ["source_file", "source_row", "deal_id", "column", "value", "action", "reason"]
 
 
@@ -204,7 +219,9 @@ class Ledger(pa.DataFrameModel):
     )
     value: Series[str] = pa.Field(nullable=True, description="The value as read, as text.")
     action: Series[str] = pa.Field(
-        isin=list(LEDGER_ACTIONS), description="dropped, set_missing or fixed."
+        isin=list(LEDGER_ACTIONS),
+        description="dropped, set_missing, fixed, or flagged (kept as read, but at odds with "
+        "another table).",
     )
     reason: Series[str] = pa.Field(description="Why, in a sentence.")
 
@@ -212,3 +229,37 @@ class Ledger(pa.DataFrameModel):
         strict = True
         coerce = True
         ordered = True
+
+
+class StageHistory(pa.DataFrameModel):
+    """One row per stage a deal entered, in time order within each deal."""
+
+    deal_id: Series[str] = pa.Field(description="The deal, present in the deals table.")
+    stage: Series[str] = pa.Field(description="Stage name as exported.")
+    entered_at: Series[pd.Timestamp] = pa.Field(description="When the deal entered the stage.")
+    exited_at: Series[pd.Timestamp] = pa.Field(
+        nullable=True, description="When it left; missing while the deal is still in the stage."
+    )
+    amount: Series[float] = pa.Field(
+        nullable=True, description="The deal's amount on entering the stage, where known."
+    )
+    stage_status: Series[str] = pa.Field(
+        isin=["open", "won", "lost", "unknown"],
+        description="What the stage means: open, won, lost (from the vendor's stages, the deals "
+        "table and `stages=`), else unknown.",
+    )
+    stage_rank: Series[float] = pa.Field(
+        nullable=True,
+        description="Position of the stage in the vendor's pipeline, where known.",
+    )
+    probability: Series[float] = pa.Field(
+        nullable=True, description="The stage's win probability in percent, where exported."
+    )
+    source_file: Series[str] = pa.Field(description="File name (not path) the row was read from.")
+    source_row: Series[int] = pa.Field(
+        ge=1, description="1-based data-row number in the source file."
+    )
+
+    class Config:
+        strict = False
+        coerce = True

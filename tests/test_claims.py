@@ -163,7 +163,8 @@ def quiet(data: pd.DataFrame, **options):
 
 class TestEvaluateClaims:
     def test_table_layout(self, rng):
-        card = quiet(deal_frame(rng), claims=["K1", "K8"])
+        # With a (here empty) first amount, K8's first-quote rows are in the table too.
+        card = quiet(deal_frame(rng).assign(first_amount=np.nan), claims=["K1", "K8"])
         assert list(card.table.columns) == TABLE_COLUMNS
         per_claim = {c.id: c for c in CLAIMS}
         expected = sum(
@@ -440,7 +441,34 @@ class TestK8Price:
         card = quiet(data, claims="K8")
         assert (card.table["verdict"] == "not testable").all()
         assert card.table["note"].str.contains("`list_price`").all()
+        # Without a stage history the first-quote test is left out, not listed as untestable.
+        assert set(card.table["outcome"]) == {"price_realisation"}
+        with_history = quiet(data.assign(first_amount=np.nan), claims="K8")
+        quote = with_history.table["outcome"] == "quote_realisation"
+        assert with_history.table.loc[quote, "note"].str.contains("stage-history export").all()
         assert card.table[["estimate", "ci_low", "p_value"]].isna().all().all()
+
+
+class TestK8Quote:
+    def test_keeping_more_of_the_first_quote_is_supported(self, rng):
+        data = deal_frame(rng).drop(columns=["list_price", "price_realisation"])
+        repeat = data["is_repeat_customer"].to_numpy(dtype=bool)
+        cut = 0.15 - 0.10 * repeat + rng.normal(0, 0.03, len(data))
+        data["first_amount"] = data["amount"] / (1 - cut)
+        card = quiet(data, claims="K8")
+        row = rows(card, "K8", "controlled", proxy="is_repeat_customer")
+        row = row[row["outcome"] == "quote_realisation"].iloc[0]
+        assert row["verdict"] == "supported"
+        # log(0.95 / 0.85): repeat customers keep about 12 % more of the first quote.
+        assert row["estimate"] == pytest.approx(0.95 / 0.85, abs=0.02)
+        assert row["effect"] == "first-quote realisation ratio"
+
+    def test_null_quote_finds_nothing(self, rng):
+        data = deal_frame(rng).drop(columns=["list_price", "price_realisation"])
+        data["first_amount"] = data["amount"] / (0.85 + rng.normal(0, 0.03, len(data)))
+        card = quiet(data, claims="K8")
+        quote = card.table[card.table["outcome"] == "quote_realisation"]
+        assert not (quote["verdict"] == "supported").any()
 
 
 class TestNotTestable:

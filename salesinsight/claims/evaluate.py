@@ -29,7 +29,14 @@ import pandas as pd
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
-from salesinsight.claims.fits import Fit, fit_association, fit_cox, fit_price, fit_rate
+from salesinsight.claims.fits import (
+    Fit,
+    fit_association,
+    fit_cox,
+    fit_price,
+    fit_quote,
+    fit_rate,
+)
 from salesinsight.claims.narrative import listed
 from salesinsight.claims.panel import account_years
 from salesinsight.claims.registry import (
@@ -68,12 +75,15 @@ OUTCOME_NEEDS = {
     "time_to_close": ("duration_days", "closed"),
     "time_to_win": ("duration_days", "closed", "won"),
     "price_realisation": ("list_price", "amount", "status"),
+    "quote_realisation": ("first_amount", "amount", "status"),
     "proactive_deal": ("proactive_deal", "relationship_days"),
     "proactive_opportunities": ("proactive_deal",),
     "opportunities": (),
     "won_revenue": ("amount",),
 }
 PANEL_OUTCOMES = ("proactive_opportunities", "opportunities", "won_revenue")
+# Outcomes read from a stage history: left out of the scorecard when none was given.
+HISTORY_OUTCOMES = ("quote_realisation",)
 # Panel columns standing for the deal-level proxies, and for the deal-level controls.
 PANEL_PROXIES = {
     "prior_won_deals": "prior_won_deals",
@@ -333,6 +343,7 @@ def _fitter(outcome: str, term: str, options: dict[str, Any]) -> Callable[[pd.Da
         "time_to_close": lambda f: fit_cox(f, event="closed", proxy=term, **options),
         "time_to_win": lambda f: fit_cox(f, event="won", proxy=term, **options),
         "price_realisation": lambda f: fit_price(f, proxy=term, **options),
+        "quote_realisation": lambda f: fit_quote(f, proxy=term, **options),
     }
     return fitters[outcome]
 
@@ -530,6 +541,9 @@ def _score_rows(
         for proxy_name in claim.proxies:
             proxy = PROXIES[proxy_name]
             for outcome_name in claim.outcomes:
+                if outcome_name in HISTORY_OUTCOMES and "first_amount" not in work.columns:
+                    # Tested only with a stage history (trust_features(..., stage_history=)).
+                    continue
                 outcome = OUTCOMES[outcome_name]
                 for adjustment, names in adjustments:
                     if adjustment == "controlled" and not names:

@@ -44,6 +44,7 @@ __all__ = [
     "fit_association",
     "fit_cox",
     "fit_price",
+    "fit_quote",
     "fit_rate",
 ]
 
@@ -229,6 +230,32 @@ def fit_price(frame: pd.DataFrame, *, proxy: str, **options: Any) -> Fit:
     note = (
         "Over won deals with a list price; the model is on log(amount / list price), so the "
         f"ratio compares the share of list price realised. {fit.note}"
+    )
+    return replace(fit, note=note)
+
+
+def fit_quote(frame: pd.DataFrame, *, proxy: str, **options: Any) -> Fit:
+    """OLS of log(amount / first amount) over won deals: the share of the first quote kept
+    (``1 - negotiated_discount``), from the stage history's first recorded amount."""
+    amount = pd.to_numeric(frame["amount"], errors="coerce").astype(float)
+    first = pd.to_numeric(frame["first_amount"], errors="coerce").astype(float)
+    kept = amount / first.where(first > 0)
+    keep = frame["status"].astype(str).eq("won") & (kept > 0)
+    if kept[keep].nunique() < 2:
+        raise AnalysisError(
+            f"{int(keep.sum())} won deal(s) with a first recorded amount, with "
+            f"{kept[keep].nunique()} distinct share(s) of it kept: nothing varies to explain."
+        )
+    cluster = options.get("cluster")
+    used = [proxy, *options.get("controls", ()), *([cluster] if cluster else [])]
+    won = frame.loc[keep, list(dict.fromkeys(used))].assign(
+        log_quote_realisation=np.log(kept[keep])
+    )
+    fit = fit_association(won, outcome="log_quote_realisation", proxy=proxy, **options)
+    note = (
+        "Over won deals whose stage history records an amount; the model is on log(amount / "
+        "first recorded amount), so the ratio compares the share of the first quote kept "
+        f"(1 - negotiated discount). {fit.note}"
     )
     return replace(fit, note=note)
 

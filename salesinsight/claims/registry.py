@@ -202,6 +202,12 @@ OUTCOMES: dict[str, Outcome] = {
             "won deals realise {ratio} as much of the list price",
             "the share of the list price realised",
         ),
+        Outcome(
+            "quote_realisation",
+            "first-quote realisation ratio",
+            "won deals keep {ratio} as much of their first quote",
+            "the share of the first quote kept",
+        ),
     )
 }
 
@@ -235,6 +241,7 @@ FIELD_HINTS = {
     "duration_days": "creation and close dates",
     "price_realisation": "a list price per deal, from the price book",
     "proactive_deal": "a lead source or a product column",
+    "first_amount": "a stage-history export with amounts (read_stage_history)",
 }
 
 _K1_PROXIES = (
@@ -329,11 +336,12 @@ CLAIMS: tuple[Claim, ...] = (
         "K8",
         f"Without trust, buyers treat the seller like an online shop and push on price ({SOURCE}).",
         ("is_repeat_customer", "same_owner_as_last", "is_referral"),
-        ("price_realisation",),
-        "a larger share of the list price realised",
+        ("price_realisation", "quote_realisation"),
+        "a larger share of the list price realised, and of the first quote kept",
         1,
         "OLS of log(amount / list price) over won deals with a list price, errors clustered by "
-        "account; price realisation ratio",
+        "account; price realisation ratio. With a stage history: OLS of log(amount / first "
+        "recorded amount), the share of the first quote kept (1 - negotiated discount)",
         (),
     ),
 )

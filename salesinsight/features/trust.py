@@ -17,6 +17,7 @@ from salesinsight.features.dates import as_datetime64, calendar_columns, snapsho
 from salesinsight.features.engagement import count_in_window, engagement_columns
 from salesinsight.features.history import history_proxies
 from salesinsight.features.outcomes import OUTCOME_COLUMNS, checked_deals, outcome_columns
+from salesinsight.features.stage_amounts import STAGE_AMOUNT_COLUMNS, stage_amount_columns
 
 __all__ = [
     "CONTROL_COLUMNS",
@@ -90,6 +91,7 @@ def trust_features(
     *,
     as_of: Any = None,
     window_days: int = 30,
+    stage_history: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Derive the trust proxies, controls and outcomes of every deal, as of its creation.
 
@@ -107,6 +109,8 @@ def trust_features(
         ``closed_at`` of the deals.
     window_days : int, default 30
         Length of the engagement window after creation; it names the columns (``meetings_30d``).
+    stage_history : DataFrame, optional
+        ``Export.stage_history``: adds ``first_amount`` and ``negotiated_discount``.
 
     Returns
     -------
@@ -143,6 +147,10 @@ def trust_features(
           ``duration_days`` (closed: ``cycle_days``; open: days from creation to `as_of`);
           ``closed`` (bool: won or lost); ``price_realisation`` (``amount / list_price`` where
           ``list_price > 0``; missing without a ``list_price`` column).
+        Price, only when `stage_history` is given
+          ``first_amount`` (float) the first amount the history records, in the reporting
+          currency; ``negotiated_discount`` (float) ``1 - amount / first_amount`` for won deals
+          (see :mod:`salesinsight.features.stage_amounts`).
 
         A deal without ``created_at`` gets missing history and engagement proxies, year, quarter,
         cycle and duration (its lead-source flags and ``won`` need no date). A deal without
@@ -188,6 +196,7 @@ def trust_features(
     """
     frame = checked_deals(deals, DEAL_REQUIRED, purpose="trust_features")
     replaced = feature_columns(activities=True, employees=True, window_days=window_days)
+    replaced += STAGE_AMOUNT_COLUMNS
     deal_part = deals.drop(columns=[c for c in replaced if c in deals.columns])
     created = as_datetime64(frame["created_at"], column="created_at", table="deals")
     closed_at = as_datetime64(frame["closed_at"], column="closed_at", table="deals")
@@ -215,6 +224,8 @@ def trust_features(
             parts["log_employees"] = np.where(employees > 0, np.log(employees), np.nan)
     parts.update(calendar_columns(created))
     parts.update(outcome_columns(frame, created, closed_at, stamp))
+    if stage_history is not None:
+        parts.update(stage_amount_columns(frame, stage_history))
     features = pd.DataFrame(parts, index=deals.index)
     return pd.concat([deal_part, features], axis=1)
 

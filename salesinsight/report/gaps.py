@@ -49,6 +49,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "opportunities": _HISTORY,
     "won_revenue": (*_HISTORY, "amount"),
     "price_realisation": ("amount", "list_price"),
+    "quote_realisation": ("amount",),
 }
 """The export fields each proxy and outcome of the scorecard is derived from."""
 
