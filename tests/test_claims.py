@@ -439,7 +439,9 @@ class TestK8Price:
         data = deal_frame(rng, n=300).drop(columns=["list_price", "price_realisation"])
         card = quiet(data, claims="K8")
         assert (card.table["verdict"] == "not testable").all()
-        assert card.table["note"].str.contains("`list_price`").all()
+        price = card.table["outcome"] == "price_realisation"
+        assert card.table.loc[price, "note"].str.contains("`list_price`").all()
+        assert card.table.loc[~price, "note"].str.contains("`lost_on_price`").all()
         assert card.table[["estimate", "ci_low", "p_value"]].isna().all().all()
 
 
