@@ -186,6 +186,7 @@ def _add_input_options(parser: argparse.ArgumentParser, *, as_of: bool = True) -
         help="say what a renamed or custom stage means, won, lost or open, e.g. "
         "--stages 'Initial Offer=open' (repeatable)",
     )
+    _add_source_groups(group)
     if as_of:
         group.add_argument(
             "--as-of",
@@ -198,6 +199,17 @@ def _add_input_options(parser: argparse.ArgumentParser, *, as_of: bool = True) -
         "--pseudonymize",
         action="store_true",
         help="replace account, contact and owner names by salted pseudonyms in every output",
+    )
+
+
+def _add_source_groups(group: Any) -> None:
+    group.add_argument(
+        "--source-groups",
+        metavar="MAP.csv",
+        default="",
+        help="lead sources or campaign names put in a group before the word rules: a CSV with "
+        "columns source,group (groups: referral, existing_customer, partner, inbound, "
+        "outbound, event, other, unknown)",
     )
 
 
@@ -369,6 +381,7 @@ def _load(args: argparse.Namespace, console: _Console) -> Any:
         fx_path=args.fx,
         columns=columns,
         stages=stages,
+        source_groups=args.source_groups or None,
         as_of=getattr(args, "as_of", ""),
         pseudonymize=args.pseudonymize,
         salt=_salt(args),
@@ -486,6 +499,7 @@ def _clean(args: argparse.Namespace, console: _Console) -> int:
         fx_path=args.fx,
         columns=columns,
         stages=stages,
+        source_groups=args.source_groups or None,
         pseudonymize=args.pseudonymize,
         salt=_salt(args),
         progress=console.progress,

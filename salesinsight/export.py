@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -30,17 +31,28 @@ from salesinsight.clean.stage_history import CleanedHistory, clean_stage_history
 from salesinsight.exceptions import DataQualityWarning, ExportFormatError, InvalidValueError
 from salesinsight.io.detect import Match, detect
 from salesinsight.io.files import DEFAULT_MAX_BYTES, read_table
+from salesinsight.io.formats import header_key
 from salesinsight.io.history import history_cells
 from salesinsight.io.raw import RawTable
-from salesinsight.schemas import LEDGER_COLUMNS, Accounts, Activities, Deals, Ledger, StageHistory
+from salesinsight.schemas import (
+    LEAD_SOURCE_GROUPS,
+    LEDGER_COLUMNS,
+    Accounts,
+    Activities,
+    Deals,
+    Ledger,
+    StageHistory,
+)
 
 __all__ = [
     "DROP_CODES",
     "PARALLEL_BYTES",
+    "STAND_IN_FIELDS",
     "Export",
     "check_invariant",
     "read_export",
     "read_stage_history",
+    "source_group_map",
 ]
 
 #: Kinds of dropped rows counted by :meth:`Export.summary`, in column order.
@@ -123,6 +135,33 @@ class Export:
             rows.append(row)
         return pd.DataFrame(rows)
 
+    def source_groups(self) -> pd.DataFrame:
+        """How the lead sources were grouped: one row per source label as exported, with its
+        ``lead_source_group`` and the number of ``deals``, by group then most deals first.
+
+        Deals without a source count under a missing label (group ``unknown``); labels the
+        word rules did not place are in group ``other``.
+
+        Examples
+        --------
+        >>> from salesinsight.datasets import load_sample
+        >>> table = load_sample().source_groups()
+        >>> list(table.columns)
+        ['lead_source_group', 'lead_source', 'deals']
+        >>> int(table["deals"].sum()) == len(load_sample().deals)
+        True
+        """
+        order = {g: i for i, g in enumerate(LEAD_SOURCE_GROUPS)}
+        counts = (
+            self.deals.groupby(["lead_source_group", "lead_source"], dropna=False, sort=False)
+            .size()
+            .rename("deals")
+            .reset_index()
+        )
+        counts["rank"] = counts["lead_source_group"].map(order)
+        counts = counts.sort_values(["rank", "deals"], ascending=[True, False], kind="stable")
+        return counts.drop(columns="rank").reset_index(drop=True)
+
     def _repr_html_(self) -> str:
         return self.summary()._repr_html_()
 
@@ -161,6 +200,7 @@ def read_export(
     dayfirst: bool | None = None,
     encoding: str | None = None,
     stages: Mapping[str, str] | None = None,
+    source_groups: Mapping[str, str] | str | os.PathLike[str] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Export:
     """Read CRM export file(s) into canonical deals (+ activities, accounts) and a ledger.
@@ -189,6 +229,10 @@ def read_export(
         Force the text encoding (otherwise sniffed: UTF-8 with or without BOM, UTF-16, cp1252).
     stages : mapping, optional
         ``{stage: "won" | "lost" | "open"}`` for renamed or custom stages.
+    source_groups : mapping or path, optional
+        ``{lead source: group}``, or a CSV file with columns ``source,group``: lead sources
+        (or campaign names) put in a group of :data:`salesinsight.schemas.LEAD_SOURCE_GROUPS`
+        before the word rules of :data:`salesinsight.clean.categories.LEAD_RULES` are tried.
     max_bytes : int
         Size guard per file (default 2 GiB).
 
@@ -222,7 +266,7 @@ def read_export(
     >>> export.summary()[["rows_read", "rows_kept", "dropped_footer"]].values.tolist()
     [[4, 2, 2]]
     """
-    opts = _options(currency, fx, dayfirst, stages)
+    opts = _options(currency, fx, dayfirst, stages, source_groups)
 
     def read(path: Path) -> _File:
         raw = read_table(path, encoding=encoding, max_bytes=max_bytes)
@@ -256,6 +300,7 @@ def _options(
     fx: Mapping[str, float] | None,
     dayfirst: bool | None,
     stages: Mapping[str, str] | None,
+    source_groups: Mapping[str, str] | str | os.PathLike[str] | None = None,
 ) -> CleanOptions:
     """The cleaners' options from :func:`read_export`'s, checked."""
     code = check_currency_code(currency) if currency is not None else None
@@ -272,8 +317,47 @@ def _options(
     if code is None and fx:
         code = "USD"
     return CleanOptions(
-        currency=code, fx=dict(fx or {}), dayfirst=dayfirst, stages=dict(stages or {})
+        currency=code,
+        fx=dict(fx or {}),
+        dayfirst=dayfirst,
+        stages=dict(stages or {}),
+        source_groups=source_group_map(source_groups),
     )
+
+
+def source_group_map(
+    source_groups: Mapping[str, str] | str | os.PathLike[str] | None,
+) -> dict[str, str]:
+    """``{header_key(source): group}`` from a mapping or a ``source,group`` CSV file, checked.
+
+    Examples
+    --------
+    >>> source_group_map({"Spring Gala": "event"})
+    {'spring gala': 'event'}
+    """
+    if source_groups is None:
+        return {}
+    if isinstance(source_groups, str | os.PathLike):
+        path = Path(source_groups)
+        try:
+            table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        except (OSError, ValueError) as error:
+            raise InvalidValueError(
+                f"Cannot read the source groups file {path.name}: {error}"
+            ) from error
+        if not {"source", "group"} <= set(table.columns):
+            raise InvalidValueError(
+                f"{path.name} needs the columns `source` and `group` (one lead source or "
+                f"campaign name and its group per row); it has {list(table.columns)}."
+            )
+        source_groups = dict(zip(table["source"], table["group"], strict=True))
+    bad = {k: v for k, v in source_groups.items() if v not in LEAD_SOURCE_GROUPS}
+    if bad:
+        raise InvalidValueError(
+            f"Unknown lead source groups {bad}: each source must go to one of "
+            f"{', '.join(LEAD_SOURCE_GROUPS)}."
+        )
+    return {header_key(k): v for k, v in source_groups.items()}
 
 
 def _reporting_currency(deals_files: list[_File]) -> str:
@@ -443,6 +527,11 @@ def _size(path: Path) -> int:
 
 
 def _file_row(raw: RawTable, match: Match, date_format: str, decimal: str) -> dict:
+    stand_ins = [
+        f"{name} from `{header}`"
+        for header, name in match.mapping.items()
+        if name in STAND_IN_FIELDS and header_key(header) in _stand_in_headers(match)
+    ]
     return {
         "file": raw.name,
         "role": match.role,
@@ -453,7 +542,23 @@ def _file_row(raw: RawTable, match: Match, date_format: str, decimal: str) -> di
         "decimal": decimal or None,
         "date_format": date_format or None,
         "rows_read": raw.n_rows,
+        "stand_ins": "; ".join(stand_ins) or None,
     }
+
+
+#: Fields a deals layout reads from a stand-in header when its own header is absent.
+STAND_IN_FIELDS = ("lead_source", "employees", "annual_revenue", "loss_reason")
+
+
+def _stand_in_headers(match: Match) -> set[str]:
+    """Header keys of `match`'s layout that feed a field only in place of an earlier one."""
+    seen: set[str] = set()
+    later: set[str] = set()
+    for header, name in match.format.headers.items():
+        if name in seen:
+            later.add(header_key(header))
+        seen.add(name)
+    return later
 
 
 def _cross_file_duplicates(deals: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

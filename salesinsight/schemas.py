@@ -43,7 +43,7 @@ LEAD_SOURCE_GROUPS = (
     "other",
     "unknown",
 )
-DEAL_TYPES = ("new_business", "existing_business", "unknown")
+DEAL_TYPES = ("new_business", "upsell", "cross_sell", "renewal", "existing_business", "unknown")
 ACTIVITY_TYPES = ("call", "email", "meeting", "task", "other")
 LEDGER_ACTIONS = ("dropped", "set_missing", "fixed", "flagged")
 DEAL_COLUMNS = [
@@ -67,7 +67,16 @@ DEAL_COLUMNS = [
     "source_row",
 ]
 """The canonical deal columns, in the order every deals table carries them."""
-OPTIONAL_DEAL_COLUMNS = ["product", "list_price", "industry", "employees", "segment"]
+OPTIONAL_DEAL_COLUMNS = [
+    "product",
+    "list_price",
+    "industry",
+    "employees",
+    "annual_revenue",
+    "segment",
+    "loss_reason",
+    "lost_on_price",
+]
 """Known deal columns an export may or may not carry; they follow the canonical ones."""
 STAGE_HISTORY_COLUMNS = [
     "deal_id",
@@ -133,7 +142,9 @@ class Deals(pa.DataFrameModel):
         description="Lead source mapped onto a small fixed vocabulary.",
     )
     deal_type: Series[str] = pa.Field(
-        isin=list(DEAL_TYPES), description="new_business, existing_business or unknown."
+        isin=list(DEAL_TYPES),
+        description="new_business, upsell, cross_sell, renewal, existing_business (an existing "
+        "customer's deal of no finer type) or unknown.",
     )
     crm: Series[str] = pa.Field(description="Vendor the export came from.")
     source_file: Series[str] = pa.Field(description="File name (not path) the row was read from.")
@@ -150,7 +161,18 @@ class Deals(pa.DataFrameModel):
     employees: Series[float] | None = pa.Field(
         ge=0, nullable=True, description="Account size in employees."
     )
+    annual_revenue: Series[float] | None = pa.Field(
+        ge=0, nullable=True, description="Account's annual revenue, where exported."
+    )
     segment: Series[str] | None = pa.Field(nullable=True, description="Market segment.")
+    loss_reason: Series[str] | None = pa.Field(
+        nullable=True, description="Why a lost deal was lost, as exported."
+    )
+    lost_on_price: Series[pd.BooleanDtype] | None = pa.Field(
+        nullable=True,
+        description="Whether the loss reason names price (see clean.categories); missing "
+        "without a reason.",
+    )
 
     @pa.check("deal_id", name="unique", error="the value repeats another row's")
     def _unique_deal_id(cls, values: Series[str]) -> Series[bool]:

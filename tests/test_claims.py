@@ -440,9 +440,11 @@ class TestK8Price:
         data = deal_frame(rng, n=300).drop(columns=["list_price", "price_realisation"])
         card = quiet(data, claims="K8")
         assert (card.table["verdict"] == "not testable").all()
-        assert card.table["note"].str.contains("`list_price`").all()
+        price = card.table["outcome"] == "price_realisation"
+        assert card.table.loc[price, "note"].str.contains("`list_price`").all()
+        assert card.table.loc[~price, "note"].str.contains("`lost_on_price`").all()
         # Without a stage history the first-quote test is left out, not listed as untestable.
-        assert set(card.table["outcome"]) == {"price_realisation"}
+        assert set(card.table["outcome"]) == {"price_realisation", "lost_on_price"}
         with_history = quiet(data.assign(first_amount=np.nan), claims="K8")
         quote = with_history.table["outcome"] == "quote_realisation"
         assert with_history.table.loc[quote, "note"].str.contains("stage-history export").all()

@@ -33,6 +33,7 @@ from salesinsight.claims.fits import (
     Fit,
     fit_association,
     fit_cox,
+    fit_lost_on_price,
     fit_price,
     fit_quote,
     fit_rate,
@@ -64,6 +65,8 @@ __all__ = ["AUTO_CONTROLS", "evaluate_claims"]
 # Account size and creation year as trust_features derives them (its CONTROL_COLUMNS), the others
 # as the export carries them.
 AUTO_CONTROLS = ("log_employees", "product", "industry", "segment", "created_year")
+#: The account size control of an export with annual revenue and no head count.
+SIZE_STAND_IN = "log_annual_revenue"
 REACTIVE_SOURCES = ("inbound", "existing_customer")
 SOURCE_FLAGS = ("is_referral", "rep_initiated")
 # A deal is proactive when the rep initiated it or it brings a product new to the account.
@@ -76,6 +79,7 @@ OUTCOME_NEEDS = {
     "time_to_win": ("duration_days", "closed", "won"),
     "price_realisation": ("list_price", "amount", "status"),
     "quote_realisation": ("first_amount", "amount", "status"),
+    "lost_on_price": ("lost_on_price", "status"),
     "proactive_deal": ("proactive_deal", "relationship_days"),
     "proactive_opportunities": ("proactive_deal",),
     "opportunities": (),
@@ -110,6 +114,11 @@ def _resolve_controls(data: pd.DataFrame, controls: Any) -> tuple[tuple[str, ...
         return (), []
     if isinstance(controls, str) and controls == "auto":
         missing = _missing(data, AUTO_CONTROLS)
+        if "log_employees" in missing and not _missing(data, [SIZE_STAND_IN]):
+            # No head count: annual revenue stands in for account size.
+            missing.remove("log_employees")
+            swapped = [SIZE_STAND_IN if c == "log_employees" else c for c in AUTO_CONTROLS]
+            return tuple(c for c in swapped if c not in missing), missing
         return tuple(c for c in AUTO_CONTROLS if c not in missing), missing
     names = (controls,) if isinstance(controls, str) else tuple(controls)
     bad = [c for c in names if not isinstance(c, str)]
@@ -178,8 +187,13 @@ def _cluster_for(work: pd.DataFrame, claim: Claim) -> tuple[str | None, str]:
 def _population(work: pd.DataFrame, claim: Claim) -> tuple[pd.DataFrame, str]:
     if claim.id == "K3":
         new = _is_true(work["is_new_product_for_account"])
+        how = (
+            ""
+            if "product" in work.columns
+            else " Without a product column, these are the cross-sell deals (by deal type)."
+        )
         return work.loc[new], (
-            f"Deals of a product new to the account: {int(new.sum())} of {len(work)}."
+            f"Deals of a product new to the account: {int(new.sum())} of {len(work)}.{how}"
         )
     if claim.id == "K5":
         proactive = _is_true(work["rep_initiated"])
@@ -344,6 +358,7 @@ def _fitter(outcome: str, term: str, options: dict[str, Any]) -> Callable[[pd.Da
         "time_to_win": lambda f: fit_cox(f, event="won", proxy=term, **options),
         "price_realisation": lambda f: fit_price(f, proxy=term, **options),
         "quote_realisation": lambda f: fit_quote(f, proxy=term, **options),
+        "lost_on_price": lambda f: fit_lost_on_price(f, proxy=term, **options),
     }
     return fitters[outcome]
 
@@ -561,7 +576,7 @@ def _score_rows(
                         outcome=outcome.name,
                         adjustment=adjustment,
                         effect=_effect(proxy, outcome),
-                        direction=claim.direction,
+                        direction=claim.direction * outcome.direction,
                     )
                     rows.append(row)
     _adjust(rows, alpha)

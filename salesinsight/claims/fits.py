@@ -43,6 +43,7 @@ __all__ = [
     "critical_value",
     "fit_association",
     "fit_cox",
+    "fit_lost_on_price",
     "fit_price",
     "fit_quote",
     "fit_rate",
@@ -256,6 +257,29 @@ def fit_quote(frame: pd.DataFrame, *, proxy: str, **options: Any) -> Fit:
         "Over won deals whose stage history records an amount; the model is on log(amount / "
         "first recorded amount), so the ratio compares the share of the first quote kept "
         f"(1 - negotiated discount). {fit.note}"
+    )
+    return replace(fit, note=note)
+
+
+def fit_lost_on_price(frame: pd.DataFrame, *, proxy: str, **options: Any) -> Fit:
+    """Logit of a lost deal's loss reason naming price, over lost deals with a reason."""
+    flag = frame["lost_on_price"].astype("boolean")
+    keep = frame["status"].astype(str).eq("lost").to_numpy() & flag.notna().to_numpy()
+    on_price = int(flag[keep].sum())
+    if on_price == 0 or on_price == int(keep.sum()):
+        raise AnalysisError(
+            f"{int(keep.sum())} lost deal(s) with a loss reason, {on_price} of them lost on "
+            "price: nothing varies to explain."
+        )
+    cluster = options.get("cluster")
+    used = [proxy, *options.get("controls", ()), *([cluster] if cluster else [])]
+    lost = frame.loc[keep, list(dict.fromkeys(used))].assign(
+        lost_on_price=flag[keep].astype(float).to_numpy()
+    )
+    fit = fit_association(lost, outcome="lost_on_price", proxy=proxy, **options)
+    note = (
+        f"Over {int(keep.sum())} lost deals with a loss reason, {on_price} of them lost on price "
+        f"(the reason names price, cost, budget or a discount). {fit.note}"
     )
     return replace(fit, note=note)
 

@@ -56,13 +56,15 @@ class Outcome:
     """An outcome as it appears in the scorecard: its effect words and a phrase for the narrative.
 
     `phrase` takes the formatted ratio, e.g. ``"won deals are {ratio} as large"``; `noun` names
-    the outcome in a sentence ("... associated with both ... and deal size").
+    the outcome in a sentence ("... associated with both ... and deal size"). `direction` is -1
+    for an outcome the claim predicts to fall (losing on price), multiplying the claim's.
     """
 
     name: str
     effect: str
     phrase: str
     noun: str = ""
+    direction: int = 1
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,13 @@ OUTCOMES: dict[str, Outcome] = {
             "won deals keep {ratio} as much of their first quote",
             "the share of the first quote kept",
         ),
+        Outcome(
+            "lost_on_price",
+            "odds ratio of losing on price",
+            "the odds that a lost deal was lost on price are {ratio} as high",
+            "losing on price",
+            direction=-1,
+        ),
     )
 }
 
@@ -215,6 +224,7 @@ OUTCOMES: dict[str, Outcome] = {
 # ("after account size, product and year").
 CONTROL_WORDS = {
     "log_employees": "account size",
+    "log_annual_revenue": "account size (annual revenue)",
     "product": "product",
     "industry": "industry",
     "segment": "segment",
@@ -226,7 +236,7 @@ CONTROL_WORDS = {
 FIELD_HINTS = {
     "list_price": "a list price per deal, from the price book",
     "product": "a product column",
-    "is_new_product_for_account": "a product column",
+    "is_new_product_for_account": "a product column, or deal types that name cross-sells",
     "lead_source_group": "a lead source column",
     "rep_initiated": "a lead source column",
     "is_referral": "a lead source column",
@@ -240,6 +250,7 @@ FIELD_HINTS = {
     "closed_at": "close dates",
     "duration_days": "creation and close dates",
     "price_realisation": "a list price per deal, from the price book",
+    "lost_on_price": "a loss reason column, e.g. Closed Lost Reason",
     "proactive_deal": "a lead source or a product column",
     "first_amount": "a stage-history export with amounts (read_stage_history)",
 }
@@ -336,12 +347,14 @@ CLAIMS: tuple[Claim, ...] = (
         "K8",
         f"Without trust, buyers treat the seller like an online shop and push on price ({SOURCE}).",
         ("is_repeat_customer", "same_owner_as_last", "is_referral"),
-        ("price_realisation", "quote_realisation"),
-        "a larger share of the list price realised, and of the first quote kept",
+        ("price_realisation", "quote_realisation", "lost_on_price"),
+        "a larger share of the list price realised and of the first quote kept, and fewer deals "
+        "lost on price",
         1,
-        "OLS of log(amount / list price) over won deals with a list price, errors clustered by "
-        "account; price realisation ratio. With a stage history: OLS of log(amount / first "
-        "recorded amount), the share of the first quote kept (1 - negotiated discount)",
+        "OLS of log(amount / list price) over won deals with a list price; with a stage "
+        "history, OLS of log(amount / first recorded amount), the share of the first quote kept "
+        "(1 - negotiated discount); logit of a lost deal's loss reason naming price, over lost "
+        "deals with a reason; errors clustered by account",
         (),
     ),
 )

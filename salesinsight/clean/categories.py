@@ -1,7 +1,9 @@
 """Categories of the cleaned tables: labels as exported mapped onto small fixed vocabularies.
 
-Lead sources become the groups of :data:`salesinsight.schemas.LEAD_SOURCE_GROUPS`, deal types
-those of :data:`salesinsight.schemas.DEAL_TYPES`, activity types those of
+Lead sources become the groups of :data:`salesinsight.schemas.LEAD_SOURCE_GROUPS` (picklist
+values and free-text campaign names alike, by the word rules of :data:`LEAD_RULES`, which a
+``source_groups`` map overrides), deal types those of :data:`salesinsight.schemas.DEAL_TYPES`,
+loss reasons a flag of losing on price (:data:`PRICE_WORDS`), activity types those of
 :data:`salesinsight.schemas.ACTIVITY_TYPES`, and a stage the status it stands for (rule 6 of
 :mod:`salesinsight.clean`). Misspelt category values are read as the common value they are a
 typo of, with a ledger row (:func:`repair_typos`).
@@ -26,9 +28,12 @@ from salesinsight.io.raw import RawTable
 
 __all__ = [
     "CATEGORIES",
+    "LEAD_RULES",
+    "PRICE_WORDS",
     "activity_type_of",
     "deal_type_of",
     "lead_source_group_of",
+    "lost_on_price_of",
     "repair_typos",
     "status_of_stage",
 ]
@@ -36,11 +41,18 @@ __all__ = [
 #: Deal columns whose misspelt values are repaired, in the order their ledger rows come.
 CATEGORIES = ("lead_source", "industry", "segment", "product")
 
-_LEAD_RULES = (
+#: The word rules, tried in this order on the case-folded label (underscores read as spaces);
+#: the first group whose pattern is found wins, a label matching none is ``other`` and an empty
+#: one ``unknown``. Webinars count as events, as trade shows do: a scheduled session the seller
+#: runs, whose attendees become leads.
+LEAD_RULES = (
     ("referral", r"referr|word of mouth|recommend"),
-    ("existing_customer", r"existing|customer|upsell|renewal|account manag|install"),
+    (
+        "existing_customer",
+        r"existing|customer|upsell|up-sell|cross.?sell|renewal|check.?in|account manag|install",
+    ),
     ("partner", r"partner|reseller|channel|alliance|\bvar\b|distributor"),
-    ("event", r"event|trade ?show|conference|webinar|seminar|expo|meetup|booth"),
+    ("event", r"event|trade ?show|conference|webinar|seminar|expo\b|meetup|booth"),
     (
         "outbound",
         r"outbound|cold|prospect|sales ?generated|self.?generated|\bsdr\b|\bbdr\b|outreach"
@@ -49,9 +61,11 @@ _LEAD_RULES = (
     (
         "inbound",
         r"inbound|web|site|organic|search|seo|sem|ppc|ads?\b|advert|direct|social|email marketing"
-        r"|marketing|content|chat|inquir|enquir|contact form|demo request|trial|download",
+        r"|marketing|content|chat|inquir|enquir|contact|\bforms?\b|demo|trial|download",
     ),
 )
+#: Words of a loss reason that say the deal was lost on price.
+PRICE_WORDS = r"pric|cost|budget|expensiv|cheap|discount|afford"
 
 _TYPE_RULES = (
     ("call", r"call|phone|dial"),
@@ -61,40 +75,75 @@ _TYPE_RULES = (
 )
 
 
-def lead_source_group_of(source: str | None) -> str:
+def lead_source_group_of(source: str | None, overrides: Mapping[str, str] | None = None) -> str:
     """Map a lead source label onto the fixed groups of :data:`salesinsight.schemas.LEAD_SOURCE_GROUPS`.
+
+    `overrides` (``{header_key(label): group}``) decides before the word rules of
+    :data:`LEAD_RULES`.
 
     Examples
     --------
     >>> [lead_source_group_of(s) for s in ["Partner Referral", "Web", "Cold Call", "Trade Show",
     ...                                    "ORGANIC_SEARCH", "Other", None]]
     ['referral', 'inbound', 'outbound', 'event', 'inbound', 'other', 'unknown']
+    >>> [lead_source_group_of(s) for s in ["BDR Outreach", "Check-in Call", "OA-GoogleAds-Q3",
+    ...                                    "TS-National ALA Booth Visitors 2024"]]
+    ['outbound', 'existing_customer', 'inbound', 'event']
+    >>> lead_source_group_of("Spring Gala", {"spring gala": "event"})
+    'event'
     """
     if source is None or not source.strip():
         return "unknown"
+    if overrides and header_key(source) in overrides:
+        return overrides[header_key(source)]
     text = source.replace("_", " ").casefold()
-    for group, pattern in _LEAD_RULES:
+    for group, pattern in LEAD_RULES:
         if re.search(pattern, text):
             return group
     return "other"
 
 
+_DEAL_TYPE_RULES = (
+    ("cross_sell", r"cross"),
+    ("upsell", r"up-?sell|upgrade|expansion|expand|add-?on|seat"),
+    ("renewal", r"renew"),
+    ("existing_business", r"existing"),
+    ("new_business", r"\bnew\b|newbusiness|new logo|first"),
+)
+
+
 def deal_type_of(kind: str | None) -> str:
-    """Map a deal type label onto ``new_business``, ``existing_business`` or ``unknown``.
+    """Map a deal type label onto ``new_business``, ``upsell``, ``cross_sell``, ``renewal``,
+    ``existing_business`` (an existing customer's deal of no finer type) or ``unknown``.
 
     Examples
     --------
-    >>> [deal_type_of(s) for s in ["New Business", "newbusiness", "Upsell", "Renewal", None]]
-    ['new_business', 'new_business', 'existing_business', 'existing_business', 'unknown']
+    >>> [deal_type_of(s) for s in ["New Business", "newbusiness", "Upsell", "Cross-Sell",
+    ...                            "Renewal", "Expansion", "Add-on", "Existing Business", None]]
+    ['new_business', 'new_business', 'upsell', 'cross_sell', 'renewal', 'upsell', 'upsell', 'existing_business', 'unknown']
     """
     if kind is None:
         return "unknown"
     text = kind.replace("_", " ").casefold()
-    if re.search(r"existing|upsell|up-sell|cross|renew|expansion|add-on|addon|upgrade", text):
-        return "existing_business"
-    if re.search(r"\bnew\b|newbusiness|new logo|first", text):
-        return "new_business"
+    for name, pattern in _DEAL_TYPE_RULES:
+        if re.search(pattern, text):
+            return name
     return "unknown"
+
+
+def lost_on_price_of(reason: str | None) -> bool | None:
+    """Whether a loss reason says the deal was lost on price (:data:`PRICE_WORDS`); None
+    without a reason.
+
+    Examples
+    --------
+    >>> [lost_on_price_of(r) for r in ["Price", "No Budget", "Went with cheaper vendor",
+    ...                                "Lost to Competitor", "", None]]
+    [True, True, True, False, None, None]
+    """
+    if reason is None or not reason.strip():
+        return None
+    return re.search(PRICE_WORDS, reason.casefold()) is not None
 
 
 def activity_type_of(kind: str | None) -> str | None:

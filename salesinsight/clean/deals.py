@@ -20,6 +20,7 @@ from salesinsight.clean.categories import (
     CATEGORIES,
     deal_type_of,
     lead_source_group_of,
+    lost_on_price_of,
     repair_typos,
     status_of_stage,
 )
@@ -91,7 +92,7 @@ def clean_deals(
         )
     when = resolve_dates(dates.columns, status, kept, ids)
     money = money_columns(cells, status, kept, ids, opts)
-    text, typos = _text_columns(cells, kept, ids)
+    text, typos = _text_columns(cells, kept, ids, opts.source_groups)
     account_id, scientific_ids = _account_ids(cells, kept, ids)
     numbers, unread = _numbers(cells, kept, ids)
     n = len(status)
@@ -260,10 +261,11 @@ def _status(
 
 
 def _text_columns(
-    cells: _Cells, raw: RawTable, ids: Ids
-) -> tuple[dict[str, pa.Array | pa.ChunkedArray], pd.DataFrame]:
-    """Names, stage and categories (misspelt ones repaired), the lead source group and the deal
-    type, and the ledger rows of the repairs."""
+    cells: _Cells, raw: RawTable, ids: Ids, source_groups: Mapping[str, str]
+) -> tuple[dict[str, object], pd.DataFrame]:
+    """Names, stage and categories (misspelt ones repaired), the lead source group (the word
+    rules, or `source_groups` first), the deal type, the loss reason and whether it names
+    price, and the ledger rows of the repairs."""
     n = raw.table.num_rows
     text = {
         f: cells[f] if f in cells else pa.nulls(n, TEXT)
@@ -276,10 +278,16 @@ def _text_columns(
             text[f], repaired = repair_typos(text[f], f, raw, ids)
             frames.append(repaired)
     text["lead_source_group"] = (
-        map_uniques(text["lead_source"], lead_source_group_of, n, arrow=True)
+        map_uniques(
+            text["lead_source"], lambda s: lead_source_group_of(s, source_groups), n, arrow=True
+        )
         if "lead_source" in cells
         else repeat_text("unknown", n)
     )
+    if "loss_reason" in cells:
+        text["loss_reason"] = cells["loss_reason"]
+        flags = map_uniques(cells["loss_reason"], lost_on_price_of, n)
+        text["lost_on_price"] = pd.array(flags, dtype="boolean")
     text["deal_type"] = (
         map_uniques(cells["deal_type"], deal_type_of, n, arrow=True)
         if "deal_type" in cells
@@ -302,7 +310,7 @@ def _account_ids(
 def _numbers(cells: _Cells, raw: RawTable, ids: Ids) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
     """Head counts and probabilities where exported, and the ledger rows of unreadable ones."""
     columns, frames = {}, []
-    for f in ("employees", "probability"):
+    for f in ("employees", "annual_revenue", "probability"):
         if f in cells:
             columns[f], unread = number_column(cells[f], f, raw, ids)
             frames.append(unread)
@@ -331,6 +339,8 @@ def _deals_frame(
 
 
 def _series(value: object) -> pd.Series:
+    if isinstance(value, pd.api.extensions.ExtensionArray):
+        return pd.Series(value, copy=False)
     if isinstance(value, pa.Array | pa.ChunkedArray):
         if pa.types.is_large_string(value.type) or pa.types.is_string(value.type):
             return text_series(value, len(value))

@@ -331,6 +331,6 @@ def number_column(
     """
     parsed = parse_money(cells)
     values = parsed.amount
-    if column in ("employees", "list_price"):
+    if column in ("employees", "annual_revenue", "list_price"):
         values = np.where(values < 0, np.nan, values)
     return values, _money_ledger(parsed, cells, column, raw, ids)

@@ -24,12 +24,14 @@ class CleanOptions:
     """Options of :func:`salesinsight.export.read_export` that the cleaners need.
 
     ``currency`` None: the deals' own currency when they share one, else USD.
+    ``source_groups``: ``{header_key(lead source): group}`` deciding before the word rules.
     """
 
     currency: str | None = "USD"
     fx: Mapping[str, float] = field(default_factory=dict)
     dayfirst: bool | None = None
     stages: Mapping[str, str] = field(default_factory=dict)
+    source_groups: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

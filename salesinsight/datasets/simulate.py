@@ -57,7 +57,16 @@ _ACTIVE_DAYS = 120
 _LOG_EMPLOYEES = (4.6, 1.6)  # mean and sd of log(employees)
 _TENURE_YEARS = 2.5
 # The simulator's own proxies ride along, named and ordered as trust_features names them.
-_DEAL_COLUMNS = [*DEAL_COLUMNS, *OPTIONAL_DEAL_COLUMNS, *PROXY_COLUMNS]
+# The optional columns a simulated world has (no loss reasons or annual revenue).
+_DEAL_COLUMNS = [
+    *DEAL_COLUMNS,
+    *(
+        c
+        for c in OPTIONAL_DEAL_COLUMNS
+        if c in ("product", "list_price", "industry", "employees", "segment")
+    ),
+    *PROXY_COLUMNS,
+]
 
 
 @dataclass(frozen=True, eq=False)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from salesinsight.features.dates import days_between
 
-__all__ = ["HISTORY_COLUMNS", "history_proxies"]
+__all__ = ["HISTORY_COLUMNS", "cross_sell_flags", "history_proxies"]
 
 HISTORY_COLUMNS = [
     "prior_won_deals",
@@ -215,10 +215,12 @@ def _owner_prior_deals(
 def _new_product(
     frame: pd.DataFrame, timeline: _Timeline, account: np.ndarray, dated: np.ndarray
 ) -> pd.arrays.BooleanArray:
-    """Whether no deal of the account with the same product was created before each deal."""
+    """Whether no deal of the account with the same product was created before each deal;
+    without a product column, whether the deal is a cross-sell (a new product for an existing
+    account) where the deal types tell cross-sells apart."""
     n = len(frame)
     if "product" not in frame.columns:
-        return pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
+        return cross_sell_flags(frame)
     product = _codes(frame["product"])
     has_product = product >= 0
     pair = np.unique(
@@ -227,6 +229,25 @@ def _new_product(
     events = dated[has_product[dated]]
     seen = timeline.earlier(events, pair, timeline.created_rank[events])
     return _scatter_bool(n, timeline.queries, seen.count == 0, ~has_product[timeline.queries])
+
+
+def cross_sell_flags(frame: pd.DataFrame) -> pd.arrays.BooleanArray:
+    """``deal_type == "cross_sell"``, missing where the type is unknown; all missing unless some
+    deal is a cross-sell (an export whose types never say so does not tell).
+
+    Examples
+    --------
+    >>> cross_sell_flags(pd.DataFrame({"deal_type": ["cross_sell", "upsell", "unknown"]}))
+    <BooleanArray>
+    [True, False, <NA>]
+    Length: 3, dtype: boolean
+    """
+    n = len(frame)
+    kind = frame["deal_type"].astype(str) if "deal_type" in frame.columns else None
+    if kind is None or not kind.eq("cross_sell").any():
+        return pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
+    unknown = (kind.eq("unknown") | frame["deal_type"].isna()).to_numpy(dtype=bool)
+    return pd.arrays.BooleanArray(kind.eq("cross_sell").to_numpy(dtype=bool), unknown)
 
 
 def _scatter_int(n: int, rows: np.ndarray, values: np.ndarray) -> pd.arrays.IntegerArray:

@@ -133,13 +133,16 @@ def trust_features(
           ``is_referral`` / ``rep_initiated`` (boolean) ``lead_source_group`` is ``referral`` /
           ``outbound``;
           ``is_new_product_for_account`` (boolean) d's product is not among the products of a's
-          deals created before *t* (missing without a ``product`` column or value).
+          deals created before *t* (missing without a ``product`` value); without a ``product``
+          column, d is a cross-sell (``deal_type``), where some deal is one.
         Engagement, only when `activities` is given
           ``meetings_30d``, ``calls_30d``, ``emails_30d``, ``activities_30d`` (Int64) activities
           linked to d with ``created_at <= occurred_at < created_at + window_days``; the last
           counts every type.
         Controls
           ``log_employees`` (float, only with an ``employees`` column; missing where not > 0),
+          ``log_annual_revenue`` (float, only with an ``annual_revenue`` column and no
+          ``employees`` one: the account size control then),
           ``created_year`` (Int64), ``created_quarter`` (str, e.g. ``"2023Q2"``).
         Outcomes
           ``won`` (float: 1.0 won, 0.0 lost, NaN open); ``log_amount`` (log of a won deal's
@@ -195,8 +198,11 @@ def trust_features(
     2               False                  0  NaN            0.0
     """
     frame = checked_deals(deals, DEAL_REQUIRED, purpose="trust_features")
-    replaced = feature_columns(activities=True, employees=True, window_days=window_days)
-    replaced += STAGE_AMOUNT_COLUMNS
+    replaced = [
+        *feature_columns(activities=True, employees=True, window_days=window_days),
+        "log_annual_revenue",
+        *STAGE_AMOUNT_COLUMNS,
+    ]
     deal_part = deals.drop(columns=[c for c in replaced if c in deals.columns])
     created = as_datetime64(frame["created_at"], column="created_at", table="deals")
     closed_at = as_datetime64(frame["closed_at"], column="closed_at", table="deals")
@@ -222,6 +228,10 @@ def trust_features(
         employees = pd.to_numeric(frame["employees"], errors="coerce").to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             parts["log_employees"] = np.where(employees > 0, np.log(employees), np.nan)
+    elif "annual_revenue" in frame.columns:
+        revenue = pd.to_numeric(frame["annual_revenue"], errors="coerce").to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            parts["log_annual_revenue"] = np.where(revenue > 0, np.log(revenue), np.nan)
     parts.update(calendar_columns(created))
     parts.update(outcome_columns(frame, created, closed_at, stamp))
     if stage_history is not None:

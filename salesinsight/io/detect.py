@@ -37,6 +37,22 @@ FIELD_WORDS: dict[str, tuple[str, ...]] = {
     "account": ("account", "company", "customer", "client", "organization"),
     "owner": ("owner", "rep", "sales", "assigned", "user"),
     "occurred_at": ("date", "time", "start", "due", "when"),
+    "lead_source": ("source", "campaign", "channel", "origin", "referral", "utm"),
+    "loss_reason": ("reason", "lost", "loss", "why"),
+    "product": ("product", "item", "sku", "plan", "edition", "module", "line"),
+    "list_price": ("list", "price", "msrp", "rate"),
+    # Counts of people a size can be read from, suggested rather than taken.
+    "employees": (
+        "employees",
+        "headcount",
+        "staff",
+        "lawyers",
+        "attorneys",
+        "seats",
+        "users",
+        "people",
+        "size",
+    ),
 }
 # A file naming two of these kinds of field is a deals export, even if a field it needs is missing.
 _DEAL_LIKE = (

@@ -15,6 +15,7 @@ import logging
 import os
 import pickle
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -28,6 +29,7 @@ from salesinsight.exceptions import InvalidValueError
 from salesinsight.export import Export, read_export
 from salesinsight.features import trust_features
 from salesinsight.privacy import pseudonymize_export
+from salesinsight.report.gaps import with_suggestions
 from salesinsight.report.parameters import (
     MappingLike,
     PathsLike,
@@ -86,7 +88,7 @@ class Analysis:
     def scorecard(self) -> Scorecard:
         """The book's claims scored on :attr:`data`, with the automatic controls."""
         log.info("evaluating the claims on %d deals", len(self.data))
-        return evaluate_claims(self.data)
+        return with_suggestions(evaluate_claims(self.data), self.export)
 
     def row_counts(self) -> dict[str, int]:
         """Deal rows read, kept and dropped by the cleaner (activity files not counted).
@@ -127,6 +129,7 @@ def load_export(
     fx_path: str | os.PathLike[str] = "",
     columns: MappingLike = None,
     stages: MappingLike = None,
+    source_groups: str | os.PathLike[str] | Mapping[str, str] | None = None,
     pseudonymize: bool | str = False,
     salt: str = "",
     progress: Progress | None = None,
@@ -158,8 +161,14 @@ def load_export(
             fx=fx,
             columns=column_map or None,
             stages=stage_map or None,
+            source_groups=source_groups or None,
         )
     else:
+        if source_groups:
+            raise InvalidValueError(
+                "The bundled sample's lead sources are all known; source groups apply to your "
+                "own export files."
+            )
         if fx is not None or (currency or "USD").upper() != "USD" or column_map or stage_map:
             raise InvalidValueError(
                 f"The bundled sample is in USD and needs no exchange rates or maps; got currency "
@@ -184,6 +193,7 @@ def load_analysis(
     as_of: str | pd.Timestamp | None = "",
     columns: MappingLike = None,
     stages: MappingLike = None,
+    source_groups: str | os.PathLike[str] | Mapping[str, str] | None = None,
     pseudonymize: bool | str = False,
     salt: str = "",
     progress: Progress | None = None,
@@ -211,6 +221,9 @@ def load_analysis(
         takes it, or its JSON text (see :func:`parse_mapping`).
     stages : mapping or str, optional
         ``{stage: "won" | "lost" | "open"}`` for renamed or custom stages, or its JSON text.
+    source_groups : path or mapping, optional
+        ``{lead source: group}`` or a ``source,group`` CSV, deciding lead source groups before
+        the word rules (see :func:`salesinsight.export.read_export`).
     pseudonymize : bool or str, default False
         Replace account, contact and owner names by salted pseudonyms before anything is computed
         (see :func:`salesinsight.privacy.pseudonymize_export`). Text such as ``"1"`` or
@@ -257,6 +270,7 @@ def load_analysis(
         fx_path=fx_path,
         columns=column_map,
         stages=stage_map,
+        source_groups=source_groups,
         pseudonymize=hide,
         salt=salt,
         progress=progress,

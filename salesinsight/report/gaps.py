@@ -9,15 +9,28 @@ the missing field and the option that maps it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
 from salesinsight.claims.narrative import listed
-from salesinsight.io.detect import closest_header
+from salesinsight.claims.scorecard import Scorecard
+from salesinsight.export import Export
+from salesinsight.io.detect import FIELD_WORDS, closest_header
+from salesinsight.io.formats import header_key, snake_case
 
-__all__ = ["NEEDS", "SOURCE_FIELDS", "Gap", "export_gaps", "gap_lines", "untestable_reasons"]
+__all__ = [
+    "NEEDS",
+    "SOURCE_FIELDS",
+    "Gap",
+    "export_gaps",
+    "gap_lines",
+    "suggestion_notes",
+    "untestable_reasons",
+    "with_suggestions",
+]
 
 SOURCE_FIELDS: dict[str, tuple[str, str]] = {
     "close_date": ("closed_at", "close dates of won and lost deals"),
@@ -28,6 +41,8 @@ SOURCE_FIELDS: dict[str, tuple[str, str]] = {
     "list_price": ("list_price", "list prices"),
     "owner": ("owner", "deal owners"),
     "account": ("account_id", "accounts"),
+    "loss_reason": ("loss_reason", "loss reasons"),
+    "employees": ("employees", "account sizes (head counts)"),
 }
 """Export fields the proxies and outcomes come from: ``{field: (deals column, in words)}``."""
 
@@ -50,6 +65,8 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "won_revenue": (*_HISTORY, "amount"),
     "price_realisation": ("amount", "list_price"),
     "quote_realisation": ("amount",),
+    "lost_on_price": ("loss_reason",),
+    "is_new_product_for_account": ("product",),
 }
 """The export fields each proxy and outcome of the scorecard is derived from."""
 
@@ -81,19 +98,46 @@ def export_gaps(deals: pd.DataFrame, unmapped: Sequence[str] = ()) -> dict[str, 
     ...                       "created_at": [pd.Timestamp("2024-01-01")]})
     >>> gaps = export_gaps(deals, ["Closing Day", "Region"])
     >>> gaps["close_date"].header, sorted(gaps)
-    ('Closing Day', ['account', 'close_date', 'lead_source', 'list_price', 'owner', 'product'])
+    ('Closing Day', ['account', 'close_date', 'employees', 'lead_source', 'list_price', 'loss_reason', 'owner', 'product'])
     """
     gaps = {}
     for field, (column, words) in SOURCE_FIELDS.items():
+        if field == "employees" and "annual_revenue" in deals:
+            continue
         values = deals[column] if column in deals else None
         if values is not None and field == "close_date" and "status" in deals:
             values = values[deals["status"].isin(["won", "lost"]).to_numpy()]
             if not len(values):
                 continue
         if values is None or not values.notna().any():
-            header = closest_header(field, field.replace("_", " "), list(unmapped))
-            gaps[field] = Gap(field, words, header)
+            gaps[field] = Gap(field, words, _look_alike(deals, field, unmapped))
     return gaps
+
+
+#: Fields whose values are numbers; the others hold text.
+_NUMERIC = ("amount", "list_price", "employees")
+
+
+def _look_alike(deals: pd.DataFrame, field: str, unmapped: Sequence[str]) -> str | None:
+    """The unmapped header likeliest to hold `field`: its name has a word typical of the field
+    (:data:`salesinsight.io.detect.FIELD_WORDS`) and, where the deals keep it, its values are
+    of the field's kind (numbers or text)."""
+    words = FIELD_WORDS.get(field, (field.replace("_", " "),))
+    named = [h for h in unmapped if any(w in header_key(h) for w in words)]
+    fitting = [h for h in named if _values_fit(deals, snake_case(h), field)]
+    return closest_header(field, field.replace("_", " "), fitting) if fitting else None
+
+
+def _values_fit(deals: pd.DataFrame, column: str, field: str) -> bool:
+    if column not in deals.columns:
+        return True
+    values = deals[column].dropna().astype(str).str.strip()
+    values = values[values != ""]
+    if values.empty:
+        return False
+    numbers = pd.to_numeric(values.str.replace(r"[$€£,\s]", "", regex=True), errors="coerce")
+    share = float(numbers.notna().mean())
+    return share >= 0.8 if field in _NUMERIC else share < 0.5
 
 
 def untestable_reasons(table: pd.DataFrame, gaps: Mapping[str, Gap]) -> pd.Series:
@@ -157,4 +201,76 @@ def gap_lines(table: pd.DataFrame, gaps: Mapping[str, Gap]) -> list[str]:
             f"(field `{field}`). {where}, map it with --columns '{header}={field}' "
             f"(columns={{{header!r}: {field!r}}} in Python)."
         )
+    size = gaps.get("employees")
+    if size is not None and size.header:
+        lines.append(
+            f"Account size is not controlled for: the export has no head count. `{size.header}` "
+            "looks like a count of people; if it measures account size, map it with --columns "
+            f"'{size.header}=employees' (columns={{{size.header!r}: 'employees'}} in Python)."
+        )
     return lines
+
+
+def suggestion_notes(table: pd.DataFrame, export: Export) -> pd.Series:
+    """What would make each ``not testable`` row of a scorecard table testable (empty for the
+    others): the export field it lacks, the export's unmapped header that looks like it and the
+    ``--columns`` line mapping it, else what the data would need.
+
+    Examples
+    --------
+    >>> from salesinsight.datasets import load_sample
+    >>> export = load_sample()
+    >>> table = pd.DataFrame({"proxy": ["is_referral"], "outcome": ["lost_on_price"],
+    ...                       "verdict": ["not testable"], "note": [""]})
+    >>> print(suggestion_notes(table, export).iloc[0])
+    The export has no loss reasons (field `loss_reason`); a column holding them would make it testable: --columns 'HEADER=loss_reason' (columns={'HEADER': 'loss_reason'} in Python).
+    """
+    gaps = export_gaps(export.deals, _unmapped(export))
+    notes = []
+    for row in table.itertuples(index=False):
+        if row.verdict != "not testable":
+            notes.append("")
+            continue
+        needs = [*NEEDS.get(row.proxy, ()), *NEEDS.get(row.outcome, ())]
+        gap = next((gaps[f] for f in needs if f in gaps), None)
+        notes.append(_suggestion(gap) if gap else _data_suggestion(str(row.note)))
+    return pd.Series(notes, index=table.index, dtype=object)
+
+
+def _unmapped(export: Export) -> list[str]:
+    files = export.files
+    deals_files = files.loc[files["role"] == "deals", "file"] if len(files) else []
+    return [h for name in deals_files for h in export.unmapped.get(name, ())]
+
+
+def _suggestion(gap: Gap) -> str:
+    header = gap.header or "HEADER"
+    mapping = f"--columns '{header}={gap.field}' (columns={{{header!r}: {gap.field!r}}} in Python)"
+    if gap.header:
+        return (
+            f"The export has no {gap.words} (field `{gap.field}`); `{gap.header}` looks like it: "
+            f"if it holds them, mapping it would make it testable: {mapping}."
+        )
+    return (
+        f"The export has no {gap.words} (field `{gap.field}`); a column holding them would "
+        f"make it testable: {mapping}."
+    )
+
+
+def _data_suggestion(note: str) -> str:
+    """For a row the fields allow but the data do not: more deals of the kind it compares."""
+    text = _short(note, width=200)
+    return (
+        f"Its fields are all there, but {text[0].lower() + text[1:] if text else 'the fit failed'}; "
+        "more deals of the kinds it compares (or a longer history) would make it testable."
+    )
+
+
+def with_suggestions(scorecard: Scorecard, export: Export) -> Scorecard:
+    """`scorecard` with each ``not testable`` row's note ending in what would make it testable
+    (:func:`suggestion_notes`); the other rows unchanged."""
+    table = scorecard.table.copy()
+    extra = suggestion_notes(table, export)
+    has = extra != ""
+    table.loc[has, "note"] = (table.loc[has, "note"].astype(str) + " " + extra[has]).str.strip()
+    return dataclasses.replace(scorecard, table=table)

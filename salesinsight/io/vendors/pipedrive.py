@@ -41,6 +41,9 @@ _DEAL = {
     "Expected close date": "expected_close_at",
     "Source": "lead_source",
     "Lead source": "lead_source",
+    "Channel": "lead_source",
+    "Source channel": "lead_source",
+    "Lost reason": "loss_reason",
     "Product name": "product",
 }
 

@@ -43,11 +43,14 @@ _DEALS = {
     "Stage": "stage",
     "Type": "deal_type",
     "Lead Source": "lead_source",
+    "Reason For Loss": "loss_reason",
     "Probability (%)": "probability",
     "Probability": "probability",
     "Currency": "currency",
     "Industry": "industry",
     "Employees": "employees",
+    "No. of Employees": "employees",
+    "Annual Revenue": "annual_revenue",
 }
 
 DEALS = TableFormat(
