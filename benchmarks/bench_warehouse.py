@@ -79,12 +79,30 @@ def generate(path: Path, args: argparse.Namespace) -> dict[str, Any]:
         CREATE TABLE salesforce.opportunity AS
         SELECT '006' || lpad(d::VARCHAR, 15, '0') AS id,
                {created} AS created_date,
+               '001' || lpad((hash(d * 5) % {max(1, int(args.deals) // 5)})::VARCHAR, 15, '0')
+                   AS account_id,
+               '005' || lpad((d % 200)::VARCHAR, 15, '0') AS owner_id,
                'Prospecting' AS stage_name, false AS is_closed, false AS is_won,
                (hash(d * 3) % 100000)::DOUBLE AS amount,
                ({created})::DATE + 90 AS close_date,
                d % 1000 = 0 AS is_deleted, false AS _fivetran_deleted, true AS _fivetran_active,
                TIMESTAMP '{START}' + INTERVAL 5 YEAR AS _fivetran_synced
         FROM range({int(args.deals)}) t(d)
+        """
+    )
+    con.execute(
+        f"""
+        CREATE TABLE salesforce.account AS
+        SELECT '001' || lpad(a::VARCHAR, 15, '0') AS id, 'Account ' || a AS name,
+               (10 + hash(a) % 5000)::INTEGER AS number_of_employees, false AS is_deleted
+        FROM range({max(1, int(args.deals) // 5)}) t(a)
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE salesforce.user AS
+        SELECT '005' || lpad(u::VARCHAR, 15, '0') AS id, 'Rep ' || u AS name, false AS is_deleted
+        FROM range(200) t(u)
         """
     )
     activity = f"""

@@ -24,9 +24,18 @@ from salesinsight.exceptions import DataQualityWarning, ExportFormatError, Inval
 from salesinsight.io.detect import Match, detect
 from salesinsight.io.files import DEFAULT_MAX_BYTES, read_table
 from salesinsight.io.raw import RawTable
+from salesinsight.io.warehouse.conventions import drop_stale_rows
 from salesinsight.schemas import LEDGER_COLUMNS, Accounts, Activities, Deals, Ledger
 
-__all__ = ["DROP_CODES", "PARALLEL_BYTES", "Export", "check_invariant", "read_export"]
+__all__ = [
+    "DROP_CODES",
+    "PARALLEL_BYTES",
+    "Export",
+    "check_invariant",
+    "clean_options",
+    "read_export",
+    "validated_export",
+]
 
 #: Kinds of dropped rows counted by :meth:`Export.summary`, in column order.
 DROP_CODES = (
@@ -199,10 +208,10 @@ def read_export(
     >>> export.summary()[["rows_read", "rows_kept", "dropped_footer"]].values.tolist()
     [[4, 2, 2]]
     """
-    opts = _options(currency, fx, dayfirst, stages)
+    opts = clean_options(currency, fx, dayfirst, stages)
 
     def read(path: Path) -> _File:
-        raw = read_table(path, encoding=encoding, max_bytes=max_bytes)
+        raw = drop_stale_rows(read_table(path, encoding=encoding, max_bytes=max_bytes))
         match = detect(raw.headers, crm=crm, columns=columns, name=raw.name)
         pa.default_memory_pool().release_unused()
         return _clean_file(raw, match, opts)
@@ -212,7 +221,7 @@ def read_export(
     # allocator would otherwise keep it for threads that are done).
     pa.default_memory_pool().release_unused()
     by_role = _by_role(done)
-    export = _validated(
+    export = validated_export(
         *_combined(by_role),
         crm=by_role["deals"][0].match.crm,
         currency=_reporting_currency(by_role["deals"]),
@@ -228,13 +237,19 @@ _ROLES = ("deals", "accounts", "activities")
 PARALLEL_BYTES = 4 * 1024**2
 
 
-def _options(
+def clean_options(
     currency: str | None,
     fx: Mapping[str, float] | None,
     dayfirst: bool | None,
     stages: Mapping[str, str] | None,
 ) -> CleanOptions:
-    """The cleaners' options from :func:`read_export`'s, checked."""
+    """The cleaners' options from :func:`read_export`'s, checked.
+
+    Examples
+    --------
+    >>> clean_options("EUR", {"USD": 0.9}, None, None).fx
+    {'USD': 0.9}
+    """
     code = check_currency_code(currency) if currency is not None else None
     if fx is not None:
         bad = {k: v for k, v in fx.items() if not (isinstance(v, int | float) and v > 0)}
@@ -311,7 +326,7 @@ def _combined(
     return deals, activities, accounts, ledger
 
 
-def _validated(
+def validated_export(
     deals: pd.DataFrame,
     activities: pd.DataFrame | None,
     accounts: pd.DataFrame | None,
@@ -322,7 +337,9 @@ def _validated(
     files: pd.DataFrame,
     unmapped: Mapping[str, tuple[str, ...]],
 ) -> Export:
-    """The :class:`Export` of the tables, each validated by its schema."""
+    """The :class:`Export` of the tables, each validated by its schema (the ledger's internal
+    ``code`` column kept aside as ``ledger_codes``); :func:`read_export` and
+    :func:`salesinsight.warehouse.read_warehouse` end with it."""
     codes = ledger["code"]
     try:
         deals = Deals.validate(deals, lazy=True)

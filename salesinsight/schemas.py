@@ -67,7 +67,16 @@ DEAL_COLUMNS = [
 """The canonical deal columns, in the order every deals table carries them."""
 OPTIONAL_DEAL_COLUMNS = ["product", "list_price", "industry", "employees", "segment"]
 """Known deal columns an export may or may not carry; they follow the canonical ones."""
-LEDGER_COLUMNS = ["source_file", "source_row", "deal_id", "column", "value", "action", "reason"]
+LEDGER_COLUMNS = [
+    "source_file",
+    "source_row",
+    "deal_id",
+    "column",
+    "value",
+    "action",
+    "reason",
+    "record_id",
+]
 
 
 def _not_repeated(values: pd.Series) -> pd.Series:
@@ -207,6 +216,11 @@ class Ledger(pa.DataFrameModel):
         isin=list(LEDGER_ACTIONS), description="dropped, set_missing or fixed."
     )
     reason: Series[str] = pa.Field(description="Why, in a sentence.")
+    record_id: Series[str] = pa.Field(
+        nullable=True,
+        description="The id of the record the row holds, where the source names records (a "
+        "warehouse table's key); missing for export files, whose rows the file and row name.",
+    )
 
     class Config:
         strict = True
