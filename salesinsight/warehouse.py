@@ -198,7 +198,8 @@ def _with_records(ledger: pd.DataFrame, raw: RawTable) -> pd.DataFrame:
         keys[raw.dropped["source_row"].to_numpy()] = raw.dropped["value"].to_numpy(dtype=object)
     mine = ledger["source_file"].eq(raw.name).to_numpy()
     rows = ledger["source_row"].to_numpy()
-    record = np.where(mine, keys[np.where(mine, rows, 0)], None)
+    record = np.full(len(ledger), None, dtype=object)
+    record[mine] = keys[rows[mine]]
     return ledger.assign(record_id=record)
 
 

@@ -65,8 +65,15 @@ def _opened(con: BaseBackend, layout: TableLayout, schema: str) -> ibis.Table:
     return table
 
 
-def _numbered(table: ibis.Table, layout: TableLayout) -> ibis.Table:
-    """`table` with its row number by key (1-based) and the reason a row is not current."""
+def _numbered(
+    table: ibis.Table, layout: TableLayout, only: tuple[str | None, ...] | None = None
+) -> ibis.Table:
+    """`table` with its row number by key (1-based) and the reason a row is not current; with
+    `only`, just the key, the connector's columns and those named (the numbering sorts the
+    table, and a sort of hundreds of millions of rows should carry no more than it needs)."""
+    if only is not None:
+        wanted = [*layout.key, *layout.conventions, *(c for c in only if c)]
+        table = table.select(*dict.fromkeys(c for c in wanted if c in table.columns))
     order = [table[c] for c in layout.key]
     if "_fivetran_start" in table.columns:
         order.append(table["_fivetran_start"])
@@ -111,7 +118,7 @@ def table_drops(
     0           2      005b  deleted
     """
     layout = table_layout(crm, name)
-    table = _numbered(_opened(con, layout, schema), layout)
+    table = _numbered(_opened(con, layout, schema), layout, only=(link, copies))
     ref = ibis.null("string")
     if link is not None and parents is not None:
         ref = table[link].cast("string")
