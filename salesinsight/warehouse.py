@@ -258,7 +258,7 @@ def _engagement_drops(con: BaseBackend, schema: str, ids: ibis.Table) -> pd.Data
     links = open_table(con, "engagement_deal", schema=schema)
     flagged = links.select(
         engagement=links["engagement_id"].cast("string"),
-        ok=links["deal_id"].cast("string").isin(ids["deal_id"]).cast("int8"),
+        ok=ibis.ifelse(links["deal_id"].cast("string").isin(ids["deal_id"]), 1, 0),
     )
     per = flagged.group_by("engagement").aggregate(n_ok=flagged["ok"].sum())
     engagement = open_table(con, "engagement", schema=schema)

@@ -250,7 +250,10 @@ def _joined(table: ibis.Table, lookup: ibis.Table | None, on: str, key: str, **n
     side = lookup.select(
         __key=lookup[key].cast("string"), **{n: lookup[c] for n, c in present.items()}
     )
-    side = side.distinct(on="__key", keep="first")
+    # One row per key (a key repeated in a lookup table would repeat deals), portably: the
+    # first by a window, which every engine has.
+    side = side.mutate(__n=ibis.row_number().over(group_by=side["__key"], order_by=side["__key"]))
+    side = side.filter(side["__n"] == 0).drop("__n")
     out = table.left_join(side, table[on].cast("string") == side["__key"]).drop("__key")
     missing = {n: ibis.null("string") for n in named if n not in present}
     return out.mutate(**missing) if missing else out
