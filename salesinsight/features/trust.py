@@ -233,7 +233,7 @@ def _counted_in_engine(
     """The engagement counts of an ibis table of activities, computed where it is kept."""
     if not isinstance(activities, ibis.Table):
         raise InvalidValueError(
-            f"`activities` must be a pandas DataFrame, an ibis table or None; received "
+            f"`activities` must be a pandas DataFrame or None, or an ibis table; received "
             f"{type(activities).__name__}. Pass `export.activities` from `read_export` or "
             "`read_warehouse`."
         )
