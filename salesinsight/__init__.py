@@ -20,6 +20,7 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "read_export": "salesinsight.export",
     "read_stage_history": "salesinsight.export",
+    "read_warehouse": "salesinsight.warehouse",
     "Export": "salesinsight.export",
     "trust_features": "salesinsight.features",
     "association": "salesinsight.stats",
@@ -45,6 +46,7 @@ SUBMODULES = (
     "report",
     "schemas",
     "stats",
+    "warehouse",
 )
 
 __all__ = sorted([*_PUBLIC, "SUBMODULES", "__version__"])

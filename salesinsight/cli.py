@@ -42,6 +42,7 @@ MAIN_EPILOG = f"""examples:
   salesinsight clean hubspot-crm-exports-deals-2024-06-01.csv --out deals.parquet
   salesinsight claims report1718000000000.csv --format markdown
   salesinsight sample --out example-exports
+  salesinsight report crm.duckdb --schema salesforce
 
 Run `salesinsight COMMAND --help` for the options of a command.
 
@@ -84,12 +85,21 @@ CLAIMS_EPILOG = f"""examples:
 NOTEBOOKS_EPILOG = f"""examples:
   salesinsight notebooks --out my-notebooks
       then edit them, and: salesinsight report deals.csv --notebooks my-notebooks
+  salesinsight report crm.duckdb --schema salesforce
+      a connector's Salesforce tables in a DuckDB file (salesinsight sample --warehouse DIR
+      writes one); the activities are counted inside DuckDB
+  salesinsight report postgresql://analyst@db.example.com/crm --schema hubspot
+      the same tables in PostgreSQL (or any engine ibis reaches); the password comes from the
+      URL or the driver's usual settings (PGPASSWORD, ~/.pgpass) and is never shown
 
 {EXIT_CODES}"""
 
 SAMPLE_EPILOG = f"""examples:
   salesinsight sample --out example-exports
       then: salesinsight report example-exports/<deals file> example-exports/<activities file>
+  salesinsight sample --warehouse example-warehouse
+      the same world as a connector's sync in DuckDB: then
+      salesinsight report example-warehouse/crm.duckdb --schema salesforce (or hubspot)
 
 {EXIT_CODES}"""
 
@@ -236,9 +246,20 @@ def _add_report(commands: Any, common: argparse.ArgumentParser) -> None:
         REPORT_EPILOG,
     )
     report.add_argument(
-        "exports", nargs="*", metavar="EXPORT", help="export file(s); none: the bundled sample"
+        "exports",
+        nargs="*",
+        metavar="EXPORT",
+        help="export file(s), or one warehouse (a DuckDB file or a database URL); none: the "
+        "bundled sample",
     )
     _add_input_options(report)
+    report.add_argument(
+        "--schema",
+        default="",
+        metavar="NAME",
+        help="with a warehouse: the connector's schema, e.g. salesforce or hubspot (default: "
+        "--crm if it names one, else salesforce)",
+    )
     out = report.add_argument_group("writing the report")
     out.add_argument(
         "--out",
@@ -291,7 +312,13 @@ def _add_clean_claims_sample(commands: Any, common: argparse.ArgumentParser) -> 
     sample = _command(
         commands, common, "sample", "write the bundled sample exports to a folder", SAMPLE_EPILOG
     )
-    sample.add_argument("--out", metavar="DIR", required=True, help="folder to write into")
+    sample.add_argument("--out", metavar="DIR", help="folder to write the exports into")
+    sample.add_argument(
+        "--warehouse",
+        metavar="DIR",
+        help="folder to write the sample into as a DuckDB warehouse (crm.duckdb, the schemas "
+        "salesforce and hubspot as a connector syncs them)",
+    )
     sample.add_argument("--force", action="store_true", help="replace existing files")
     sample.set_defaults(func=_sample)
 
@@ -386,6 +413,7 @@ def _load(args: argparse.Namespace, console: _Console) -> Any:
         pseudonymize=args.pseudonymize,
         salt=_salt(args),
         progress=console.progress,
+        schema=getattr(args, "schema", ""),
     )
     _hint_missing_rates(analysis.export.deals, analysis.export.currency, console)
     return analysis
@@ -409,7 +437,10 @@ def _hint_missing_rates(deals: Any, currency: str, console: _Console) -> None:
 def _default_out(exports: Sequence[str]) -> Path:
     if not exports:
         return Path("reports", "sample")
-    stem = Path(exports[0]).name.split(".")[0]
+    first = exports[0]
+    # A URL's database name, never its user or password.
+    stem = (first.rsplit("@", 1)[-1].split("/", 1)[-1] or "warehouse") if "://" in first else first
+    stem = Path(stem.split("?")[0]).name.split(".")[0]
     slug = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in stem).strip("-")
     return Path("reports", slug or "export")
 
@@ -422,12 +453,15 @@ def _shown(path: Path) -> str:
 
 
 def _report(args: argparse.Namespace, console: _Console) -> int:
+    from salesinsight.report.analysis import warehouse_source
     from salesinsight.report.folder import check_out_dir, write_report
     from salesinsight.report.notebooks import find_notebooks
     from salesinsight.report.parameters import check_export_paths
 
     out_dir = Path(args.out) if args.out else _default_out(args.exports)
-    inputs = check_export_paths(list(args.exports)) + ([Path(args.fx)] if args.fx else [])
+    warehouse = warehouse_source(list(args.exports))
+    exports = [] if warehouse is not None and "://" in warehouse else list(args.exports)
+    inputs = check_export_paths(exports) + ([Path(args.fx)] if args.fx else [])
     notebooks = find_notebooks(args.notebooks)
     check_out_dir(out_dir, force=args.force, inputs=inputs, notebooks=notebooks)
     analysis = _load(args, console)
@@ -503,6 +537,7 @@ def _clean(args: argparse.Namespace, console: _Console) -> int:
         pseudonymize=args.pseudonymize,
         salt=_salt(args),
         progress=console.progress,
+        schema=getattr(args, "schema", ""),
     )
     _hint_missing_rates(export.deals, export.currency, console)
     files = _outputs_beside(out, activities=export.activities is not None)
@@ -598,6 +633,12 @@ def _claims(args: argparse.Namespace, console: _Console) -> int:
 def _sample(args: argparse.Namespace, console: _Console) -> int:
     from salesinsight.datasets import SAMPLE_FILES, sample_paths
 
+    if not args.out and not args.warehouse:
+        raise UsageError("Pass --out DIR (the exports) or --warehouse DIR (a DuckDB warehouse).")
+    if args.warehouse:
+        _sample_warehouse(args, console)
+    if not args.out:
+        return EXIT_OK
     folder = Path(args.out).expanduser()
     sources = sample_paths()
     targets = {key: folder / path.name for key, path in sources.items()}
@@ -610,6 +651,22 @@ def _sample(args: argparse.Namespace, console: _Console) -> int:
     if pair:
         console.out(f"Analyse them with: salesinsight report {' '.join(map(_shown, pair))}")
     return EXIT_OK
+
+
+def _sample_warehouse(args: argparse.Namespace, console: _Console) -> None:
+    from salesinsight.datasets.warehouse import WAREHOUSE_FILE, write_sample_warehouse
+
+    folder = Path(args.warehouse).expanduser()
+    _refuse_overwrite([folder / WAREHOUSE_FILE], inputs=[], force=args.force)
+    paths = write_sample_warehouse(folder)
+    console.out(
+        f"Wrote {_shown(paths['warehouse'])}: the sample as a connector syncs it (schemas "
+        f"salesforce and hubspot), and {_shown(paths['warehouse_dirt'])}: its rows that are not "
+        "current records"
+    )
+    console.out(
+        f"Analyse it with: salesinsight report {_shown(paths['warehouse'])} --schema salesforce"
+    )
 
 
 def _notebooks(args: argparse.Namespace, console: _Console) -> int:

@@ -34,6 +34,7 @@ from salesinsight.io.files import DEFAULT_MAX_BYTES, read_table
 from salesinsight.io.formats import header_key
 from salesinsight.io.history import history_cells
 from salesinsight.io.raw import RawTable
+from salesinsight.io.warehouse.conventions import drop_stale_rows
 from salesinsight.schemas import (
     LEAD_SOURCE_GROUPS,
     LEDGER_COLUMNS,
@@ -50,9 +51,11 @@ __all__ = [
     "STAND_IN_FIELDS",
     "Export",
     "check_invariant",
+    "clean_options",
     "read_export",
     "read_stage_history",
     "source_group_map",
+    "validated_export",
 ]
 
 #: Kinds of dropped rows counted by :meth:`Export.summary`, in column order.
@@ -266,10 +269,10 @@ def read_export(
     >>> export.summary()[["rows_read", "rows_kept", "dropped_footer"]].values.tolist()
     [[4, 2, 2]]
     """
-    opts = _options(currency, fx, dayfirst, stages, source_groups)
+    opts = clean_options(currency, fx, dayfirst, stages, source_groups)
 
     def read(path: Path) -> _File:
-        raw = read_table(path, encoding=encoding, max_bytes=max_bytes)
+        raw = drop_stale_rows(read_table(path, encoding=encoding, max_bytes=max_bytes))
         match = detect(raw.headers, crm=crm, columns=columns, name=raw.name)
         pa.default_memory_pool().release_unused()
         return _clean_file(raw, match, opts)
@@ -279,7 +282,7 @@ def read_export(
     # allocator would otherwise keep it for threads that are done).
     pa.default_memory_pool().release_unused()
     by_role = _by_role(done)
-    export = _validated(
+    export = validated_export(
         *_combined(by_role),
         crm=by_role["deals"][0].match.crm,
         currency=_reporting_currency(by_role["deals"]),
@@ -295,14 +298,20 @@ _ROLES = ("deals", "accounts", "activities")
 PARALLEL_BYTES = 4 * 1024**2
 
 
-def _options(
+def clean_options(
     currency: str | None,
     fx: Mapping[str, float] | None,
     dayfirst: bool | None,
     stages: Mapping[str, str] | None,
     source_groups: Mapping[str, str] | str | os.PathLike[str] | None = None,
 ) -> CleanOptions:
-    """The cleaners' options from :func:`read_export`'s, checked."""
+    """The cleaners' options from :func:`read_export`'s, checked.
+
+    Examples
+    --------
+    >>> clean_options("EUR", {"USD": 0.9}, None, None).fx
+    {'USD': 0.9}
+    """
     code = check_currency_code(currency) if currency is not None else None
     if fx is not None:
         bad = {k: v for k, v in fx.items() if not (isinstance(v, int | float) and v > 0)}
@@ -418,7 +427,7 @@ def _combined(
     return deals, activities, accounts, ledger
 
 
-def _validated(
+def validated_export(
     deals: pd.DataFrame,
     activities: pd.DataFrame | None,
     accounts: pd.DataFrame | None,
@@ -429,7 +438,9 @@ def _validated(
     files: pd.DataFrame,
     unmapped: Mapping[str, tuple[str, ...]],
 ) -> Export:
-    """The :class:`Export` of the tables, each validated by its schema."""
+    """The :class:`Export` of the tables, each validated by its schema (the ledger's internal
+    ``code`` column kept aside as ``ledger_codes``); :func:`read_export` and
+    :func:`salesinsight.warehouse.read_warehouse` end with it."""
     codes = ledger["code"]
     try:
         deals = Deals.validate(deals, lazy=True)
@@ -750,7 +761,7 @@ def read_stage_history(
     ['history of a deal that is not in the deals export']
     >>> check_invariant(export)
     """
-    opts = _options(None, None, dayfirst, stages)
+    opts = clean_options(None, None, dayfirst, stages)
     frames, rows, ledgers = [], [], []
     for path in _paths(path_or_paths):
         raw = read_table(path, encoding=encoding, max_bytes=max_bytes)

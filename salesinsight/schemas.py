@@ -91,7 +91,16 @@ STAGE_HISTORY_COLUMNS = [
     "source_row",
 ]
 """The canonical stage-history columns, in order."""
-LEDGER_COLUMNS = ["source_file", "source_row", "deal_id", "column", "value", "action", "reason"]
+LEDGER_COLUMNS = [
+    "source_file",
+    "source_row",
+    "deal_id",
+    "column",
+    "value",
+    "action",
+    "reason",
+    "record_id",
+]
 
 
 def _not_repeated(values: pd.Series) -> pd.Series:
@@ -246,6 +255,11 @@ class Ledger(pa.DataFrameModel):
         "another table).",
     )
     reason: Series[str] = pa.Field(description="Why, in a sentence.")
+    record_id: Series[str] = pa.Field(
+        nullable=True,
+        description="The id of the record the row holds, where the source names records (a "
+        "warehouse table's key); missing for export files, whose rows the file and row name.",
+    )
 
     class Config:
         strict = True

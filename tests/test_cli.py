@@ -351,7 +351,7 @@ class TestClean:
         ledger = pd.read_csv(tmp_path / "clean" / "deals.ledger.csv")
         assert {"deal_id", "account", "status", "amount"} <= set(deals.columns)
         assert list(ledger.columns) == ["source_file", "source_row", "deal_id", "column", "value",
-                                        "action", "reason"]  # fmt: skip
+                                        "action", "reason", "record_id"]  # fmt: skip
         assert f"Wrote {len(deals):,} deals" in result.stdout
 
     def test_csv_is_excel_safe(self, tmp_path, deals_file):
@@ -551,3 +551,32 @@ class TestPartialResults:
         assert "field `close_date`" in closing and "K2" in closing
         assert "--columns 'Closing Day=close_date'" in closing
         assert "columns={'Closing Day': 'close_date'}" in closing
+
+
+class TestWarehouse:
+    def test_sample_warehouse_then_report_on_it(self, tmp_path, tiny_notebooks):
+        result = run("sample", "--warehouse", tmp_path / "wh")
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / "wh" / "crm.duckdb").is_file() and "--schema salesforce" in result.stdout
+        again = run("sample", "--warehouse", tmp_path / "wh")
+        assert again.returncode == 2 and "--force" in again.stderr
+        out = tmp_path / "report"
+        result = run("report", tmp_path / "wh" / "crm.duckdb", "--schema", "hubspot", "--out", out,
+                     "--notebooks", tiny_notebooks)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert "from hubspot.company, hubspot.deal" in result.stdout
+        ledger = pd.read_csv(out / "ledger.csv")
+        assert ledger["source_file"].str.startswith("hubspot.").all()
+        assert ledger["record_id"].notna().all()
+
+    def test_a_url_that_fails_keeps_its_password_out(self, tmp_path):
+        url = "postgresql://ann:s3cr3t-pw@127.0.0.1:1/crm"
+        result = run("report", url, "--schema", "salesforce", "--out", tmp_path / "r")
+        assert result.returncode == 3
+        assert "127.0.0.1:1/crm" in result.stderr
+        assert "s3cr3t-pw" not in result.stderr + result.stdout
+        assert not (tmp_path / "r").exists() or not any((tmp_path / "r").rglob("*s3cr3t*"))
+
+    def test_sample_needs_a_folder(self):
+        result = run("sample")
+        assert result.returncode == 2 and "--warehouse DIR" in result.stderr

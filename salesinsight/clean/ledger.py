@@ -38,11 +38,12 @@ def ledger_frame(
     column: str | None = None,
     value: object = None,
     deal_id: object = None,
+    record_id: object = None,
 ) -> pd.DataFrame:
     """Ledger rows (plus the internal ``code``) for many source rows at once.
 
-    `reason`, `value` and `deal_id` are one value for all rows or one entry per row; values
-    are kept as text (missing ones stay missing).
+    `reason`, `value`, `deal_id` and `record_id` are one value for all rows or one entry per
+    row; values are kept as text (missing ones stay missing).
 
     Examples
     --------
@@ -62,6 +63,7 @@ def ledger_frame(
             "action": np.full(n, action, dtype=object),
             "reason": _objects(reason, n),
             "code": np.full(n, code, dtype=object),
+            "record_id": _objects(record_id, n),
         }
     )
     return frame
@@ -196,5 +198,6 @@ def read_fixes(raw: RawTable, names: Mapping[str, str]) -> pd.DataFrame:
                 for r, v in zip(fx["reason"], fx["new_value"], strict=True)
             ],
             "code": "repaired_text",
+            "record_id": None,
         }
     )

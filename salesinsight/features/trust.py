@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import ibis
 import numpy as np
 import pandas as pd
 
+from salesinsight.exceptions import InvalidValueError
 from salesinsight.features.dates import as_datetime64, calendar_columns, snapshot_date
 from salesinsight.features.engagement import count_in_window, engagement_columns
+from salesinsight.features.engagement_sql import engagement_counts
 from salesinsight.features.history import history_proxies
 from salesinsight.features.outcomes import OUTCOME_COLUMNS, checked_deals, outcome_columns
 from salesinsight.features.stage_amounts import STAGE_AMOUNT_COLUMNS, stage_amount_columns
@@ -102,8 +105,10 @@ def trust_features(
         ``account_id``, ``owner``, ``created_at``, ``closed_at``, ``status``, ``amount`` and
         ``lead_source_group``; ``product``, ``employees`` and ``list_price`` are used when present.
         Not modified.
-    activities : DataFrame, optional
+    activities : DataFrame or ibis.Table, optional
         Canonical activities (``deal_id``, ``type``, ``occurred_at``). Adds the engagement counts.
+        An ibis table (the activities of :func:`~salesinsight.read_warehouse`) is counted in its
+        engine, one query, and only one row per deal comes back.
     as_of : date-like, optional
         The snapshot date at which open deals are censored. Default: the latest ``created_at`` or
         ``closed_at`` of the deals.
@@ -215,7 +220,10 @@ def trust_features(
     parts: dict[str, Any] = {name: proxies[name] for name in PROXY_COLUMNS}
 
     created_ok = ~np.isnat(created)
-    if activities is not None:
+    if activities is not None and not isinstance(activities, pd.DataFrame | type(None)):
+        counts = _counted_in_engine(frame, created, activities, window_days)
+        parts.update({name: counts[name].array for name in counts.columns})
+    elif activities is not None:
         counts = count_in_window(
             frame["deal_id"],
             np.where(created_ok, created.view("int64"), 0),
@@ -238,6 +246,24 @@ def trust_features(
         parts.update(stage_amount_columns(frame, stage_history))
     features = pd.DataFrame(parts, index=deals.index)
     return pd.concat([deal_part, features], axis=1)
+
+
+def _counted_in_engine(
+    frame: pd.DataFrame, created: np.ndarray, activities: Any, window_days: int
+) -> pd.DataFrame:
+    """The engagement counts of an ibis table of activities, computed where it is kept."""
+    if not isinstance(activities, ibis.Table):
+        raise InvalidValueError(
+            f"`activities` must be a pandas DataFrame or None, or an ibis table; received "
+            f"{type(activities).__name__}. Pass `export.activities` from `read_export` or "
+            "`read_warehouse`."
+        )
+    deals = pd.DataFrame(
+        {"deal_id": frame["deal_id"].astype(str).to_numpy(), "created_at": created}
+    )
+    counts = engagement_counts(deals, activities, window_days=window_days)
+    counts.index = frame.index
+    return counts.drop(columns="deal_id")
 
 
 def _flag(values: pd.Series, missing: pd.Series) -> pd.arrays.BooleanArray:

@@ -28,6 +28,7 @@ from salesinsight.datasets import load_sample
 from salesinsight.exceptions import InvalidValueError
 from salesinsight.export import Export, read_export
 from salesinsight.features import trust_features
+from salesinsight.io.warehouse.engine import redact_url
 from salesinsight.privacy import pseudonymize_export
 from salesinsight.report.gaps import with_suggestions
 from salesinsight.report.parameters import (
@@ -41,12 +42,14 @@ from salesinsight.report.parameters import (
     split_export_paths,
 )
 from salesinsight.report.progress import Progress, log_step
+from salesinsight.warehouse import read_warehouse
 
 __all__ = [
     "Analysis",
     "load_analysis",
     "load_export",
     "read_analysis_file",
+    "warehouse_source",
     "write_analysis_file",
 ]
 
@@ -116,7 +119,7 @@ class Analysis:
 def _sources(export: Export) -> list[str]:
     names: set[str] = set()
     for table in (export.deals, export.activities, export.ledger):
-        if table is not None and "source_file" in table:
+        if isinstance(table, pd.DataFrame) and "source_file" in table:
             names.update(str(n) for n in table["source_file"].dropna().unique())
     return sorted(names)
 
@@ -133,6 +136,7 @@ def load_export(
     pseudonymize: bool | str = False,
     salt: str = "",
     progress: Progress | None = None,
+    schema: str = "",
 ) -> Export:
     """Read the export(s), or the bundled sample, as :func:`load_analysis` does, without features.
 
@@ -145,13 +149,27 @@ def load_export(
     >>> export.crm
     'salesforce'
     """
-    paths = check_export_paths(export_paths)
+    warehouse = warehouse_source(export_paths)
+    paths = [] if warehouse is not None else check_export_paths(export_paths)
     fx = read_fx_rates(fx_path) if str(fx_path).strip() else None
     column_map = parse_mapping(columns, name="columns")
     stage_map = parse_mapping(stages, name="stages")
     crm = (crm or "auto").strip().lower()
     currency = (currency or "").strip() or None
-    if paths:
+    if warehouse is not None:
+        shown = redact_url(warehouse) if "://" in warehouse else Path(warehouse).name
+        schema = (schema or "").strip() or (crm if crm in ("salesforce", "hubspot") else "")
+        log_step(progress, f"reading schema {schema or 'salesforce'} of {shown}", logger=log)
+        export = read_warehouse(
+            warehouse,
+            schema=schema or "salesforce",
+            crm=crm if crm in ("salesforce", "hubspot") else "auto",
+            currency=currency,
+            fx=fx,
+            columns=column_map or None,
+            stages=stage_map or None,
+        )
+    elif paths:
         names = ", ".join(p.name for p in paths)
         log_step(progress, f"reading {names}", logger=log)
         export = read_export(
@@ -184,6 +202,36 @@ def load_export(
     return export
 
 
+def warehouse_source(export_paths: PathsLike) -> str | None:
+    """The warehouse among `export_paths`, if they name one: a database URL, or one DuckDB file
+    (by its ``.duckdb`` or ``.db`` suffix or its first bytes); None for export files.
+
+    Examples
+    --------
+    >>> warehouse_source("postgresql://ann@db.example.com/crm")
+    'postgresql://ann@db.example.com/crm'
+    >>> warehouse_source(["report1.csv"]) is None
+    True
+    """
+    given: list[Any] = (
+        [export_paths] if isinstance(export_paths, str | os.PathLike) else list(export_paths or [])
+    )
+    items = [str(x).strip() for x in given if str(x).strip()]
+    if len(items) != 1:
+        return None
+    item = items[0]
+    if "://" in item:
+        return item
+    path = Path(item).expanduser()
+    if path.suffix.lower() in (".duckdb", ".db"):
+        return str(path)
+    if path.is_file():
+        with path.open("rb") as handle:
+            if handle.read(12)[8:] == b"DUCK":
+                return str(path)
+    return None
+
+
 def load_analysis(
     export_paths: PathsLike = "",
     *,
@@ -197,6 +245,7 @@ def load_analysis(
     pseudonymize: bool | str = False,
     salt: str = "",
     progress: Progress | None = None,
+    schema: str = "",
 ) -> Analysis:
     """Read an export and derive the trust features: the first cell of every analysis.
 
@@ -234,6 +283,11 @@ def load_analysis(
     progress : callable, optional
         Called with one short line per step; the steps are also logged at INFO level on the
         ``salesinsight.report.analysis`` logger.
+    schema : str, default ""
+        With a warehouse (a DuckDB file or a database URL as the one `export_paths`, see
+        :func:`warehouse_source`): the connector's schema, read by
+        :func:`~salesinsight.read_warehouse`; ``""``: `crm` if it names Salesforce or HubSpot,
+        else ``salesforce``. The activities are counted in the warehouse's engine.
 
     Returns
     -------
@@ -260,11 +314,12 @@ def load_analysis(
     if hide and not salt:
         salt = secrets.token_hex(16)
     stamp = parse_as_of(as_of)
-    paths = split_export_paths(export_paths)
+    warehouse = warehouse_source(export_paths)
+    paths = [] if warehouse is not None else split_export_paths(export_paths)
     column_map = parse_mapping(columns, name="columns")
     stage_map = parse_mapping(stages, name="stages")
     export = load_export(
-        paths,
+        paths if warehouse is None else warehouse,
         crm=crm,
         currency=currency,
         fx_path=fx_path,
@@ -274,13 +329,17 @@ def load_analysis(
         pseudonymize=hide,
         salt=salt,
         progress=progress,
+        schema=schema,
     )
     if stamp is None:
         stamp = _latest_date(export.deals)
     log_step(progress, f"computing trust features for {len(export.deals):,} deals", logger=log)
     data = trust_features(export.deals, export.activities, as_of=None if pd.isna(stamp) else stamp)
     parameters = {
-        "export_paths": os.pathsep.join(str(p.resolve()) for p in paths),
+        "export_paths": _shown_source(warehouse)
+        if warehouse
+        else os.pathsep.join(str(p.resolve()) for p in paths),
+        "schema": schema,
         "crm": crm,
         "currency": (currency or "").strip().upper(),
         "fx_path": str(Path(fx_path).expanduser().resolve()) if str(fx_path).strip() else "",
@@ -299,6 +358,13 @@ def load_analysis(
         pseudonymized=hide,
         parameters=parameters,
     )
+
+
+def _shown_source(warehouse: str) -> str:
+    """A warehouse as the parameters keep it: a URL without its credentials, a file absolute."""
+    if "://" in warehouse:
+        return redact_url(warehouse)
+    return str(Path(warehouse).expanduser().resolve())
 
 
 def _latest_date(deals: pd.DataFrame) -> pd.Timestamp:
@@ -347,6 +413,13 @@ def write_analysis_file(
     else:
         # A copy of the fields only: the scorecard, once evaluated, is kept outside them.
         analysis = replace(analysis)
+    if not isinstance(analysis.export.activities, pd.DataFrame | None):
+        # A warehouse's activities are a query on an open connection, which does not pickle;
+        # the features counted from them are in `data`.
+        card = analysis.__dict__.get("scorecard")
+        analysis = replace(analysis, export=replace(analysis.export, activities=None))
+        if card is not None:
+            analysis.__dict__["scorecard"] = card
     with path.open("wb") as handle:
         pickle.dump(analysis, handle, protocol=pickle.HIGHEST_PROTOCOL)
     return path

@@ -189,7 +189,9 @@ def write_report(
         A notebook failed.
     """
     chosen = find_notebooks(notebooks_dir) if notebooks else []
-    inputs = [Path(p) for p in analysis.parameters.get("export_paths", "").split(os.pathsep) if p]
+    given = analysis.parameters.get("export_paths", "")
+    # A database URL is no file to protect (and its colons are no path separators).
+    inputs = [Path(p) for p in given.split(os.pathsep) if p] if "://" not in given else []
     if analysis.parameters.get("fx_path"):
         inputs.append(Path(analysis.parameters["fx_path"]))
     check_out_dir(out_dir, force=force, inputs=inputs, notebooks=chosen)

@@ -184,4 +184,67 @@ COMPANIES = TableFormat(
     signature=("Record ID", "Company name", "Company Domain Name", "Number of Employees"),
 )
 
-FORMATS = (UI_DEALS, API_DEALS, ACTIVITIES, CALLS, EMAILS, MEETINGS, NOTES, COMPANIES)
+# The connector's tables (Fivetran's layout: properties as `property_<name>`), read from a
+# warehouse or dumped to CSV. The joined names (`stage_label`, `owner_name`, `company_*`,
+# `is_won`, `is_closed`) are those read_warehouse adds from the pipeline stage, owner and company
+# tables; a dump of the deal table alone has the stage id, which the default pipeline's STAGES
+# know.
+SYNC_DEALS = TableFormat(
+    crm="hubspot",
+    role="deals",
+    label="HubSpot deal table (connector sync)",
+    headers={
+        "deal_id": "deal_id",
+        "property_dealname": "deal_name",
+        "company_name": "account",
+        "company_id": "account_id",
+        "owner_name": "owner",
+        "owner_id": "owner",
+        "stage_label": "stage",
+        "deal_pipeline_stage_id": "stage",
+        "property_amount": "amount",
+        "property_deal_currency_code": "currency",
+        "property_closedate": "close_date",
+        "property_createdate": "created_at",
+        "property_hs_analytics_source": "lead_source",
+        "property_dealtype": "deal_type",
+        "is_won": "is_won",
+        "is_closed": "is_closed",
+        "company_industry": "industry",
+        "company_employees": "employees",
+    },
+    signature=(
+        "deal_id",
+        "deal_pipeline_stage_id",
+        "property_dealname",
+        "property_createdate",
+        "property_closedate",
+    ),
+    stages=STAGES,
+)
+
+SYNC_COMPANIES = TableFormat(
+    crm="hubspot",
+    role="accounts",
+    label="HubSpot company table (connector sync)",
+    headers={
+        "id": "account_id",
+        "property_name": "account",
+        "property_industry": "industry",
+        "property_numberofemployees": "employees",
+    },
+    signature=("id", "property_name", "property_numberofemployees", "property_domain"),
+)
+
+FORMATS = (
+    UI_DEALS,
+    API_DEALS,
+    SYNC_DEALS,
+    ACTIVITIES,
+    CALLS,
+    EMAILS,
+    MEETINGS,
+    NOTES,
+    COMPANIES,
+    SYNC_COMPANIES,
+)

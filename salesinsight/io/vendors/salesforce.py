@@ -189,11 +189,86 @@ API_ACCOUNTS = TableFormat(
     signature=("Id", "Name", "NumberOfEmployees", "BillingCountry"),
 )
 
+# The connector's tables (Fivetran's layout: API names in snake_case), read from a warehouse or
+# dumped to CSV. The joined names (`account_name`, `owner_name`, `product_name`, `account_*`)
+# are those read_warehouse adds from the account, user and product tables; a dump of the
+# opportunity table alone has the ids instead.
+SYNC_DEALS = TableFormat(
+    crm="salesforce",
+    role="deals",
+    label="Salesforce opportunity table (connector sync)",
+    headers={
+        "id": "deal_id",
+        "name": "deal_name",
+        "account_name": "account",
+        "account_id": "account_id",
+        "owner_name": "owner",
+        "owner_id": "owner",
+        "stage_name": "stage",
+        "amount": "amount",
+        "currency_iso_code": "currency",
+        "close_date": "close_date",
+        "created_date": "created_at",
+        "lead_source": "lead_source",
+        "type": "deal_type",
+        "probability": "probability",
+        "is_won": "is_won",
+        "is_closed": "is_closed",
+        "product_name": "product",
+        "list_price": "list_price",
+        "account_industry": "industry",
+        "account_number_of_employees": "employees",
+        "account_segment_c": "segment",
+    },
+    signature=("stage_name", "close_date", "is_won", "is_closed", "created_date"),
+    stages=STAGES,
+)
+
+SYNC_ACTIVITIES = TableFormat(
+    crm="salesforce",
+    role="activities",
+    label="Salesforce task / event table (connector sync)",
+    headers={
+        "id": "activity_id",
+        "what_id": "deal_ref",
+        "who_id": "contact",
+        "subject": "subject",
+        "task_subtype": "type",
+        "event_subtype": "type",
+        "type": "type",
+        "completed_date_time": "occurred_at",
+        "start_date_time": "occurred_at",
+        "activity_date_time": "occurred_at",
+        "activity_date": "occurred_at",
+        "created_date": "occurred_at",
+        "owner_id": "owner",
+        "account_id": "account",
+    },
+    signature=("what_id", "who_id", "owner_id", "activity_date", "subject"),
+)
+
+SYNC_ACCOUNTS = TableFormat(
+    crm="salesforce",
+    role="accounts",
+    label="Salesforce account table (connector sync)",
+    headers={
+        "id": "account_id",
+        "name": "account",
+        "industry": "industry",
+        "number_of_employees": "employees",
+        "segment_c": "segment",
+    },
+    signature=("id", "name", "number_of_employees", "billing_country", "account_source"),
+)
+
 FORMATS = (
     REPORT_DEALS,
     API_DEALS,
+    SYNC_DEALS,
     REPORT_ACTIVITIES,
     API_ACTIVITIES,
+    SYNC_ACTIVITIES,
     REPORT_ACCOUNTS,
     API_ACCOUNTS,
+    SYNC_ACCOUNTS,
 )
