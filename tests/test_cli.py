@@ -415,9 +415,9 @@ class TestClaims:
         assert header[:4] == ["claim", "proxy", "outcome", "adjustment"] and "verdict" in header
         # The interval is the multiplicity-adjusted one the verdict is read from.
         assert "adjusted 95% CI" in result.stdout.splitlines()[0]
-        assert [line[:2] for line in result.stdout.splitlines()[-8:]] == [
-            f"K{i}" for i in range(1, 9)
-        ]
+        # The table's last rows, before any closing line on what could not be tested.
+        table = [line for line in result.stdout.splitlines() if "could not be tested" not in line]
+        assert [line[:2] for line in table[-8:]] == [f"K{i}" for i in range(1, 9)]
 
     def test_json_markdown_and_csv(self, deals_file, capsys, cached_claims):
         # In-process: each format is the same scorecard printed differently.
@@ -547,8 +547,8 @@ class TestPartialResults:
         assert "why not testable" in lines[0]
         untested = [line for line in lines if "not testable" in line and line.startswith("   K")]
         assert untested and all("no close dates" in line for line in untested[:4])
-        closing = lines[-1]
-        assert "field `close_date`" in closing and "K2" in closing
+        closing = next(line for line in lines if "field `close_date`" in line)
+        assert "K2" in closing
         assert "--columns 'Closing Day=close_date'" in closing
         assert "columns={'Closing Day': 'close_date'}" in closing
 

@@ -21,6 +21,7 @@ from salesinsight.report.analysis import (
     read_analysis_file,
     write_analysis_file,
 )
+from salesinsight.report.gaps import with_suggestions
 from salesinsight.report.kernel import DISPLAY_OPTIONS, setup_notebook
 from salesinsight.report.parameters import (
     ENVIRONMENT,
@@ -246,7 +247,7 @@ class TestScorecard:
     def test_the_scorecard_of_the_features(self, sample):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", StatisticalWarning)
-            expected = salesinsight.evaluate_claims(sample.data)
+            expected = with_suggestions(salesinsight.evaluate_claims(sample.data), sample.export)
         pd.testing.assert_frame_equal(sample.scorecard.table, expected.table)
 
 

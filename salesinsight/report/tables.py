@@ -38,6 +38,10 @@ def display_table(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     0     1.235    2.3e-07
     """
     out = frame.round(digits)
+    # Counts missing for untested rows read as NaN, as missing floats do, not as `<NA>`.
+    for column in out.columns[[isinstance(t, pd.Int64Dtype) for t in out.dtypes]]:
+        if out[column].isna().any():
+            out[column] = out[column].astype(float)
     for column in P_VALUE_COLUMNS:
         if column in out:
             out[column] = frame[column].map(format_p)
