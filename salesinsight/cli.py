@@ -480,6 +480,12 @@ def _report(args: argparse.Namespace, console: _Console) -> int:
         f"({analysis.export.crm}): kept {counts['kept']:,}, dropped {counts['dropped']:,} "
         "(reasons in ledger.csv)."
     )
+    history = analysis.export.stage_history
+    if history is not None:
+        console.out(
+            f"Stage history: {len(history):,} stage entries of {history['deal_id'].nunique():,} "
+            "deals (K2 stage by stage, K8's first-quote test; notebook 07)."
+        )
     verdicts = analysis.scorecard.verdicts()
     console.out("Claims (verdict of the tests with controls):")
     for row in verdicts.itertuples(index=False):

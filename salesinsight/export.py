@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,6 +34,7 @@ from salesinsight.io.files import DEFAULT_MAX_BYTES, read_table
 from salesinsight.io.formats import header_key
 from salesinsight.io.history import history_cells
 from salesinsight.io.raw import RawTable
+from salesinsight.io.vendors.history import history_layout, wide_columns
 from salesinsight.io.warehouse.conventions import drop_stale_rows
 from salesinsight.schemas import (
     LEAD_SOURCE_GROUPS,
@@ -211,7 +212,10 @@ def read_export(
     Parameters
     ----------
     path_or_paths : path, sequence of paths, mapping of paths, or a directory
-        Deals, activities and accounts exports; each file's role is detected from its headers.
+        Deals, activities, accounts and stage-history exports; each file's role is detected
+        from its headers. A stage history (the exports :func:`read_stage_history` reads) is read
+        against the deals into ``stage_history``, as is the history a HubSpot deals export holds
+        in its ``Date entered`` / ``Date exited`` columns.
     crm : str
         ``"auto"`` (detect from headers), or ``"salesforce"``, ``"hubspot"``, ``"pipedrive"``,
         ``"zoho"``, ``"dynamics"``, ``"generic"``.
@@ -271,17 +275,27 @@ def read_export(
     """
     opts = clean_options(currency, fx, dayfirst, stages, source_groups)
 
-    def read(path: Path) -> _File:
+    def read(path: Path) -> _File | RawTable:
         raw = drop_stale_rows(read_table(path, encoding=encoding, max_bytes=max_bytes))
+        if history_layout(raw.headers, crm) is not None:
+            # A stage-history export: read once the deals it belongs to are known.
+            return raw
         match = detect(raw.headers, crm=crm, columns=columns, name=raw.name)
+        if match.role == "deals" and any(c.edge == "entered" for c in wide_columns(raw.headers)):
+            # A HubSpot deals export with `Date entered` columns holds the history as well.
+            wide.append(raw)
         pa.default_memory_pool().release_unused()
         return _clean_file(raw, match, opts)
 
-    done = _map_files(read, _paths(path_or_paths))
+    wide: list[RawTable] = []
+    read_files = _map_files(read, _paths(path_or_paths))
+    histories = [f for f in read_files if isinstance(f, RawTable)]
+    histories += sorted(wide, key=lambda raw: raw.name)
+    done = [f for f in read_files if isinstance(f, _File)]
     # Memory the parser and the cleaners have freed goes back to the system between stages (the
     # allocator would otherwise keep it for threads that are done).
     pa.default_memory_pool().release_unused()
-    by_role = _by_role(done)
+    by_role = _by_role(done, histories)
     export = validated_export(
         *_combined(by_role),
         crm=by_role["deals"][0].match.crm,
@@ -289,6 +303,8 @@ def read_export(
         files=pd.DataFrame([f.row for role in _ROLES for f in by_role[role]]),
         unmapped={f.row["file"]: f.unmapped for role in _ROLES for f in by_role[role]},
     )
+    if histories:
+        export = _with_history(export, histories, crm, opts, None)
     _warn_ambiguous(export)
     return export
 
@@ -383,11 +399,14 @@ def _reporting_currency(deals_files: list[_File]) -> str:
     return next(iter(chosen.values()))
 
 
-def _by_role(done: list[_File]) -> dict[str, list[_File]]:
+def _by_role(done: list[_File], histories: Sequence[RawTable] = ()) -> dict[str, list[_File]]:
     """The files by role; the first error of a deals, accounts or activities file is raised."""
     roles = {f.match.role for f in done}
     if "deals" not in roles:
-        found = ", ".join(f"`{f.row['file']}` ({f.match.format.label})" for f in done)
+        found = ", ".join(
+            [f"`{f.row['file']}` ({f.match.format.label})" for f in done]
+            + [f"`{raw.name}` (a stage history)" for raw in histories]
+        )
         raise ExportFormatError(
             f"No deals export among the files: {found}. Add the opportunities/deals export."
         )
@@ -762,9 +781,24 @@ def read_stage_history(
     >>> check_invariant(export)
     """
     opts = clean_options(None, None, dayfirst, stages)
-    frames, rows, ledgers = [], [], []
-    for path in _paths(path_or_paths):
-        raw = read_table(path, encoding=encoding, max_bytes=max_bytes)
+    raws = [read_table(p, encoding=encoding, max_bytes=max_bytes) for p in _paths(path_or_paths)]
+    return _with_history(export, raws, crm, opts, order)
+
+
+def _with_history(
+    export: Export, raws: list[RawTable], crm: str, opts: CleanOptions, order: list[str] | None
+) -> Export:
+    """The export with the history files cleaned against its deals, and their ledger rows.
+
+    A file whose history the export already holds (a HubSpot deals export read by
+    :func:`read_export`) is not read again; the history of other files is kept beside the new."""
+    held = export.stage_history
+    seen = set() if held is None else set(held["source_file"].astype(str))
+    raws = [raw for raw in raws if raw.name not in seen]
+    if not raws:
+        return export
+    frames, rows, ledgers = ([] if held is None else [held]), [], []
+    for raw in raws:
         cleaned, row, ledger = _history_file(raw, export.deals, crm, opts, order)
         frames.append(cleaned.frame)
         rows += [row] if row else []

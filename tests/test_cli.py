@@ -223,7 +223,7 @@ class TestReport:
         _, result = full_report
         progress = result.stderr
         for step in ("reading", "computing trust features", "evaluating the claims",
-                     "notebook 1/6", "notebook 6/6", "writing the report"):  # fmt: skip
+                     "notebook 1/7", "notebook 7/7", "writing the report"):  # fmt: skip
             assert step in progress, step
         assert "Traceback" not in progress and "IPKernelApp" not in progress
 
@@ -233,7 +233,7 @@ class TestReport:
         assert {"index.html", "scorecard.csv", "scorecard.md", "ledger.csv", "deals.parquet",
                 ".salesinsight-report", "notebooks"} <= names  # fmt: skip
         pages = sorted(n for n in names if n[:2].isdigit() and n.endswith(".html"))
-        assert len(pages) == 6
+        assert len(pages) == 7
         for page in pages:
             assert "data:image/png;base64," in (out / page).read_text(), page
 
@@ -272,7 +272,7 @@ class TestReport:
         out, result = full_report
         assert result.stderr.count("evaluating the claims") == 1
         executed = sorted((out / "notebooks").glob("*.ipynb"))
-        assert len(executed) == 6
+        assert len(executed) == 7
         for path in executed:
             [injected] = [
                 c.source

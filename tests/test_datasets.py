@@ -472,7 +472,8 @@ class TestSample:
 
     def test_sample_is_small_and_has_thousands_of_deals(self):
         paths = sample_paths()
-        assert sum(p.stat().st_size for p in paths.values()) < 4_000_000
+        # Four vendor exports, the stage history (1.3 MB), the manifest and the truth.
+        assert sum(p.stat().st_size for p in paths.values()) < 5_000_000
         _, rows = read_rows(paths["salesforce_deals"], "cp1252")
         assert 2000 <= len(rows) <= 4000
 

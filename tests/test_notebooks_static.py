@@ -25,6 +25,7 @@ EXPECTED = [
     "04-trust-and-speed",
     "05-ideas-and-expertise",
     "06-claims-scorecard",
+    "07-how-deals-move",
 ]
 PARAMETERS = (
     "export_paths",
@@ -116,7 +117,7 @@ notebook = pytest.mark.parametrize("path", _notebooks(), ids=lambda p: p.stem)
 
 
 class TestNotebookSet:
-    def test_the_six_numbered_notebooks_are_present(self):
+    def test_the_seven_numbered_notebooks_are_present(self):
         assert [p.stem for p in _notebooks()] == EXPECTED
 
     def test_sanitizer_file_is_present(self):

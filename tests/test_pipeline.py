@@ -229,7 +229,7 @@ def counted(monkeypatch) -> list[int]:
     calls: list[int] = []
     evaluate = salesinsight.report.analysis.evaluate_claims
 
-    def one_claim(data):
+    def one_claim(data, **options):
         calls.append(len(data))
         return evaluate(data, claims=["K1"])
 
@@ -247,7 +247,12 @@ class TestScorecard:
     def test_the_scorecard_of_the_features(self, sample):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", StatisticalWarning)
-            expected = with_suggestions(salesinsight.evaluate_claims(sample.data), sample.export)
+            expected = with_suggestions(
+                salesinsight.evaluate_claims(
+                    sample.data, stage_history=sample.export.stage_history
+                ),
+                sample.export,
+            )
         pd.testing.assert_frame_equal(sample.scorecard.table, expected.table)
 
 

@@ -284,7 +284,7 @@ class TestWriteReport:
             patch.setattr(
                 salesinsight.report.analysis,
                 "evaluate_claims",
-                lambda data: evaluate_claims(data, claims=["K1"]),
+                lambda data, **options: evaluate_claims(data, claims=["K1"], **options),
             )
             index = write_report(analysis, folder / "out", notebooks_dir=notebooks)
         return analysis, index

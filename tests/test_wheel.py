@@ -73,7 +73,7 @@ def test_the_installed_wheel_writes_the_full_report(installed, small_export, tmp
                   "-q", cwd=tmp_path)  # fmt: skip
     assert "Report: out/index.html" in result.stdout
     pages = sorted(p.name for p in (tmp_path / "out").glob("0*.html"))
-    assert len(pages) == 6 and pages[0] == "01-clean-export.html"
+    assert len(pages) == 7 and pages[0] == "01-clean-export.html"
     assert "<h1>Does trust sell?</h1>" in (tmp_path / "out" / "index.html").read_text()
 
 

@@ -52,6 +52,7 @@ from salesinsight.claims.registry import (
 )
 from salesinsight.claims.robustness import Refit, add_robustness
 from salesinsight.claims.scorecard import TABLE_COLUMNS, Scorecard
+from salesinsight.claims.stages import STAGE_COLUMNS, stage_note, stage_rows
 from salesinsight.exceptions import (
     InvalidValueError,
     SalesInsightError,
@@ -443,6 +444,7 @@ def evaluate_claims(
     claims: str | Claim | Sequence[str | Claim] | None = None,
     controls: str | Sequence[str] | None = "auto",
     alpha: float = 0.05,
+    stage_history: pd.DataFrame | None = None,
 ) -> Scorecard:
     """Test each claim of the book on the data and score it, naive and controlled.
 
@@ -464,6 +466,10 @@ def evaluate_claims(
     alpha : float, default 0.05
         False discovery rate: rows are judged on Benjamini-Hochberg adjusted intervals at this
         level (see the module's documentation for the exact rule).
+    stage_history : DataFrame, optional
+        ``Export.stage_history``: K2 is then also scored stage by stage
+        (:mod:`salesinsight.claims.stages`), in ``Scorecard.stages``, the K2 rows' notes and the
+        narrative.
 
     Returns
     -------
@@ -521,7 +527,20 @@ def evaluate_claims(
     control_note = f"Controls: {', '.join(used) or 'none available'}" + (
         f"; missing: {', '.join(missing_controls)}." if missing_controls else "."
     )
-    rows = _score_rows(_prepared(data), chosen, adjustments, control_note, alpha)
+    work = _prepared(data)
+    rows = _score_rows(work, chosen, adjustments, control_note, alpha)
+    stages = pd.DataFrame(columns=STAGE_COLUMNS)
+    k2 = next((c for c in chosen if c.id == "K2"), None)
+    if stage_history is not None and k2 is not None and "deal_id" in work.columns:
+        proxies = [PROXIES[name] for name in k2.proxies]
+        stages = stage_rows(
+            work, stage_history, proxies, used if controls is not None else (), alpha
+        )
+        for row in rows:
+            judged = row["adjustment"] == ("controlled" if controls is not None else "naive")
+            if row["claim_id"] == "K2" and judged and row["verdict"] != "not testable":
+                said = stage_note(stages, row["proxy"])
+                row["note"] = f"{row['note']} {said}".strip()
     flagged = sum(bool(r.get("caveat")) for r in rows)
     if flagged:
         warnings.warn(
@@ -539,6 +558,7 @@ def evaluate_claims(
         controls=used,
         missing_controls=tuple(missing_controls),
         control_words=listed([CONTROL_WORDS.get(c, c) for c in used]),
+        stages=stages,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -17,7 +17,9 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from salesinsight.claims.narrative import claim_verdict, listed, narrative_text
+from salesinsight.claims.registry import PROXIES
 from salesinsight.claims.robustness import ROBUSTNESS_COLUMNS
+from salesinsight.claims.stages import STAGE_COLUMNS, stage_sentences
 from salesinsight.exceptions import InvalidValueError
 from salesinsight.plots import PALETTE, ratio_axis
 
@@ -89,6 +91,11 @@ class Scorecard:
         Automatic controls the data lack.
     control_words : str
         The controls in words, as the narrative names them.
+    stages : DataFrame
+        K2 stage by stage, when the claims were scored with a stage history
+        (:mod:`salesinsight.claims.stages`): ``claim_id, proxy, stage, n, ratio, ci_low,
+        ci_high, p_value, p_adjusted, reading`` (``faster``, ``slower`` or ``no clear
+        difference``); empty without one.
     """
 
     table: pd.DataFrame
@@ -96,6 +103,7 @@ class Scorecard:
     controls: tuple[str, ...]
     missing_controls: tuple[str, ...]
     control_words: str
+    stages: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=STAGE_COLUMNS))
 
     def select(self, claim_ids: str | Sequence[str]) -> Scorecard:
         """The scorecard of some claims only, with the figures of the full one.
@@ -148,7 +156,11 @@ class Scorecard:
                 f"{', '.join(held) or 'no claim'}. Pass ids among them, e.g. "
                 f"`select({held[:2]!r})`."
             )
-        return replace(self, table=self.table[self.table["claim_id"].isin(wanted)])
+        return replace(
+            self,
+            table=self.table[self.table["claim_id"].isin(wanted)],
+            stages=self.stages[self.stages["claim_id"].isin(wanted)],
+        )
 
     def verdicts(self) -> pd.DataFrame:
         """One row per claim with its overall verdict.
@@ -171,14 +183,24 @@ class Scorecard:
         return pd.DataFrame(out, columns=VERDICT_COLUMNS)
 
     def narrative(self) -> str:
-        """A paragraph per claim, written from the scorecard's numbers in business terms."""
-        return narrative_text(
+        """A paragraph per claim, written from the scorecard's numbers in business terms; with a
+        stage history, K2's paragraph ends with where in the pipeline trust saves time."""
+        text = narrative_text(
             self.table,
             alpha=self.alpha,
             controls=self.controls,
             missing_controls=self.missing_controls,
             control_words=self.control_words,
         )
+        stages = stage_sentences(self.stages, _proxy_labels())
+        if not stages:
+            return text
+        paragraphs = text.split("\n\n")
+        k2 = next((i for i, p in enumerate(paragraphs) if p.startswith("K2.")), None)
+        if k2 is None:
+            return text
+        paragraphs[k2] = f"{paragraphs[k2]} {stages}"
+        return "\n\n".join(paragraphs)
 
     def plot(self, ax: Axes | None = None) -> Axes:
         """Forest plot of every tested ratio with its adjusted interval on a log axis.
@@ -291,3 +313,11 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
     body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join([head, rule, *body])
+
+
+def _proxy_labels() -> dict[str, str]:
+    """How the narrative names each proxy's deals: its label, or "each additional <unit>"."""
+    return {
+        name: proxy.label if proxy.is_flag else f"each additional {proxy.unit}"
+        for name, proxy in PROXIES.items()
+    }

@@ -2,8 +2,9 @@
 
 The files live in ``salesinsight/datasets/sample/`` (``data/sample`` in a clone links to it) and are
 regenerated, byte for byte, by ``python -m salesinsight.datasets``: a world of :data:`SAMPLE_WORLD`
-rendered with :data:`SAMPLE_RENDER_SEED`, plus ``dirt.csv`` (the defects in the exports) and
-``truth.csv`` (the effects planted in the world).
+rendered with :data:`SAMPLE_RENDER_SEED`, the Salesforce deals' stage history
+(:mod:`salesinsight.datasets.history`), plus ``dirt.csv`` (the defects in the exports) and
+``truth.csv`` (the effects planted in the world and its history).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from salesinsight.datasets.history import HISTORY_FILE, history_truth, render_history
 from salesinsight.datasets.render import export_file_names, render_exports
 from salesinsight.datasets.simulate import FX_TO_USD, World, simulate_world
 from salesinsight.exceptions import InvalidValueError
@@ -41,6 +43,8 @@ SAMPLE_RENDER_SEED = 0
 SAMPLE_FILES = {
     "salesforce_deals": "a Salesforce opportunity report, the deals",
     "salesforce_activities": "a Salesforce tasks and events report, the same deals' activities",
+    "salesforce_history": "the Salesforce deals' stage history, as the Data Loader exports "
+    "OpportunityHistory: when each deal entered each stage, and its amount",
     "hubspot_deals": "the same deals as a HubSpot deals export",
     "pipedrive_deals": "the same deals as a Pipedrive deals export, each in its own currency",
     "dirt": "not an export: every defect planted in the exports above (file, row, kind, the "
@@ -82,12 +86,19 @@ def write_sample(directory: str | Path) -> dict[str, Path]:
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     sorted(write_sample(tmp))
-    ['dirt', 'hubspot_deals', 'pipedrive_deals', 'salesforce_activities', 'salesforce_deals', 'truth']
+    ['dirt', 'hubspot_deals', 'pipedrive_deals', 'salesforce_activities', 'salesforce_deals', 'salesforce_history', 'truth']
     """
     world = sample_world()
     paths = render_exports(world, directory, seed=SAMPLE_RENDER_SEED)
+    paths["salesforce_history"], manifest = render_history(
+        world, directory, seed=SAMPLE_RENDER_SEED
+    )
+    earlier = pd.read_csv(paths["dirt"], dtype=str, keep_default_na=False)
+    dirt = pd.concat([earlier, manifest.astype(str)], ignore_index=True)
+    paths["dirt"].write_bytes(dirt.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    truth = pd.concat([world.truth, history_truth()], ignore_index=True)
     paths["truth"] = Path(directory) / _TRUTH
-    paths["truth"].write_bytes(world.truth.to_csv(index=False, lineterminator="\n").encode())
+    paths["truth"].write_bytes(truth.to_csv(index=False, lineterminator="\n").encode())
     return paths
 
 
@@ -97,8 +108,9 @@ def sample_paths() -> dict[str, Path]:
     Returns
     -------
     dict of str to Path
-        ``salesforce_deals``, ``salesforce_activities``, ``hubspot_deals``, ``pipedrive_deals``
-        (the exports), ``dirt`` (their defects) and ``truth`` (the planted effects).
+        ``salesforce_deals``, ``salesforce_activities``, ``salesforce_history``,
+        ``hubspot_deals``, ``pipedrive_deals`` (the exports), ``dirt`` (their defects) and
+        ``truth`` (the planted effects).
 
     Examples
     --------
@@ -110,7 +122,7 @@ def sample_paths() -> dict[str, Path]:
     """
     folder = Path(str(resources.files("salesinsight.datasets") / "sample"))
     as_of = _sample_as_of()
-    names = {**export_file_names(as_of), "truth": _TRUTH}
+    names = {**export_file_names(as_of), "salesforce_history": HISTORY_FILE, "truth": _TRUTH}
     return {key: folder / name for key, name in names.items()}
 
 
@@ -125,8 +137,8 @@ def load_sample(crm: str = "salesforce") -> Export:
     Parameters
     ----------
     crm : {"salesforce", "hubspot", "pipedrive"}
-        Which vendor's files: Salesforce gives deals and activities; Pipedrive amounts are
-        converted to US dollars at the sample's fixed rates.
+        Which vendor's files: Salesforce gives deals, activities and the stage history;
+        Pipedrive amounts are converted to US dollars at the sample's fixed rates.
 
     Returns
     -------
@@ -141,9 +153,8 @@ def load_sample(crm: str = "salesforce") -> Export:
     """
     paths = sample_paths()
     if crm == "salesforce":
-        return read_export(
-            [paths["salesforce_deals"], paths["salesforce_activities"]], crm="salesforce"
-        )
+        files = ("salesforce_deals", "salesforce_activities", "salesforce_history")
+        return read_export([paths[key] for key in files], crm="salesforce")
     if crm == "hubspot":
         return read_export(paths["hubspot_deals"], crm="hubspot")
     if crm == "pipedrive":

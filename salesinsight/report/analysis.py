@@ -91,7 +91,8 @@ class Analysis:
     def scorecard(self) -> Scorecard:
         """The book's claims scored on :attr:`data`, with the automatic controls."""
         log.info("evaluating the claims on %d deals", len(self.data))
-        return with_suggestions(evaluate_claims(self.data), self.export)
+        card = evaluate_claims(self.data, stage_history=self.export.stage_history)
+        return with_suggestions(card, self.export)
 
     def row_counts(self) -> dict[str, int]:
         """Deal rows read, kept and dropped by the cleaner (activity files not counted).
@@ -334,7 +335,12 @@ def load_analysis(
     if stamp is None:
         stamp = _latest_date(export.deals)
     log_step(progress, f"computing trust features for {len(export.deals):,} deals", logger=log)
-    data = trust_features(export.deals, export.activities, as_of=None if pd.isna(stamp) else stamp)
+    data = trust_features(
+        export.deals,
+        export.activities,
+        as_of=None if pd.isna(stamp) else stamp,
+        stage_history=export.stage_history,
+    )
     parameters = {
         "export_paths": _shown_source(warehouse)
         if warehouse

@@ -210,6 +210,28 @@ def _claims_section(card: Scorecard) -> str:
 {narrative}"""
 
 
+STAGES_INTRO = """<p>From the stage history: for each K2 proxy, the hazard ratio of moving on
+from each open stage (above 1: deals with more trust leave the stage forward sooner), with the
+scorecard's controls, errors clustered by account and intervals adjusted for all these tests.
+<b>faster</b> or <b>slower</b> where that interval lies on one side of 1.</p>"""
+
+
+def _stages_section(card: Scorecard) -> str:
+    """K2 stage by stage as a stage × proxy table; empty without a stage history."""
+    stages = card.stages
+    if not len(stages):
+        return ""
+    cells = stages.assign(
+        shown=[
+            f"{r:.2f} ({reading})" if reading != "no clear difference" else f"{r:.2f}"
+            for r, reading in zip(stages["ratio"], stages["reading"], strict=True)
+        ]
+    )
+    table = cells.pivot(index="stage", columns="proxy", values="shown")
+    table = table.loc[list(dict.fromkeys(stages["stage"])), list(dict.fromkeys(stages["proxy"]))]
+    return f"<h2>How deals move</h2>\n{STAGES_INTRO}\n{_table(table.reset_index())}"
+
+
 def index_page(analysis: Analysis, *, pages: Sequence[tuple[str, str]], version: str) -> str:
     """The report's landing page for an analysis and its scorecard.
 
@@ -249,6 +271,7 @@ as of {as_of} · amounts in {_currency(analysis)}</p>
 <div class="figures">{figures}</div>
 <h2>The book's claims</h2>
 {_claims_section(card)}
+{_stages_section(card)}
 <h2>The notebooks</h2>
 <p>Each page tells one part of the story with plots and numbers.</p>
 <ol>{links}</ol>
