@@ -23,12 +23,16 @@ from ibis.backends import BaseBackend
 
 from salesinsight.clean.accounts import clean_accounts, enrich_deals
 from salesinsight.clean.deals import clean_deals
-from salesinsight.clean.ledger import concat_ledgers
+from salesinsight.clean.ledger import concat_ledgers, read_drops
+from salesinsight.clean.options import CleanOptions
+from salesinsight.clean.stage_history import clean_stage_history
 from salesinsight.clean.warehouse_activities import OPPORTUNITY_KEY_PREFIX, warehouse_activities
 from salesinsight.clean.warehouse_tables import (
+    HISTORY_TABLES,
     account_rows,
     deal_rows,
     has_table,
+    history_rows,
     table_drops,
     table_rows,
 )
@@ -38,6 +42,7 @@ from salesinsight.io.detect import detect
 from salesinsight.io.raw import RawTable
 from salesinsight.io.warehouse.engine import connect, open_table
 from salesinsight.io.warehouse.layout import CRMS, tables_of
+from salesinsight.schemas import StageHistory
 
 __all__ = ["ACTIVITY_TABLES", "LOOKUP_TABLES", "read_warehouse"]
 
@@ -140,6 +145,11 @@ def read_warehouse(
     rows, dropped = _other_tables(con, crm, schema, ids)
     files += rows
     ledgers += dropped
+    history = None
+    if has_table(con, HISTORY_TABLES[crm], schema):
+        history, row, dropped_history = _stage_history(con, crm, schema, deals, opts)
+        files.append(row)
+        ledgers.append(dropped_history)
     ledger = concat_ledgers(ledgers)
     export = validated_export(
         deals,
@@ -153,7 +163,23 @@ def read_warehouse(
             deals_raw.name: tuple(h for h in deals_raw.headers if h not in deals_match.mapping)
         },
     )
-    return dataclasses.replace(export, activities=_linked_activities(con, crm, schema, ids))
+    return dataclasses.replace(
+        export, activities=_linked_activities(con, crm, schema, ids), stage_history=history
+    )
+
+
+def _stage_history(
+    con: BaseBackend, crm: str, schema: str, deals: pd.DataFrame, opts: CleanOptions
+) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    """The history table cleaned against the deals: its rows, its ``files`` row, its ledger."""
+    raw = history_rows(con, crm, schema)
+    cells = raw.table.drop_columns(["record_id"]).to_pandas()
+    cells["source_row"] = raw.source_row
+    cleaned = clean_stage_history(cells, deals, source_file=raw.name, crm=crm, stages=opts.stages)
+    ledger = _with_records(concat_ledgers([read_drops(raw), cleaned.ledger]), raw)
+    label = f"{_LABELS[crm]} {HISTORY_TABLES[crm]} table (connector sync)"
+    row = _file_row(raw, "stage_history", crm, label, "")
+    return StageHistory.validate(cleaned.frame), row, ledger
 
 
 def _which_crm(con: BaseBackend, schema: str, crm: str) -> str:

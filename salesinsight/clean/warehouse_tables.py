@@ -16,6 +16,8 @@ table and its record's id (``record_id``; a composite key joined by ``|``).
 
 from __future__ import annotations
 
+import dataclasses
+
 import ibis
 import numpy as np
 import pandas as pd
@@ -31,9 +33,11 @@ from salesinsight.io.warehouse.engine import open_table, require_columns
 from salesinsight.io.warehouse.layout import TableLayout, table_layout
 
 __all__ = [
+    "HISTORY_TABLES",
     "account_rows",
     "deal_rows",
     "has_table",
+    "history_rows",
     "record_keys",
     "table_drops",
     "table_rows",
@@ -191,6 +195,55 @@ def account_rows(con: BaseBackend, crm: str, schema: str) -> RawTable:
     keep = [c for c in layout.columns if c in table.columns and not c.startswith("_")]
     view = table.select(*keep, _ROW, _WHY)
     return _raw_table(f"{schema}.{name}", con.to_pyarrow(view.order_by(_ROW)), layout)
+
+
+HISTORY_TABLES = {"salesforce": "opportunity_history", "hubspot": "deal_stage"}
+"""The connector's stage-history table of each CRM."""
+# Connector columns onto the raw stage-history fields the history cleaner reads.
+_HISTORY_FIELDS = {
+    "salesforce": {
+        "id": "history_id",
+        "opportunity_id": "deal_id",
+        "stage_name": "stage",
+        "created_date": "entered_at",
+        "amount": "amount",
+        "prev_amount": "prev_amount",
+        "probability": "probability",
+    },
+    "hubspot": {"deal_id": "deal_id", "stage_label": "stage", "date_entered": "entered_at"},
+}
+
+
+def history_rows(con: BaseBackend, crm: str, schema: str) -> RawTable:
+    """Every row of the stage-history table (``opportunity_history``, HubSpot ``deal_stage``)
+    under the raw history field names, as text: the rows not current dropped with their reason.
+
+    HubSpot's ``value`` is the stage id, named through ``deal_pipeline_stage``; a stage's exit
+    is the deal's next entry, as for Salesforce.
+    """
+    name = HISTORY_TABLES[crm]
+    layout = table_layout(crm, name)
+    table = _numbered(_opened(con, layout, schema), layout)
+    if crm == "hubspot":
+        table = _joined(table, _current(con, crm, "deal_pipeline_stage", schema), "value",
+                        "stage_id", stage_label="label")  # fmt: skip
+        # A stage id without a label in the pipeline table stands for itself.
+        table = table.mutate(
+            stage_label=table["stage_label"].fill_null(table["value"].cast("string"))
+        )
+    fields = {c: f for c, f in _HISTORY_FIELDS[crm].items() if c in table.columns}
+    view = table.select(
+        *layout.key,
+        _ROW,
+        _WHY,
+        __record_id=record_keys(table, layout),
+        **{f"__{f}": table[c] for c, f in fields.items()},
+    )
+    raw = _raw_table(f"{schema}.{name}", con.to_pyarrow(view.order_by(_ROW)), layout)
+    # The record id first (the ledger names rows by it), then the history fields.
+    cells = raw.table.drop_columns([c for c in layout.key if c in raw.table.column_names])
+    cells = cells.rename_columns([c.removeprefix("__") for c in cells.column_names])
+    return dataclasses.replace(raw, table=cells)
 
 
 def _raw_table(name: str, fetched: pa.Table, layout: TableLayout) -> RawTable:
