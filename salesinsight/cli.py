@@ -482,9 +482,12 @@ def _report(args: argparse.Namespace, console: _Console) -> int:
     )
     history = analysis.export.stage_history
     if history is not None:
+        uses = "K2 stage by stage" + (
+            ", K8's first-quote test" if history["amount"].notna().any() else ""
+        )
         console.out(
             f"Stage history: {len(history):,} stage entries of {history['deal_id'].nunique():,} "
-            "deals (K2 stage by stage, K8's first-quote test; notebook 07)."
+            f"deals ({uses}; notebook 07)."
         )
     verdicts = analysis.scorecard.verdicts()
     console.out("Claims (verdict of the tests with controls):")

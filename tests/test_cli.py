@@ -237,6 +237,13 @@ class TestReport:
         for page in pages:
             assert "data:image/png;base64," in (out / page).read_text(), page
 
+    def test_says_what_the_stage_history_gave(self, full_report):
+        _, result = full_report
+        assert (
+            "Stage history: 14,112 stage entries of 2,364 deals (K2 stage by stage, K8's "
+            "first-quote test; notebook 07)." in result.stdout
+        )
+
     def test_index_has_scorecard_verdicts_and_plots(self, full_report):
         out, _ = full_report
         page = (out / "index.html").read_text()

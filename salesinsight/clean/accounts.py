@@ -10,12 +10,13 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from salesinsight.clean.ids import account_key, account_keys, dedupe
+from salesinsight.clean.ids import account_keys, dedupe
 from salesinsight.clean.ledger import concat_ledgers, empty_ledger, read_drops, read_fixes
 from salesinsight.clean.money import number_column
 from salesinsight.clean.options import Cleaned, CleanOptions, column_names, field_columns
-from salesinsight.io.arrow import text_series
+from salesinsight.io.arrow import TEXT, text_series
 from salesinsight.io.raw import RawTable
 
 __all__ = ["clean_accounts", "enrich_deals"]
@@ -73,11 +74,11 @@ def enrich_deals(deals: pd.DataFrame, accounts: pd.DataFrame | None) -> pd.DataF
     if accounts is None or not len(accounts):
         return deals
     table = accounts.drop_duplicates("account_id").set_index("account_id")
-    names = accounts.assign(key=accounts["account"].map(account_key, na_action="ignore"))
+    names = accounts.assign(key=_account_keys(accounts["account"]))
     by_name = names.dropna(subset=["key"]).drop_duplicates("key").set_index("key")["account_id"]
     out = deals.copy()
     known = out["account_id"].isin(table.index)
-    keys = out["account"].map(account_key, na_action="ignore")
+    keys = _account_keys(out["account"])
     out["account_id"] = out["account_id"].where(known, keys.map(by_name)).fillna(out["account_id"])
     for f in ("account", "industry", "employees", "segment"):
         if f not in table:
@@ -85,3 +86,10 @@ def enrich_deals(deals: pd.DataFrame, accounts: pd.DataFrame | None) -> pd.DataF
         looked_up = out["account_id"].map(table[f])
         out[f] = looked_up if f not in out else out[f].where(out[f].notna(), looked_up)
     return out
+
+
+def _account_keys(names: pd.Series) -> pd.Series:
+    """:func:`~salesinsight.clean.ids.account_key` of every name, computed once per distinct
+    name in Arrow (a name missing stays missing)."""
+    text = pa.array(names.astype(object).where(names.notna(), None), TEXT, from_pandas=True)
+    return pd.Series(account_keys(text).to_pylist(), index=names.index, dtype=object)
