@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
 from salesinsight.claims.fits import (
@@ -60,6 +59,7 @@ from salesinsight.exceptions import (
 )
 from salesinsight.schemas import LEAD_SOURCE_GROUPS
 from salesinsight.stats.checks import require_columns
+from salesinsight.stats.design import bh_levels
 
 __all__ = ["AUTO_CONTROLS", "evaluate_claims"]
 
@@ -411,11 +411,10 @@ def _adjust(rows: list[dict[str, Any]], alpha: float) -> None:
         return
     p = np.array([r["fit"].p_value for r in tested])
     adjusted = multipletests(p, alpha=alpha, method="fdr_bh")[1]
-    rank = sps.rankdata(p, method="ordinal")
-    for r, p_i, q_i, k in zip(tested, p, adjusted, rank, strict=True):
+    levels = bh_levels(p, adjusted, alpha)
+    for r, p_i, q_i, level in zip(tested, p, adjusted, levels, strict=True):
         fit: Fit = r["fit"]
-        level = alpha * p_i / q_i if q_i > 0 else alpha * k / len(p)
-        half = fit.critical(level) * fit.std_err
+        half = fit.critical(float(level)) * fit.std_err
         low, high = np.exp(fit.estimate - half), np.exp(fit.estimate + half)
         direction = r["direction"]
         if low > 1:

@@ -8,7 +8,7 @@ calls :func:`claim_verdict` for its ``verdicts()`` and :func:`narrative_text` fo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -311,6 +311,7 @@ def narrative_text(
     controls: Sequence[str] = (),
     missing_controls: Sequence[str] = (),
     control_words: str = "",
+    endings: Mapping[str, str] | None = None,
 ) -> str:
     """A paragraph per claim of a scorecard table, in business terms, between scope and caveat.
 
@@ -324,6 +325,8 @@ def narrative_text(
         The control columns used, and the automatic controls the data lack.
     control_words : str
         The controls in words ("account size, product and year").
+    endings : mapping, optional
+        ``{claim id: text}`` ending that claim's paragraph (K2's stage by stage).
 
     Returns
     -------
@@ -338,8 +341,16 @@ def narrative_text(
         missing_controls=missing_controls,
         control_words=control_words,
     )
+    endings = endings or {}
     claims = [
-        _claim_paragraph(str(claim_id), rows, control_words)
+        " ".join(
+            part
+            for part in (
+                _claim_paragraph(str(claim_id), rows, control_words),
+                endings.get(claim_id),
+            )
+            if part
+        )
         for claim_id, rows in table.groupby("claim_id", sort=False)
     ]
     return "\n\n".join([scope, *claims, CAVEAT])

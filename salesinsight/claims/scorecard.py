@@ -185,22 +185,18 @@ class Scorecard:
     def narrative(self) -> str:
         """A paragraph per claim, written from the scorecard's numbers in business terms; with a
         stage history, K2's paragraph ends with where in the pipeline trust saves time."""
-        text = narrative_text(
+        endings = {
+            str(claim_id): stage_sentences(rows, _proxy_labels())
+            for claim_id, rows in self.stages.groupby("claim_id", sort=False)
+        }
+        return narrative_text(
             self.table,
             alpha=self.alpha,
             controls=self.controls,
             missing_controls=self.missing_controls,
             control_words=self.control_words,
+            endings=endings,
         )
-        stages = stage_sentences(self.stages, _proxy_labels())
-        if not stages:
-            return text
-        paragraphs = text.split("\n\n")
-        k2 = next((i for i, p in enumerate(paragraphs) if p.startswith("K2.")), None)
-        if k2 is None:
-            return text
-        paragraphs[k2] = f"{paragraphs[k2]} {stages}"
-        return "\n\n".join(paragraphs)
 
     def plot(self, ax: Axes | None = None) -> Axes:
         """Forest plot of every tested ratio with its adjusted interval on a log axis.

@@ -22,7 +22,7 @@ import scipy.stats as sps
 
 from salesinsight.claims.registry import Proxy
 from salesinsight.exceptions import AnalysisError, StatisticalWarning
-from salesinsight.stats.design import bh_adjust
+from salesinsight.stats.design import bh_adjust, bh_levels
 from salesinsight.stats.stages import HAZARD_COLUMNS, time_in_stage
 
 __all__ = ["STAGE_COLUMNS", "stage_note", "stage_rows", "stage_sentences"]
@@ -111,7 +111,7 @@ def stage_rows(
     p = rows["p_value"].to_numpy(dtype=float)
     q = bh_adjust(p)
     # The interval at the level the adjusted p-value implies (as the scorecard's rows are read).
-    level = np.where(q > 0, alpha * p / np.where(q > 0, q, 1), alpha / len(p))
+    level = bh_levels(p, q, alpha)
     log_ratio = np.log(rows["ratio"].to_numpy(dtype=float))
     # Wald intervals: the standard error from the interval time_in_stage gives at `alpha`.
     width = np.log(rows["ratio_ci_high"].to_numpy(dtype=float)) - np.log(

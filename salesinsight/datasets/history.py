@@ -30,7 +30,12 @@ import pandas as pd
 from salesinsight.datasets import dirt
 from salesinsight.datasets.sheet import Note, Sheet
 from salesinsight.datasets.simulate import OPEN_STAGES, World
-from salesinsight.datasets.vendors import SALESFORCE_PROBABILITY, salesforce_ids, vendor_ids
+from salesinsight.datasets.vendors import (
+    SALESFORCE_PROBABILITY,
+    end_dates,
+    salesforce_ids,
+    vendor_ids,
+)
 
 __all__ = [
     "HISTORY_DISCOUNT",
@@ -81,7 +86,7 @@ def stage_walks(world: World, rng: np.random.Generator) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``deal, stage, rank, entered_at, exited_at, amount, first_amount``: ``deal`` is the
+        ``deal, stage, rank, entered_at, exited_at, amount``: ``deal`` is the
         deal's row in ``world.deals``; ``exited_at`` is the close (or the next stage's entry),
         missing while the deal is still in the stage; ``amount`` is the first quote.
 
@@ -126,7 +131,6 @@ def stage_walks(world: World, rng: np.random.Generator) -> pd.DataFrame:
             "entered_at": entered[deal, rank],
             "exited_at": exited,
             "amount": first[deal],
-            "first_amount": first[deal],
         }
     )
 
@@ -146,7 +150,6 @@ def _rows(world: World, walks: pd.DataFrame, rng: np.random.Generator) -> pd.Dat
     won = deals["status"].eq("won").to_numpy()
     closed = deals["closed_at"].notna().to_numpy()
     final_amount = deals["amount"].to_numpy(dtype=float)
-    entries = walks
     last = walks[(walks["rank"] == _LAST) & won[walks["deal"]]]
     stay = (last["exited_at"] - last["entered_at"]) * rng.uniform(0.3, 0.7, len(last))
     change = last.assign(
@@ -161,7 +164,7 @@ def _rows(world: World, walks: pd.DataFrame, rng: np.random.Generator) -> pd.Dat
         entered_at=ends["exited_at"],
         amount=final_amount[ends["deal"]],
     )
-    rows = pd.concat([entries, change, close], ignore_index=True)
+    rows = pd.concat([walks, change, close], ignore_index=True)
     rows = rows.sort_values(["deal", "entered_at", "rank"], kind="stable", ignore_index=True)
     # Each change carries the amount before it (none on a deal's first row).
     rows["prev_amount"] = rows.groupby("deal")["amount"].shift()
@@ -180,9 +183,8 @@ def salesforce_history(world: World, name: str, rng: np.random.Generator, ids) -
     """The world's stage history as a Data Loader export of ``OpportunityHistory``."""
     walks = stage_walks(world, rng)
     rows = _rows(world, walks, rng)
-    deals = world.deals
     probability = rows["stage"].map(SALESFORCE_PROBABILITY).to_numpy(dtype=float)
-    close = deals["closed_at"].fillna(deals["expected_close_at"]).to_numpy()[rows["deal"]]
+    close = end_dates(world).to_numpy()[rows["deal"]]
     amount = rows["amount"].to_numpy(dtype=float)
     sheet = Sheet.from_columns(
         name,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.stats as sps
 from scipy.linalg.blas import dsyrk
 
 from salesinsight.exceptions import AnalysisError, InvalidValueError
@@ -28,6 +29,7 @@ __all__ = [
     "TIDY_COLUMNS",
     "Design",
     "bh_adjust",
+    "bh_levels",
     "build_design",
     "clearly_full_rank",
     "gram_matrix",
@@ -403,3 +405,23 @@ def bh_adjust(p_values: Sequence[float] | np.ndarray | pd.Series) -> np.ndarray:
     result[order] = np.minimum(adjusted, 1.0)
     out[valid] = result
     return out
+
+
+def bh_levels(
+    p_values: Sequence[float] | np.ndarray, adjusted: Sequence[float] | np.ndarray, alpha: float
+) -> np.ndarray:
+    """The level of each test's interval that matches its Benjamini-Hochberg adjustment.
+
+    ``alpha * p / q`` for an adjusted p-value ``q`` above 0, else ``alpha * k / m`` for the test
+    ranked ``k`` of ``m``: an interval at that level excludes no effect exactly when ``q <
+    alpha``.
+
+    Examples
+    --------
+    >>> bh_levels([0.01, 0.04, 0.0], [0.015, 0.04, 0.0], 0.05).round(4).tolist()
+    [0.0333, 0.05, 0.0167]
+    """
+    p = np.asarray(p_values, dtype=float)
+    q = np.asarray(adjusted, dtype=float)
+    rank = sps.rankdata(p, method="ordinal")
+    return np.where(q > 0, alpha * p / np.where(q > 0, q, 1.0), alpha * rank / len(p))
