@@ -68,6 +68,24 @@ class TestParseDates:
 
 class TestParseMoney:
     @pytest.mark.parametrize(
+        "pool",
+        [
+            ["$1,200.00", "USD 3,400.50", None, "", " 12 ", "n/a", "$54K", "(500.00)"],
+            ["1.234,56 €", "12,50", "$9.99", None, "7"],
+            ["12,5", "1,234", "3", "", None, "x"],
+        ],
+    )
+    def test_long_columns_of_few_values_read_as_row_by_row(self, pool):
+        # Long enough to be read one distinct value at a time; the short copy is read row by row.
+        rng = np.random.default_rng(len(pool))
+        short = [pool[i] for i in rng.integers(0, len(pool), 4000)]
+        one, many = parse_money(texts(short)), parse_money(texts(short * 5))
+        assert many.decimal == one.decimal
+        for name in ("amount", "currency", "failed", "abbreviated"):
+            expected = np.tile(getattr(one, name), 5)
+            np.testing.assert_array_equal(getattr(many, name), expected, strict=True)
+
+    @pytest.mark.parametrize(
         ("text", "amount", "currency"),
         [
             ("$22,700.00", 22700.0, "USD"),

@@ -38,6 +38,7 @@ from salesinsight.io.arrow import (
     keep_columns,
     map_uniques,
     repeat_text,
+    take_rows,
     text_series,
 )
 from salesinsight.io.formats import TableFormat
@@ -296,4 +297,4 @@ def _link(
         wanted = pc.coalesce(wanted, name.cast(TEXT))
     missing = np.asarray(pc.and_(pc.is_null(linked), pc.is_valid(wanted)))
     rows = np.flatnonzero(missing)
-    return linked, (rows, wanted.take(pa.array(rows)).to_pylist())
+    return linked, (rows, take_rows(wanted, rows).to_pylist())

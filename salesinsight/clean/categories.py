@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from salesinsight.clean.ids import Ids
 from salesinsight.clean.ledger import empty_ledger, ledger_frame
-from salesinsight.io.arrow import TEXT, as_array
+from salesinsight.io.arrow import TEXT, as_array, take_rows
 from salesinsight.io.formats import header_key
 from salesinsight.io.raw import RawTable
 
@@ -201,7 +201,7 @@ def repair_typos(
     keys = pa.array(list(repairs), TEXT)
     pos = pc.index_in(whole.cast(TEXT), value_set=keys)
     rows = np.flatnonzero(np.asarray(pc.fill_null(pc.is_valid(pos), False)))
-    before = whole.take(pa.array(rows)).to_pylist()
+    before = take_rows(whole, rows).to_pylist()
     ledger = ledger_frame(
         raw.name,
         raw.source_row[rows],

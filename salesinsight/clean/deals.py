@@ -37,7 +37,15 @@ from salesinsight.clean.money import money_columns, number_column
 from salesinsight.clean.options import Cleaned, CleanOptions, column_names, field_columns
 from salesinsight.clean.parse import parse_flags
 from salesinsight.exceptions import DataQualityWarning
-from salesinsight.io.arrow import TEXT, keep_rows, map_uniques, repeat_text, text_series
+from salesinsight.io.arrow import (
+    TEXT,
+    beside,
+    keep_rows,
+    map_columns,
+    map_uniques,
+    repeat_text,
+    text_series,
+)
 from salesinsight.io.formats import header_key
 from salesinsight.io.raw import RawTable
 from salesinsight.schemas import DEAL_COLUMNS, OPTIONAL_DEAL_COLUMNS
@@ -80,21 +88,22 @@ def clean_deals(
     # Dropped rows are in the ledger; every step after works on the kept rows only.
     kept, ids, explicit = _kept_rows(raw, removed)
     cells = field_columns(kept.table, headers)
-    dates = parse_date_fields(kept, names, opts.dayfirst, ids)
-    status, unknown_stages = _status(cells, explicit, {**fmt_stages, **opts.stages})
+    # The dates, statuses and amounts, and the other columns, side by side: the work is
+    # Arrow's and NumPy's, which let go of Python's global lock.
+    (dates, (status, unknown_stages), when, money), others = beside(
+        lambda: _dated_amounts(
+            kept, cells, names, explicit, {**fmt_stages, **opts.stages}, ids, opts
+        ),
+        lambda: (
+            _text_columns(cells, kept, ids, opts.source_groups),
+            _account_ids(cells, kept, ids),
+            _numbers(cells, kept, ids),
+        ),
+        kept.table.num_rows * kept.table.num_columns // 8,
+    )
+    (text, typos), (account_id, scientific_ids), (numbers, unread) = others
     if unknown_stages:
-        warnings.warn(
-            f"{kept.name}: stages {sorted(unknown_stages)[:8]} are not known won/lost stages "
-            f"of {crm}; those deals are taken as open. Pass stages={{'<stage>': 'won'}} to "
-            "read_export, or --stages '<stage>=won' on the command line, to say otherwise.",
-            DataQualityWarning,
-            stacklevel=3,
-        )
-    when = resolve_dates(dates.columns, status, kept, ids)
-    money = money_columns(cells, status, kept, ids, opts)
-    text, typos = _text_columns(cells, kept, ids, opts.source_groups)
-    account_id, scientific_ids = _account_ids(cells, kept, ids)
-    numbers, unread = _numbers(cells, kept, ids)
+        _warn_unknown(kept.name, crm, unknown_stages)
     n = len(status)
     columns = {
         "deal_id": ids.arrow,
@@ -131,6 +140,33 @@ def clean_deals(
         "; pass dayfirst=True if this export uses D/M/Y" if dates.ambiguous else ""
     )
     return Cleaned(frame, ledger, note, money.decimal, money.reporting)
+
+
+def _warn_unknown(name: str, crm: str, stages: set[str]) -> None:
+    warnings.warn(
+        f"{name}: stages {sorted(stages)[:8]} are not known won/lost stages of {crm}; those "
+        "deals are taken as open. Pass stages={'<stage>': 'won'} to read_export, or --stages "
+        "'<stage>=won' on the command line, to say otherwise.",
+        DataQualityWarning,
+        stacklevel=4,
+    )
+
+
+def _dated_amounts(
+    kept: RawTable,
+    cells: _Cells,
+    names: Mapping[str, str],
+    explicit: np.ndarray,
+    stages: Mapping[str, str],
+    ids: Ids,
+    opts: CleanOptions,
+):
+    """The date fields, each deal's status (and the stages not known), its dates as its status
+    reads them, and its amounts."""
+    dates = parse_date_fields(kept, names, opts.dayfirst, ids)
+    status, unknown = _status(cells, explicit, stages)
+    when = resolve_dates(dates.columns, status, kept, ids)
+    return dates, (status, unknown), when, money_columns(cells, status, kept, ids, opts)
 
 
 @dataclass(frozen=True)
@@ -176,13 +212,16 @@ def _test_records(
     """Rows whose deal or account name says TEST or DO NOT USE, and their ledger rows."""
     drop = np.zeros(raw.table.num_rows, dtype=bool)
     frames = []
-    for f in ("deal_name", "account"):
-        c = cells.get(f)
-        if c is None:
-            continue
-        hit = np.asarray(
-            pc.fill_null(pc.match_substring_regex(c, _TEST_RECORD, ignore_case=True), False)
-        )
+    fields = [f for f in ("deal_name", "account") if f in cells]
+    found = map_columns(
+        lambda f: np.asarray(
+            pc.fill_null(pc.match_substring_regex(cells[f], _TEST_RECORD, ignore_case=True), False)
+        ),
+        fields,
+        raw.table.num_rows * raw.table.num_columns,
+    )
+    for f, hit in zip(fields, found, strict=True):
+        c = cells[f]
         hit &= ~drop
         if hit.any():
             frames.append(

@@ -24,6 +24,8 @@ from salesinsight.io.arrow import (
     hex_ids,
     repeat_codes,
     row_hashes,
+    take_rows,
+    translate_bytes,
 )
 from salesinsight.io.raw import RawTable
 
@@ -52,16 +54,26 @@ _LEGAL = (
 def account_keys(names: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Derived account ids of many names at once (see :func:`account_key`), on distinct names."""
     uniques, positions = encode(names)
+    # Accents come off as the non-ASCII bytes of the decomposed text; then ASCII bytes only.
     text = pc.utf8_lower(pc.utf8_normalize(uniques, "NFKD"))
-    text = pc.replace_substring_regex(text, r"[^\x00-\x7f]", "")
-    text = pc.replace_substring_regex(text, r"[,&+]", " ")
-    key = pc.replace_substring_regex(
-        pc.replace_substring_regex(text, _LEGAL, " "), "[^0-9a-z]+", ""
-    )
-    whole = pc.replace_substring_regex(text, "[^0-9a-z]+", "")
+    text = translate_bytes(text, _PUNCTUATION_AS_SPACE)
+    key = translate_bytes(pc.replace_substring_regex(text, _LEGAL, " "), _ALPHANUMERIC)
+    whole = translate_bytes(text, _ALPHANUMERIC)
     key = pc.if_else(pc.equal(key, ""), whole, key)
     key = pc.if_else(pc.equal(key, ""), pa.scalar(None, key.type), key).cast(TEXT)
     return pc.take(key, pa.array(positions, mask=positions < 0))
+
+
+def _byte_table(keep: bytes, spaces: bytes = b"") -> np.ndarray:
+    table = np.full(256, -1, dtype=np.int16)
+    table[list(keep)] = list(keep)
+    table[list(spaces)] = ord(" ")
+    return table
+
+
+#: Non-ASCII bytes dropped, ``,&+`` read as spaces (the legal suffixes stand apart).
+_PUNCTUATION_AS_SPACE = _byte_table(bytes(range(0x80)), b",&+")
+_ALPHANUMERIC = _byte_table(b"0123456789abcdefghijklmnopqrstuvwxyz")
 
 
 def account_key(name: str | None) -> str | None:
@@ -102,7 +114,7 @@ def scientific(values: pa.Array | pa.ChunkedArray, live: np.ndarray | None = Non
     if not candidates.any():
         return excel
     rows = np.flatnonzero(candidates)
-    collide = repeat_codes(as_array(values).take(pa.array(rows))) >= 0
+    collide = repeat_codes(take_rows(values, rows)) >= 0
     out = excel.copy()
     out[rows[collide]] = True
     return out
@@ -144,7 +156,7 @@ class Ids:
         return len(self.arrow)
 
     def __getitem__(self, rows) -> np.ndarray:
-        taken = self.arrow.take(pa.array(np.asarray(rows, dtype=np.int64)))
+        taken = take_rows(self.arrow, rows)
         return np.asarray(taken.to_numpy(zero_copy_only=False), dtype=object)
 
 
@@ -231,7 +243,7 @@ def _hashes_where(table: pa.Table, rows_wanted: np.ndarray) -> np.ndarray:
     hashes = np.zeros(table.num_rows, dtype=np.uint64)
     if rows_wanted.any():
         rows = np.flatnonzero(rows_wanted)
-        sub = table if rows_wanted.all() else table.take(pa.array(rows))
+        sub = table if rows_wanted.all() else take_rows(table, rows)
         hashes[rows] = row_hashes(sub)
     return hashes
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from salesinsight.io.arrow import take_rows
 from salesinsight.io.formats import snake_case
 from salesinsight.io.raw import RawTable
 
@@ -115,7 +116,7 @@ def _at(value: object, rows: np.ndarray) -> object:
     if callable(value):
         return value(rows)
     if isinstance(value, pa.Array | pa.ChunkedArray):
-        return value.take(pa.array(rows)).to_pylist()
+        return take_rows(value, rows).to_pylist()
     return value[rows]  # type: ignore[index]
 
 

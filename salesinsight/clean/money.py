@@ -25,7 +25,7 @@ from salesinsight.clean.ledger import concat_ledgers, empty_ledger, ledger_where
 from salesinsight.clean.options import CleanOptions
 from salesinsight.clean.parse import MoneyColumn, parse_money
 from salesinsight.exceptions import InvalidValueError
-from salesinsight.io.arrow import TEXT, map_uniques
+from salesinsight.io.arrow import map_uniques
 from salesinsight.io.raw import RawTable
 
 __all__ = ["DEFAULT_CURRENCY", "Money", "check_currency_code", "money_columns", "number_column"]
@@ -140,7 +140,7 @@ def _own_currency(
         codes = {c for c in converted[1][~np.isnan(converted[0])] if c is not None}
         if len(codes) == 1:
             return codes.pop()
-    codes = {c for c in currency[~np.isnan(original)] if c is not None}
+    codes = set(pd.unique(currency[~np.isnan(original)])) - {None}
     return codes.pop() if len(codes) == 1 else DEFAULT_CURRENCY
 
 
@@ -220,8 +220,8 @@ def _in_reporting(
     is the one it implies."""
     rates = {k.upper(): float(v) for k, v in fx.items()}
     rates[reporting] = 1.0
-    rate = map_uniques(pa.array(currency, TEXT), lambda c: rates.get(c, np.nan), len(currency))
-    rate = rate.astype(float)
+    codes, distinct = pd.factorize(currency)
+    rate = np.array([rates.get(c, np.nan) for c in distinct] + [np.nan], dtype=float)[codes]
     amount = original * rate
     if given is not None:
         known = ~np.isnan(given)

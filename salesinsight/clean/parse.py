@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from salesinsight.io.arrow import as_array, encode
+from salesinsight.io.arrow import as_array, encode, take_rows
 
 __all__ = [
     "DateColumn",
@@ -274,6 +274,49 @@ def parse_money(values: pa.Array | pa.ChunkedArray, *, decimal: str | None = Non
     >>> parse_money(pa.array(["$54K", "USD 1,234.00", "12.0"])).amount.tolist()
     [54000.0, 1234.0, 12.0]
     """
+    coded = _few_distinct(values)
+    if coded is None:
+        return _money_rows(values, decimal)
+    # Each distinct value is read once; the share of plain US amounts still counts rows.
+    uniques, positions = coded
+    counts = np.bincount(positions[positions >= 0], minlength=len(uniques))
+    parsed = _money_rows(uniques, decimal, counts, missing=int((positions < 0).sum()))
+    at = np.where(positions < 0, len(uniques), positions)
+    return MoneyColumn(
+        np.append(parsed.amount, np.nan)[at],
+        np.append(parsed.currency, np.array([None], dtype=object))[at],
+        np.append(parsed.failed, False)[at],
+        np.append(parsed.abbreviated, False)[at],
+        parsed.decimal,
+    )
+
+
+#: Columns this long are first sampled for how many distinct values they hold.
+_DISTINCT_FROM = 1 << 14
+_SAMPLE = 1024
+
+
+def _few_distinct(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray] | None:
+    """A long column's distinct values and each row's position among them (see
+    :func:`~salesinsight.io.arrow.encode`), unless an even sample of it is nearly all distinct
+    (amounts mostly are; head counts and probabilities are not)."""
+    n = len(values)
+    if n < _DISTINCT_FROM:
+        return None
+    sample = take_rows(values, np.linspace(0, n - 1, _SAMPLE).astype(np.int64))
+    if pc.count_distinct(sample, mode="all").as_py() > 0.9 * _SAMPLE:
+        return None
+    return encode(values)
+
+
+def _money_rows(
+    values: pa.Array | pa.ChunkedArray,
+    decimal: str | None,
+    weights: np.ndarray | None = None,
+    missing: int = 0,
+) -> MoneyColumn:
+    """:func:`parse_money` of `values`, each standing for `weights` rows (one by default) of a
+    column with `missing` more missing cells."""
     text = pc.utf8_trim_whitespace(values)
     null = np.asarray(pc.fill_null(pc.equal(text, ""), True))
     if decimal not in (None, "."):
@@ -281,13 +324,15 @@ def parse_money(values: pa.Array | pa.ChunkedArray, *, decimal: str | None = Non
     simple = np.asarray(pc.fill_null(pc.match_substring_regex(text, _SIMPLE_US), True))
     if simple.all():
         return _simple_money(text, null)
-    if simple.mean() < 0.5:
+    if weights is None:
+        weights = np.ones(len(simple), dtype=np.int64)
+    if (simple @ weights + missing) / (weights.sum() + missing) < 0.5:
         return _parse_money(values, null, decimal)
     # Mostly ``$22,700.00``: only the other values need the general reading. Plain US amounts
     # never show a decimal comma, so when the others alone point to the decimal point, the
     # whole column does.
     rest = np.flatnonzero(~simple)
-    other = _parse_money(values.take(pa.array(rest)), null[rest], decimal)
+    other = _parse_money(take_rows(values, rest), null[rest], decimal)
     if other.decimal != ".":
         return _parse_money(values, null, decimal)
     mask = pa.array(simple)
@@ -300,10 +345,15 @@ def parse_money(values: pa.Array | pa.ChunkedArray, *, decimal: str | None = Non
 def _simple_money(text: pa.Array | pa.ChunkedArray, null: np.ndarray) -> MoneyColumn:
     """Amounts written ``$22,700.00``, ``-1,234`` or ``12.5`` (missing cells stay missing)."""
     n = len(text)
-    plain = pc.replace_substring(pc.replace_substring(text, "$", ""), ",", "")
-    amount = pc.cast(plain, pa.float64()).to_numpy(zero_copy_only=False).astype(float)
-    dollar = np.asarray(pc.fill_null(pc.match_substring(text, "$"), False))
-    currency = np.where(dollar, "USD", np.array(None, dtype=object)).astype(object)
+    bare = pc.replace_substring(text, "$", "")
+    # A cell that lost a character to the replacement held a dollar sign.
+    dollar = np.asarray(
+        pc.fill_null(pc.less(pc.binary_length(bare), pc.binary_length(text)), False)
+    )
+    plain = pc.replace_substring(bare, ",", "")
+    amount = np.array(pc.cast(plain, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
+    currency = np.full(n, None, dtype=object)
+    currency[dollar] = "USD"
     amount[null] = np.nan
     return MoneyColumn(amount, currency, np.zeros(n, bool), np.zeros(n, bool), ".")
 

@@ -30,7 +30,9 @@ __all__ = [
     "repeat_text",
     "replace_cells",
     "row_hashes",
+    "take_rows",
     "text_series",
+    "translate_bytes",
 ]
 
 
@@ -74,15 +76,31 @@ def text_series(arr: pa.ChunkedArray | pa.Array | None, n: int) -> pd.Series:
 
 
 def encode(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
-    """Distinct non-missing values and, per row, the position of its value (-1 when missing).
+    """Distinct non-missing values (in order of first appearance) and, per row, the position of
+    its value (-1 when missing).
 
-    Works chunk by chunk, so a column read in blocks is never copied into one piece.
+    One pass of Arrow's dictionary encoding, chunk by chunk, so a column read in blocks is never
+    copied into one piece.
+
+    Examples
+    --------
+    >>> uniques, positions = encode(pa.chunked_array([["b", None], ["a", "b"]]))
+    >>> uniques.to_pylist(), positions.tolist()
+    (['b', 'a'], [0, -1, 1, 0])
     """
-    uniques = pc.unique(values).drop_null()
-    if isinstance(uniques, pa.ChunkedArray):
-        uniques = uniques.combine_chunks()
-    positions = pc.fill_null(pc.index_in(values, value_set=uniques), -1)
-    return uniques, np.asarray(positions.to_numpy(zero_copy_only=False), dtype=np.int64)
+    coded = pc.dictionary_encode(values)
+    chunks = coded.chunks if isinstance(coded, pa.ChunkedArray) else [coded]
+    if not chunks:
+        return pa.array([], values.type), np.zeros(0, dtype=np.int64)
+    # The chunks of one encoding share its dictionary (checked: a later Arrow could differ).
+    uniques = chunks[-1].dictionary
+    if any(len(c.dictionary) != len(uniques) for c in chunks):  # pragma: no cover
+        uniques = pc.unique(values).drop_null()
+        uniques = uniques.combine_chunks() if isinstance(uniques, pa.ChunkedArray) else uniques
+        positions = pc.fill_null(pc.index_in(values, value_set=uniques), -1)
+        return uniques, np.asarray(positions.to_numpy(zero_copy_only=False), dtype=np.int64)
+    parts = [np.asarray(pc.fill_null(c.indices, -1), dtype=np.int64) for c in chunks]
+    return uniques, np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
 def map_uniques(arr: pa.ChunkedArray | pa.Array, fn, n: int, *, arrow: bool = False):
@@ -118,6 +136,39 @@ def as_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     if isinstance(values, pa.ChunkedArray):
         return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
     return values
+
+
+def translate_bytes(values: pa.Array, table: np.ndarray) -> pa.Array:
+    """Each text of `values` with its bytes mapped through `table` (256 entries; -1 drops the
+    byte), in one pass over the bytes: a quicker ``str.translate`` of ASCII characters.
+
+    Dropping every byte from 0x80 drops whole non-ASCII characters (UTF-8 writes them with such
+    bytes only); mapping a byte outside ASCII to another is the caller's care.
+
+    Examples
+    --------
+    >>> table = np.arange(256)
+    >>> table[ord(",")], table[0x80:] = ord(" "), -1
+    >>> translate_bytes(pa.array(["a,b", "é!", None]), table).to_pylist()
+    ['a b', '!', None]
+    """
+    values = values.cast(TEXT)
+    if values.offset:
+        values = pa.concat_arrays([values])  # the buffers start at the first cell
+    validity, offsets, data = values.buffers()
+    start = np.frombuffer(offsets, np.int64, count=len(values) + 1)
+    raw = np.frombuffer(data if data is not None else b"", np.uint8)[start[0] : start[-1]]
+    mapped = np.asarray(table, dtype=np.int16)[raw]
+    keep = mapped >= 0
+    ends = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
+    out = mapped[keep].astype(np.uint8)
+    return pa.LargeStringArray.from_buffers(
+        len(values),
+        pa.py_buffer(ends[start - start[0]]),
+        pa.py_buffer(out.tobytes()),
+        validity,
+        values.null_count,
+    )
 
 
 def non_ascii_rows(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -167,6 +218,44 @@ def replace_cells(
     if isinstance(values, pa.ChunkedArray):
         taken = pa.chunked_array([taken]) if isinstance(taken, pa.Array) else taken
     return pc.coalesce(taken, values)
+
+
+def take_rows(values: _Taken, rows: np.ndarray) -> _Taken:
+    """``values.take(rows)`` block by block: Arrow combines a column read in blocks into one
+    piece before taking from it, which copies the whole column to take a few rows.
+
+    Examples
+    --------
+    >>> blocks = pa.chunked_array([["a", "b"], ["c"], ["d", "e"]])
+    >>> take_rows(blocks, np.array([4, 0, 2])).to_pylist()
+    ['e', 'a', 'c']
+    >>> take_rows(pa.table({"x": blocks}), np.array([1, 3])).column("x").to_pylist()
+    ['b', 'd']
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    if isinstance(values, pa.Table):
+        columns = [take_rows(c, rows) for c in values.columns]
+        return pa.Table.from_arrays(columns, schema=values.schema)
+    if isinstance(values, pa.Array) or values.num_chunks < 2:
+        return values.take(pa.array(rows))
+    bounds = np.cumsum([0, *(len(c) for c in values.chunks)])
+    order = np.argsort(rows, kind="stable")
+    ordered = rows[order]
+    cuts = np.searchsorted(ordered, bounds)
+    parts = [
+        values.chunk(k).take(pa.array(ordered[cuts[k] : cuts[k + 1]] - bounds[k]))
+        for k in range(values.num_chunks)
+        if cuts[k] < cuts[k + 1]
+    ]
+    taken = pa.chunked_array(parts, values.type)
+    if len(rows) and (np.diff(rows) < 0).any():
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(len(order))
+        taken = pa.chunked_array([taken.combine_chunks().take(pa.array(inverse))], values.type)
+    return taken
+
+
+_Taken = TypeVar("_Taken", pa.Table, pa.ChunkedArray, pa.Array)
 
 
 def keep_rows(table: pa.Table, keep: np.ndarray) -> pa.Table:
@@ -307,7 +396,7 @@ def repeat_codes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     out = np.full(len(values), -1, dtype=np.int64)
     if len(twice):
         rows = _rows_holding(hashes, np.unique(twice))
-        out[rows] = _exact_repeat_codes(values.take(pa.array(rows)))
+        out[rows] = _exact_repeat_codes(take_rows(values, rows))
     return out
 
 

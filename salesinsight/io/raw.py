@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesinsight.exceptions import DataQualityWarning
-from salesinsight.io.arrow import TEXT, keep_rows
+from salesinsight.io.arrow import TEXT, keep_rows, take_rows
 from salesinsight.io.text import fix_cells, fix_text
 
 __all__ = ["RawTable", "build_raw_table"]
@@ -210,7 +210,7 @@ def _drop_rows(raw: RawTable, extra: list[tuple], headers: list[str], bad: list[
         short = np.flatnonzero(summary)
         hit = np.zeros(len(short), dtype=bool)
         for col in table.columns[:2]:
-            cells = col.take(pa.array(short))
+            cells = take_rows(col, short)
             match = pc.match_substring_regex(cells, _SUMMARY_CELL, ignore_case=True)
             hit |= np.asarray(pc.fill_null(match, False))
         summary[short] = hit
@@ -280,14 +280,13 @@ def _repeated_header(table: pa.Table, headers: list[str]) -> np.ndarray:
     holds = np.asarray(pc.fill_null(pc.match_substring(first, header), True))
     rows = np.flatnonzero(holds)
     if len(rows):
-        cells = pc.utf8_trim_whitespace(first.take(pa.array(rows)))
+        cells = pc.utf8_trim_whitespace(take_rows(first, rows))
         rows = rows[np.asarray(pc.fill_null(pc.equal(cells, header), True))]
     if not len(rows):
         return out
     hits = np.zeros(len(rows), dtype=np.int64)
-    taken = pa.array(rows)
     for col, header in pairs:
-        cells = pc.utf8_trim_whitespace(col.take(taken))
+        cells = pc.utf8_trim_whitespace(take_rows(col, rows))
         hits += np.asarray(pc.fill_null(pc.equal(cells, header), False), dtype=np.int64)
     out[rows] = (hits == _filled(table, rows)) & (hits >= max(2, (len(pairs) + 1) // 2))
     return out
