@@ -13,7 +13,6 @@ same answer as searching every text whole, several times quicker on columns of n
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from functools import cache, lru_cache
 
@@ -99,9 +98,6 @@ def looks_bad_many(texts: Sequence[str]) -> np.ndarray:
     ]
     bad[which[np.asarray(hits, dtype=bool)]] = True
     return bad
-
-
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 @lru_cache(maxsize=1 << 16)
