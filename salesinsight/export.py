@@ -33,6 +33,7 @@ from salesinsight.io.detect import Match, detect
 from salesinsight.io.files import DEFAULT_MAX_BYTES, read_table
 from salesinsight.io.formats import header_key
 from salesinsight.io.history import history_cells
+from salesinsight.io.memory import reading_pool
 from salesinsight.io.raw import RawTable
 from salesinsight.io.vendors.history import history_layout, wide_columns
 from salesinsight.io.warehouse.conventions import drop_stale_rows
@@ -288,13 +289,14 @@ def read_export(
         return _clean_file(raw, match, opts)
 
     wide: list[RawTable] = []
-    read_files = _map_files(read, _paths(path_or_paths))
+    with reading_pool():
+        read_files = _map_files(read, _paths(path_or_paths))
+        # Memory the parser and the cleaners have freed goes back to the system between stages
+        # (the allocator would otherwise keep it for threads that are done).
+        pa.default_memory_pool().release_unused()
     histories = [f for f in read_files if isinstance(f, RawTable)]
     histories += sorted(wide, key=lambda raw: raw.name)
     done = [f for f in read_files if isinstance(f, _File)]
-    # Memory the parser and the cleaners have freed goes back to the system between stages (the
-    # allocator would otherwise keep it for threads that are done).
-    pa.default_memory_pool().release_unused()
     by_role = _by_role(done, histories)
     export = validated_export(
         *_combined(by_role),
@@ -781,8 +783,11 @@ def read_stage_history(
     >>> check_invariant(export)
     """
     opts = clean_options(None, None, dayfirst, stages)
-    raws = [read_table(p, encoding=encoding, max_bytes=max_bytes) for p in _paths(path_or_paths)]
-    return _with_history(export, raws, crm, opts, order)
+    with reading_pool():
+        raws = [
+            read_table(p, encoding=encoding, max_bytes=max_bytes) for p in _paths(path_or_paths)
+        ]
+        return _with_history(export, raws, crm, opts, order)
 
 
 def _with_history(

@@ -9,6 +9,7 @@ from salesinsight.io.arrow import (
     non_ascii_rows,
     repeat_codes,
     repeat_text,
+    translate_bytes,
 )
 
 
@@ -94,6 +95,38 @@ class TestNonAsciiRows:
         ]
         blocks = pa.chunked_array([["a", "b"], ["Zürich", None, "c"]], pa.large_string())
         assert non_ascii_rows(blocks).tolist() == [2]
+
+
+class TestTranslateBytes:
+    @pytest.mark.parametrize("seed", range(5))
+    def test_as_str_translate_of_ascii_text(self, seed):
+        rng = np.random.default_rng(seed)
+        table = np.arange(256)
+        table[0x80:] = -1
+        table[rng.choice(0x80, 30, replace=False)] = -1
+        moved = rng.choice(0x80, 10, replace=False)
+        table[moved] = rng.integers(0, 0x80, 10)
+        alphabet = [chr(c) for c in range(0x20, 0x7F)] + ["é", "ü", "漢"]
+        texts = [
+            None if rng.random() < 0.1 else "".join(rng.choice(alphabet, rng.integers(0, 12)))
+            for _ in range(500)
+        ]
+        values = pa.array(texts, pa.large_string()).slice(3)
+        ascii_map = {c: (None if table[c] < 0 else int(table[c])) for c in range(0x80)}
+
+        def expected(text):
+            kept = "".join(ch for ch in text if ord(ch) < 0x80)
+            return kept.translate(ascii_map)
+
+        got = translate_bytes(values, table).to_pylist()
+        assert got == [None if t is None else expected(t) for t in texts[3:]]
+
+    def test_nothing_or_everything_dropped(self):
+        keep_all, drop_all = np.arange(256), np.full(256, -1)
+        values = pa.array(["Acme", "", None])
+        assert translate_bytes(values, keep_all).to_pylist() == ["Acme", "", None]
+        assert translate_bytes(values, drop_all).to_pylist() == ["", "", None]
+        assert translate_bytes(pa.array([], pa.string()), drop_all).to_pylist() == []
 
 
 class TestRepeatText:

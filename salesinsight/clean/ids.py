@@ -106,8 +106,13 @@ def scientific(values: pa.Array | pa.ChunkedArray, live: np.ndarray | None = Non
     >>> scientific(pa.array(["006E0000000000", "006E0000000000", "1.23457E+17"])).tolist()
     [True, True, True]
     """
-    excel = np.asarray(pc.fill_null(pc.match_substring_regex(values, _EXCEL_SCIENTIFIC), False))
     numeric = np.asarray(pc.fill_null(pc.match_substring_regex(values, _SCIENTIFIC), False))
+    # Excel's shape is one of the numbers in scientific notation: only those are asked.
+    excel = np.zeros(len(numeric), dtype=bool)
+    if numeric.any():
+        rows = np.flatnonzero(numeric)
+        shaped = pc.match_substring_regex(take_rows(values, rows), _EXCEL_SCIENTIFIC)
+        excel[rows] = np.asarray(pc.fill_null(shaped, False))
     candidates = numeric & ~excel
     if live is not None:
         candidates &= live

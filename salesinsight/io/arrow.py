@@ -158,16 +158,21 @@ def translate_bytes(values: pa.Array, table: np.ndarray) -> pa.Array:
     validity, offsets, data = values.buffers()
     start = np.frombuffer(offsets, np.int64, count=len(values) + 1)
     raw = np.frombuffer(data if data is not None else b"", np.uint8)[start[0] : start[-1]]
-    mapped = np.asarray(table, dtype=np.int16)[raw]
-    keep = mapped >= 0
-    ends = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
-    out = mapped[keep].astype(np.uint8)
+    table = np.asarray(table)
+    dropped = table < 0
+    # bytes.translate maps and drops in one pass without temporaries; each new offset is the old
+    # one less the bytes dropped before it.
+    text = raw.tobytes()
+    out = text.translate(
+        np.where(dropped, 0, table).astype(np.uint8).tobytes(),
+        np.flatnonzero(dropped).astype(np.uint8).tobytes(),
+    )
+    offsets_now = start - start[0]
+    # (bytes.translate also marks the dropped bytes: numpy's lookup would widen every byte.)
+    gone = np.flatnonzero(np.frombuffer(text.translate(dropped.astype(np.uint8).tobytes()), bool))
+    ends = offsets_now - np.searchsorted(gone, offsets_now)
     return pa.LargeStringArray.from_buffers(
-        len(values),
-        pa.py_buffer(ends[start - start[0]]),
-        pa.py_buffer(out.tobytes()),
-        validity,
-        values.null_count,
+        len(values), pa.py_buffer(ends), pa.py_buffer(out), validity, values.null_count
     )
 
 

@@ -208,9 +208,15 @@ def _fix_values(
     """``{cell: (text, repaired text, reason)}`` for the cells not `done` yet."""
     new = [v for v in values if v not in done]
     texts = _decoded(new, encoding)
-    unmarked = [t.replace(_BOM, "") for t in texts] if any(_BOM in t for t in texts) else texts
-    bad = looks_bad_many(unmarked).tolist()
-    return {v: (t, *_repaired(t, b)) for v, t, b in zip(new, texts, bad, strict=True)}
+    marked = any(_BOM in t for t in texts)
+    bad = looks_bad_many([t.replace(_BOM, "") for t in texts] if marked else texts)
+    out: dict[object, tuple[str, str, str | None]] = {
+        v: (t, t, None) for v, t in zip(new, texts, strict=True)
+    }
+    # Only texts that look bad or hold a byte-order mark can change.
+    for k in np.flatnonzero(bad) if not marked else range(len(new)):
+        out[new[k]] = (texts[k], *_repaired(texts[k], bool(bad[k])))
+    return out
 
 
 def _decoded(values: list, encoding: str | None) -> list[str]:
