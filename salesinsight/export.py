@@ -294,19 +294,19 @@ def read_export(
         # Memory the parser and the cleaners have freed goes back to the system between stages
         # (the allocator would otherwise keep it for threads that are done).
         pa.default_memory_pool().release_unused()
-    histories = [f for f in read_files if isinstance(f, RawTable)]
-    histories += sorted(wide, key=lambda raw: raw.name)
-    done = [f for f in read_files if isinstance(f, _File)]
-    by_role = _by_role(done, histories)
-    export = validated_export(
-        *_combined(by_role),
-        crm=by_role["deals"][0].match.crm,
-        currency=_reporting_currency(by_role["deals"]),
-        files=pd.DataFrame([f.row for role in _ROLES for f in by_role[role]]),
-        unmapped={f.row["file"]: f.unmapped for role in _ROLES for f in by_role[role]},
-    )
-    if histories:
-        export = _with_history(export, histories, crm, opts, None)
+        histories = [f for f in read_files if isinstance(f, RawTable)]
+        histories += sorted(wide, key=lambda raw: raw.name)
+        done = [f for f in read_files if isinstance(f, _File)]
+        by_role = _by_role(done, histories)
+        export = validated_export(
+            *_combined(by_role),
+            crm=by_role["deals"][0].match.crm,
+            currency=_reporting_currency(by_role["deals"]),
+            files=pd.DataFrame([f.row for role in _ROLES for f in by_role[role]]),
+            unmapped={f.row["file"]: f.unmapped for role in _ROLES for f in by_role[role]},
+        )
+        if histories:
+            export = _with_history(export, histories, crm, opts, None)
     _warn_ambiguous(export)
     return export
 

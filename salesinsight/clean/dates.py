@@ -152,24 +152,15 @@ def resolve_dates(
     nat = np.full(len(status), np.datetime64("NaT"), dtype="datetime64[ns]")
     get = lambda f: dates.get(f, nat)  # noqa: E731
     won, lost, is_open = status == "won", status == "lost", status == "open"
-    # (Fields the export lacks are all missing: they are skipped rather than merged in.)
-    actual = nat
-    if "won_at" in dates or "lost_at" in dates:
-        actual = np.where(won, get("won_at"), np.where(lost, get("lost_at"), nat))
-    if "closed_at" in dates:
-        actual = np.where(np.isnat(dates["closed_at"]), actual, dates["closed_at"])
-    closed_at = (
-        np.where(np.isnat(actual), get("close_date"), actual)
-        if actual is not nat
-        else get("close_date")
-    )
+    actual = np.where(won, get("won_at"), np.where(lost, get("lost_at"), nat))
+    actual = np.where(np.isnat(get("closed_at")), actual, get("closed_at"))
+    closed_at = np.where(np.isnat(actual), get("close_date"), actual)
     closed_at = np.where(is_open, nat, closed_at).astype("datetime64[ns]")
-    expected = get("close_date")
-    if "expected_close_at" in dates:
-        given = dates["expected_close_at"]
-        expected = np.where(np.isnat(given), expected, given)
+    expected = np.where(
+        np.isnat(get("expected_close_at")), get("close_date"), get("expected_close_at")
+    )
     expected = np.where(is_open, expected, nat).astype("datetime64[ns]")
-    stray = is_open & ~np.isnat(actual) if actual is not nat else np.zeros(len(status), bool)
+    stray = is_open & ~np.isnat(actual)
     frames = []
     if stray.any():
         frames.append(

@@ -4,9 +4,9 @@ pyarrow allocates with mimalloc by default. mimalloc commits its memory in large
 and where Linux backs such memory with transparent huge pages (the ``madvise`` setting most
 distributions ship) the first large read of a process can wait on the system to fault those
 pages in: in a fresh process, a 300k-deal export took 0.9 to 1.2 s to read (up to 0.6 s of it
-system time) with mimalloc, and 0.89 to 0.90 s with jemalloc (which also peaked lower). So the reader switches
-Arrow's default pool to jemalloc while it runs and back afterwards; what it allocated stays
-valid (each buffer keeps its pool). Without jemalloc (pyarrow's Windows wheels) nothing changes.
+system time) with mimalloc, and 0.89 to 0.90 s with jemalloc, which also peaked lower. So the
+reader switches Arrow's default pool to jemalloc while it runs and back afterwards; what it
+allocated stays valid (each buffer keeps its pool). Without jemalloc (pyarrow's Windows wheels) nothing changes.
 """
 
 from __future__ import annotations
