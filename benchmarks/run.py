@@ -25,7 +25,8 @@ process, so that each peak-memory figure (``ru_maxrss``) belongs to one stage:
   opportunities report of a world simulated with a tenth of an activity per deal, kept under
   ``deals-only-N``; many exports come without activities): ``read_export`` of that one file,
   timed in the same process right after pandas' bare ``read_csv(dtype=str)`` of it (the
-  comparison it is held to), and the whole ``salesinsight report`` command on it, notebooks
+  comparison it is held to: the quickest ``read_export`` against pandas' quickest run, as
+  pandas' first large read in a process waits on page faults by chance), and the whole ``salesinsight report`` command on it, notebooks
   included (its CPU time is that of the command and every kernel; its peak memory is that of the
   largest process, the command or a kernel, with the command's own peak in the note).
 
@@ -470,6 +471,16 @@ def measure_size(
         done = [r for r in runs if "error" not in r]
         # The quickest run: the one least disturbed by whatever else the machine was doing.
         results[stage] = figures = min(done, key=lambda r: r["wall_s"]) if done else runs[-1]
+        if stage == "deals-only export" and done:
+            # Held to pandas' quickest run, not to pandas' run in the same process: pandas'
+            # first large read in a process waits on page faults by chance.
+            steady = min(done, key=lambda r: r["pandas_s"])
+            results[stage] = figures = {
+                **figures,
+                "pandas_s": steady["pandas_s"],
+                "pandas_cpu_s": steady["pandas_cpu_s"],
+                "runs": len(done),
+            }
         shown = figures.get("error") or (
             f"{figures['wall_s']:.2f} s, CPU {figures['cpu_s']:.2f} s, "
             f"peak {figures['peak_bytes'] / 2**20:,.0f} MB"
@@ -515,7 +526,7 @@ def _deals_only_note(stage: str, figures: dict[str, Any], world: dict[str, Any])
         return (
             f"{figures['wall_s'] / figures['pandas_s']:.2f}x pandas' read_csv(dtype=str) "
             f"({figures['pandas_s']:.2f} s, CPU {figures['pandas_cpu_s']:.2f} s) of the "
-            f"{file_mb:,.0f} MB file"
+            f"{file_mb:,.0f} MB file, quickest of {figures.get('runs', 1)} runs each"
         )
     return f"deals-only file of {file_mb:,.0f} MB; peak of the largest process (command or kernel)"
 

@@ -178,6 +178,40 @@ class TestReadTable:
         assert raw.encoding == "latin-1"
         assert raw.table.column("Account").to_pylist() == ["Caf\xe9\x81"]
 
+    @pytest.mark.parametrize("beside", [False, True], ids=["parsed-after", "parsed-beside"])
+    @pytest.mark.parametrize(
+        "where",
+        [b"Account,Amount\nCaf\xe9,5\nZ\x81rich,6\n", b"Acc\x81unt,Amount\nCaf\xe9,5\n"],
+        ids=["cell", "header"],
+    )
+    def test_code_page_is_settled_while_parsing(self, tmp_path, monkeypatch, beside, where):
+        # A large body is parsed while the code page is settled; a byte cp1252 lacks, anywhere
+        # in the file, makes it latin-1 all the same.
+        if beside:
+            monkeypatch.setattr(files, "_PARSE_WHILE_COUNTING", 1)
+        path = tmp_path / "latin.csv"
+        path.write_bytes(where)
+        raw = read_table(path)
+        assert raw.encoding == "latin-1"
+        assert raw.headers == where.split(b"\n")[0].decode("latin-1").split(",")
+        assert raw.table.column(raw.headers[0]).to_pylist()[0] == "Caf\xe9"
+        cp1252 = tmp_path / "cp1252.csv"
+        cp1252.write_bytes(where.replace(b"\x81", b"\x80"))
+        assert read_table(cp1252).encoding == "cp1252"
+        assert "\u20ac" in "".join(read_table(cp1252).headers) + str(
+            read_table(cp1252).table.to_pylist()
+        )
+
+    def test_html_in_a_code_page_is_settled_first(self, tmp_path):
+        path = tmp_path / "report.xls"
+        path.write_bytes(
+            b"<table><tr><th>Account</th><th>Amount</th></tr>"
+            b"<tr><td>Z\x81rich</td><td>5</td></tr></table>"
+        )
+        raw = read_table(path)
+        assert raw.encoding == "latin-1"
+        assert raw.table.column("Account").to_pylist() == ["Z\x81rich"]
+
     def test_forced_single_byte_encoding_is_checked(self, tmp_path):
         path = tmp_path / "latin.csv"
         path.write_bytes(b"Account,Amount\nCaf\xe9\x81,5\n")

@@ -94,14 +94,13 @@ def clean_deals(
         lambda: _dated_amounts(
             kept, cells, names, explicit, {**fmt_stages, **opts.stages}, ids, opts
         ),
-        lambda: (
-            _text_columns(cells, kept, ids, opts.source_groups),
-            _account_ids(cells, kept, ids),
-            _numbers(cells, kept, ids),
-        ),
+        lambda: _undated(cells, kept, ids, opts),
         kept.table.num_rows * kept.table.num_columns // 8,
     )
-    (text, typos), (account_id, scientific_ids), (numbers, unread) = others
+    (text, typos), (account_id, scientific_ids), (numbers, unread), (list_price, priced) = others
+    if list_price is not None:
+        # In the reporting currency, at the rate of the deal's amount.
+        numbers["list_price"] = list_price * money.rate
     if unknown_stages:
         _warn_unknown(kept.name, crm, unknown_stages)
     n = len(status)
@@ -130,6 +129,7 @@ def clean_deals(
             dates.ledger,
             when.ledger,
             money.ledger,
+            priced,
             typos,
             scientific_ids,
             unread,
@@ -167,6 +167,17 @@ def _dated_amounts(
     status, unknown = _status(cells, explicit, stages)
     when = resolve_dates(dates.columns, status, kept, ids)
     return dates, (status, unknown), when, money_columns(cells, status, kept, ids, opts)
+
+
+def _undated(cells: _Cells, kept: RawTable, ids: Ids, opts: CleanOptions) -> tuple:
+    """The columns that need neither dates nor statuses: text, account ids, numbers and list
+    prices, each with its ledger rows."""
+    return (
+        _text_columns(cells, kept, ids, opts.source_groups),
+        _account_ids(cells, kept, ids),
+        _numbers(cells, kept, ids),
+        _list_price(cells, kept, ids),
+    )
 
 
 @dataclass(frozen=True)
@@ -354,6 +365,14 @@ def _numbers(cells: _Cells, raw: RawTable, ids: Ids) -> tuple[dict[str, np.ndarr
             columns[f], unread = number_column(cells[f], f, raw, ids)
             frames.append(unread)
     return columns, concat_ledgers(frames)
+
+
+def _list_price(cells: _Cells, raw: RawTable, ids: Ids) -> tuple[np.ndarray | None, pd.DataFrame]:
+    """List prices as exported (in the deal's own currency), and the ledger rows of unreadable
+    ones; ``None`` without a list price column."""
+    if "list_price" not in cells:
+        return None, empty_ledger()
+    return number_column(cells["list_price"], "list_price", raw, ids)
 
 
 def _deals_frame(

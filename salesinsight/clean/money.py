@@ -44,20 +44,24 @@ class Money:
     Attributes
     ----------
     columns : dict of str to numpy.ndarray
-        ``amount``, ``amount_original`` and ``currency``, plus ``actual_amount`` and
-        ``list_price`` where the export has them.
+        ``amount``, ``amount_original`` and ``currency``, plus ``actual_amount`` where the
+        export has it.
     decimal : str
         The decimal separator of the amounts (empty without an amount column).
     ledger : pandas.DataFrame
         Ledger rows of the amounts fixed or set missing.
     reporting : str
         The reporting currency ``amount`` is in.
+    rate : numpy.ndarray, optional
+        Each deal's rate from its own currency to the reporting currency (missing where none is
+        known), for other prices of the deal such as its list price.
     """
 
     columns: dict[str, np.ndarray]
     decimal: str
     ledger: pd.DataFrame
     reporting: str = DEFAULT_CURRENCY
+    rate: np.ndarray | None = None
 
 
 def check_currency_code(code: str, *, what: str = "currency") -> str:
@@ -90,9 +94,10 @@ def money_columns(
 ) -> Money:
     """Amounts of the deals in their own currency and in the reporting currency.
 
-    `cells` holds the text of the ``amount``, ``actual_amount``, ``currency``, ``list_price``,
+    `cells` holds the text of the ``amount``, ``actual_amount``, ``currency``,
     ``amount_converted`` and ``converted_currency`` fields the export has. A won deal's actual
-    amount, where given, is its amount.
+    amount, where given, is its amount. A list price is read apart (:func:`number_column`) and
+    put in the reporting currency with the returned rates.
     """
     actual = parse_money(cells["actual_amount"]) if "actual_amount" in cells else None
     converted = _converted_amounts(cells, len(status))
@@ -108,14 +113,9 @@ def money_columns(
         given = np.where(converted[1] == reporting, converted[0], np.nan)
     amount, rate, ledger = _in_reporting(original, currency, opts.fx, reporting, raw, ids, given)
     columns = {"amount": amount, "amount_original": original, "currency": currency}
-    frames = [parsed, assumed, ledger]
     if actual is not None:
         columns["actual_amount"] = actual.amount
-    if "list_price" in cells:
-        list_price, priced = number_column(cells["list_price"], "list_price", raw, ids)
-        columns["list_price"] = list_price * rate
-        frames.append(priced)
-    return Money(columns, decimal, concat_ledgers(frames), reporting)
+    return Money(columns, decimal, concat_ledgers([parsed, assumed, ledger]), reporting, rate)
 
 
 def _converted_amounts(

@@ -16,7 +16,14 @@ import numpy as np
 
 from salesinsight.exceptions import ExportFormatError
 
-__all__ = ["check_single_byte", "decode", "single_byte_codec", "sniff_encoding"]
+__all__ = [
+    "check_single_byte",
+    "code_page",
+    "decode",
+    "single_byte_codec",
+    "sniff_encoding",
+    "unicode_encoding",
+]
 
 
 def sniff_encoding(data: bytes | mmap.mmap) -> str:
@@ -26,6 +33,18 @@ def sniff_encoding(data: bytes | mmap.mmap) -> str:
     --------
     >>> sniff_encoding("Müller".encode("cp1252")), sniff_encoding("Müller".encode("utf-16"))
     ('cp1252', 'utf-16')
+    """
+    return unicode_encoding(data) or code_page(data)
+
+
+def unicode_encoding(data: bytes | mmap.mmap) -> str | None:
+    """The Unicode encoding of `data` (:func:`sniff_encoding`), or ``None`` when it is in none
+    and so in a code page (:func:`code_page`).
+
+    Examples
+    --------
+    >>> unicode_encoding("Müller".encode("utf-8")), unicode_encoding("Müller".encode("cp1252"))
+    ('utf-8', None)
     """
     head = data[:4096]
     if head.startswith(codecs.BOM_UTF8):
@@ -45,7 +64,18 @@ def sniff_encoding(data: bytes | mmap.mmap) -> str:
             return "utf-8"
         except UnicodeDecodeError:
             pass
-    # cp1252 decodes every byte but five; a file holding one of them is latin-1.
+    return None
+
+
+def code_page(data: bytes | mmap.mmap) -> str:
+    """The code page of `data` in no Unicode encoding: cp1252, which decodes every byte but
+    five, else latin-1 (a file holding one of those five).
+
+    Examples
+    --------
+    >>> code_page("Müller".encode("cp1252")), code_page(b"M\\x81ller")
+    ('cp1252', 'latin-1')
+    """
     return "latin-1" if any(data.find(b) >= 0 for b in _undefined_bytes("cp1252")) else "cp1252"
 
 

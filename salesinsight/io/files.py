@@ -29,7 +29,13 @@ import pyarrow.csv as pcsv
 
 from salesinsight.exceptions import ExportFormatError, FileTooLargeError
 from salesinsight.io.arrow import TEXT, beside
-from salesinsight.io.encodings import check_single_byte, decode, single_byte_codec, sniff_encoding
+from salesinsight.io.encodings import (
+    check_single_byte,
+    code_page,
+    decode,
+    single_byte_codec,
+    unicode_encoding,
+)
 from salesinsight.io.guards import (
     check_columns,
     check_first_line,
@@ -117,7 +123,11 @@ def _read_data(
         data = data[:]
         check_zip(data, name, max_bytes)
         return _finish(name, _xlsx_records(data, name), "xlsx", None, "xlsx")
-    enc = encoding or sniff_encoding(data)
+    enc = encoding or unicode_encoding(data)
+    # A file in no Unicode encoding is in a code page: cp1252, unless it holds a byte cp1252
+    # lacks (then latin-1). That is looked for while its body is parsed (`_read_delimited`).
+    settle = enc is None
+    enc = enc or "cp1252"
     # A file in a single-byte encoding is parsed as it is and only its non-ASCII cells are
     # decoded (`text.fix_cells`); other encodings are transcoded to UTF-8 first.
     cells = single_byte_codec(enc)
@@ -142,13 +152,20 @@ def _read_data(
     head_end = check_first_line(data, name) + _HEAD_BYTES
     text_head = data[:head_end].decode(text_encoding, errors="replace").lstrip("\ufeff")
     check_text(text_head, name)
+    if settle and (head.startswith(b"<") or text_head.lstrip()[:1] == "<"):
+        settle, enc = False, code_page(data)
+        cells = single_byte_codec(enc)
     if head.startswith(b"<") or text_head.lstrip()[:1] == "<":
         data = data[:]
         if cells is not None:
             data = data.decode(cells).encode("utf-8")
         return _finish(name, _html_records(data, name), enc, None, "html")
     with no_field_limit():
-        return _read_delimited(name, data, enc, text_head, cells)
+        parsed = _read_delimited(name, data, enc, text_head, cells, settle)
+    if parsed is None:
+        # A byte cp1252 lacks: the file is latin-1, which has every byte.
+        return _read_data(name, data, "latin-1", max_bytes)
+    return parsed
 
 
 #: Files this large are mapped into memory instead of copied: pages the system has cached are
@@ -209,10 +226,16 @@ def _header_index(records: list[list[str]]) -> int:
 
 
 def _read_delimited(
-    name: str, data: bytes | mmap.mmap, encoding: str, text_head: str, cells: str | None = None
-) -> tuple:
+    name: str,
+    data: bytes | mmap.mmap,
+    encoding: str,
+    text_head: str,
+    cells: str | None = None,
+    settle: bool = False,
+) -> tuple | None:
     """The cells of a delimited text file, as the arguments of :func:`build_raw_table`; `cells`
-    names the single-byte encoding of `data` (``None``: UTF-8)."""
+    names the single-byte encoding of `data` (``None``: UTF-8). With `settle`, `data` is in a
+    code page taken for cp1252: ``None`` if it is not (:func:`~salesinsight.io.encodings.code_page`)."""
     if "\n" not in text_head and "\r" in text_head:
         data = data[:].replace(b"\r", b"\n")
         text_head = text_head.replace("\r", "\n")
@@ -236,15 +259,23 @@ def _read_delimited(
     # Blank lines become all-missing rows (dropped with a reason later); an odd number of quotes
     # means an unclosed one, which pyarrow would let swallow the rows after it.
     if len(body) < _PARSE_WHILE_COUNTING:
+        if settle and code_page(data) != "cp1252":
+            return None
         if _count_byte(body, ord('"')) % 2 == 0:
             table = _arrow_body(body, len(headers), delimiter)
     else:
-        # A large body is parsed while its quotes are counted, and set aside if they are odd.
-        parsed, quotes = beside(
+        # A large body is parsed while its quotes are counted (and set aside if they are odd)
+        # and its code page is settled.
+        parsed, (quotes, other) = beside(
             lambda: _arrow_body(body, len(headers), delimiter),
-            lambda: _count_byte(body, ord('"')),
+            lambda: (
+                _count_byte(body, ord('"')),
+                settle and code_page(data) != "cp1252",
+            ),
             n_rows=len(body),
         )
+        if other:
+            return None
         table = parsed if quotes % 2 == 0 else None
         del parsed
     bad: list[tuple] = []
