@@ -124,6 +124,32 @@ class TestParseMoney:
         general = parse_money(texts([*values, "1.5K"])).amount[:3]
         assert fast.amount.tolist() == general.tolist() == [1234.5, 99.0, -1000000.25]
 
+    @pytest.mark.parametrize("signs", [["", "$"], ["", "$", "-", "-$", "$-"]])
+    def test_plain_amounts_read_as_written(self, signs):
+        # Plain US amounts, with the dollar sign and the minus sign where exports put them.
+        rng = np.random.default_rng(len(signs))
+        numbers = rng.integers(0, 10**9, 300) / 100
+        written = [
+            signs[rng.integers(len(signs))] + (f"{x:,.2f}" if rng.random() < 0.5 else f"{x:.2f}")
+            for x in numbers
+        ]
+        parsed = parse_money(texts([*written, None, ""]))
+        expected = [float(w.replace("$", "").replace(",", "")) for w in written]
+        assert parsed.amount[:-2].tolist() == expected
+        assert np.isnan(parsed.amount[-2:]).all()
+        assert parsed.currency.tolist() == [("USD" if "$" in w else None) for w in written] + [
+            None,
+            None,
+        ]
+        assert not parsed.failed.any() and not parsed.abbreviated.any()
+
+    @pytest.mark.parametrize("text", ["--5", "-$-5", "$$5", "5-"])
+    def test_odd_signs_are_read_generally_not_raised(self, text):
+        # These once reached the plain reading, whose number cast raised.
+        parsed = parse_money(texts([text, "$1,234.50"]))
+        assert parsed.amount[1] == 1234.5
+        assert parsed.failed[0] or not np.isnan(parsed.amount[0])
+
     def test_mostly_plain_column_reads_the_others_generally(self):
         # Plain US amounts take the quick way; the few others are read as the general way would.
         values = ["$1,234.50"] * 6 + ["USD 70,188.07", "n/a", None, "£7", "$54K"]

@@ -90,7 +90,7 @@ def clean_deals(
     cells = field_columns(kept.table, headers)
     # The dates, statuses and amounts, and the other columns, side by side: the work is
     # Arrow's and NumPy's, which let go of Python's global lock.
-    (dates, (status, unknown_stages), when, money), others = beside(
+    (dates, (status, unknown_stages), when, money, labels), others = beside(
         lambda: _dated_amounts(
             kept, cells, names, explicit, {**fmt_stages, **opts.stages}, ids, opts
         ),
@@ -106,11 +106,11 @@ def clean_deals(
     n = len(status)
     columns = {
         "deal_id": ids.arrow,
-        "status": status,
         "created_at": when.created_at,
         "closed_at": when.closed_at,
         "expected_close_at": when.expected_close_at,
         **money.columns,
+        **labels,
         **text,
         "account_id": account_id,
         "crm": repeat_text(crm, n),
@@ -162,11 +162,17 @@ def _dated_amounts(
     opts: CleanOptions,
 ):
     """The date fields, each deal's status (and the stages not known), its dates as its status
-    reads them, and its amounts."""
+    reads them, its amounts, and its status and currency as Arrow text."""
     dates = parse_date_fields(kept, names, opts.dayfirst, ids)
     status, unknown = _status(cells, explicit, stages)
     when = resolve_dates(dates.columns, status, kept, ids)
-    return dates, (status, unknown), when, money_columns(cells, status, kept, ids, opts)
+    money = money_columns(cells, status, kept, ids, opts)
+    # (Made text here, beside the other thread's work, rather than in the deals frame.)
+    labels = {
+        "status": pa.array(status, TEXT),
+        "currency": pa.array(money.columns["currency"], TEXT),
+    }
+    return dates, (status, unknown), when, money, labels
 
 
 def _undated(cells: _Cells, kept: RawTable, ids: Ids, opts: CleanOptions) -> tuple:

@@ -248,7 +248,8 @@ _SYMBOLS = {
 _MONEY_GROUPS = ("neg", "pre", "neg2", "suf", "post", "close")
 _COMMA_DECIMAL = r",\d{1,2}$|\.\d{3},|^\d{1,3}(?:\.\d{3}){2,}$"
 _DOT_DECIMAL = r"\.\d{1,2}$|,\d{3}\.|^\d{1,3}(?:,\d{3}){2,}$|\.\d{4,}$"
-_SIMPLE_US = r"^-?\$?-?\d{1,3}(,\d{3})*(\.\d+)?$|^-?\$?-?\d+(\.\d+)?$"
+# (One minus sign at most, before or after the dollar sign: ``--5`` is not an amount.)
+_SIMPLE_US = r"^(-\$?|\$?-?)(\d{1,3}(,\d{3})*|\d+)(\.\d+)?$"
 # Thousands separators only between groups of three (or the Indian 12,34,567), so a value such
 # as ``9,0`` cut short is unreadable rather than read as 90.
 _GROUPED = {
@@ -345,11 +346,14 @@ def _money_rows(
 def _simple_money(text: pa.Array | pa.ChunkedArray, null: np.ndarray) -> MoneyColumn:
     """Amounts written ``$22,700.00``, ``-1,234`` or ``12.5`` (missing cells stay missing)."""
     n = len(text)
-    bare = pc.replace_substring(text, "$", "")
-    # A cell that lost a character to the replacement held a dollar sign.
-    dollar = np.asarray(
-        pc.fill_null(pc.less(pc.binary_length(bare), pc.binary_length(text)), False)
-    )
+    # Such a cell holds at most one dollar sign, first or after the minus sign.
+    after_minus = pc.fill_null(pc.starts_with(text, "-$"), False)
+    dollar = np.asarray(pc.fill_null(pc.starts_with(text, "$"), False))
+    if pc.any(after_minus).as_py():
+        dollar |= np.asarray(after_minus)
+        bare = pc.replace_substring(text, "$", "")
+    else:
+        bare = pc.ascii_ltrim(text, "$")
     plain = pc.replace_substring(bare, ",", "")
     amount = np.array(pc.cast(plain, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
     currency = np.full(n, None, dtype=object)
