@@ -463,11 +463,13 @@ def validated_export(
     ``code`` column kept aside as ``ledger_codes``); :func:`read_export` and
     :func:`salesinsight.warehouse.read_warehouse` end with it."""
     codes = ledger["code"]
+    # The tables are the reader's own, so they are checked in place rather than on copies.
+    check = dict(lazy=True, inplace=True)
     try:
-        deals = Deals.validate(deals, lazy=True)
-        activities = Activities.validate(activities, lazy=True) if activities is not None else None
-        accounts = Accounts.validate(accounts, lazy=True) if accounts is not None else None
-        ledger = Ledger.validate(ledger[LEDGER_COLUMNS], lazy=True)
+        deals = Deals.validate(deals, **check)
+        activities = Activities.validate(activities, **check) if activities is not None else None
+        accounts = Accounts.validate(accounts, **check) if accounts is not None else None
+        ledger = Ledger.validate(ledger[LEDGER_COLUMNS], **check)
     except pandera.errors.SchemaErrors as err:
         raise _validation_error(err, "export") from err
     return Export(

@@ -25,7 +25,7 @@ from salesinsight.clean.categories import (
     status_of_stage,
 )
 from salesinsight.clean.dates import DATE_FIELDS, parse_date_fields, resolve_dates
-from salesinsight.clean.ids import Ids, account_ids, account_keys, dedupe, ids_for
+from salesinsight.clean.ids import Ids, account_ids, account_keys, dedupe, ids_for, screen_ids
 from salesinsight.clean.ledger import (
     concat_ledgers,
     empty_ledger,
@@ -202,7 +202,15 @@ def _removed_rows(
 ) -> _Removed:
     """Test records, deals marked deleted and duplicates (rules 2 to 4), with their deal ids."""
     cells = field_columns(raw.table, headers)
-    tests, test_rows = _test_records(raw, cells, headers)
+    # Test records are looked for in the names while the deal ids are screened for repeats.
+    fields = [f for f in ("deal_name", "account") if f in cells]
+    jobs = [lambda f=f: _says_test(cells[f]) for f in fields]
+    *found, screen = map_columns(
+        lambda job: job(),
+        [*jobs, lambda: screen_ids(cells.get("deal_id"))],
+        raw.table.num_rows * raw.table.num_columns,
+    )
+    tests, test_rows = _test_records(raw, cells, headers, dict(zip(fields, found, strict=True)))
     explicit = _explicit_status(cells.get("status"), statuses, raw.table.num_rows)
     deleted = (explicit == "deleted") & ~tests
     deleted_rows = empty_ledger()
@@ -216,28 +224,30 @@ def _removed_rows(
             column="status",
             value="deleted",
         )
-    deduped = dedupe(raw, cells.get("deal_id"), tests | deleted, prefix="deal-", noun="deal")
+    deduped = dedupe(
+        raw, cells.get("deal_id"), tests | deleted, prefix="deal-", noun="deal", screen=screen
+    )
     ledger = concat_ledgers([test_rows, deleted_rows, deduped.ledger])
     if len(ledger):
         ledger = ledger.assign(deal_id=ids_for(ledger, raw, deduped.ids))
     return _Removed(deduped.ids, deduped.drop, explicit, ledger)
 
 
+def _says_test(names: pa.ChunkedArray) -> np.ndarray:
+    """Where `names` say TEST or DO NOT USE."""
+    return np.asarray(
+        pc.fill_null(pc.match_substring_regex(names, _TEST_RECORD, ignore_case=True), False)
+    )
+
+
 def _test_records(
-    raw: RawTable, cells: _Cells, headers: Mapping[str, str]
+    raw: RawTable, cells: _Cells, headers: Mapping[str, str], found: Mapping[str, np.ndarray]
 ) -> tuple[np.ndarray, pd.DataFrame]:
-    """Rows whose deal or account name says TEST or DO NOT USE, and their ledger rows."""
+    """Rows whose deal or account name says TEST or DO NOT USE (`found`: where each of those
+    fields says so), and their ledger rows."""
     drop = np.zeros(raw.table.num_rows, dtype=bool)
     frames = []
-    fields = [f for f in ("deal_name", "account") if f in cells]
-    found = map_columns(
-        lambda f: np.asarray(
-            pc.fill_null(pc.match_substring_regex(cells[f], _TEST_RECORD, ignore_case=True), False)
-        ),
-        fields,
-        raw.table.num_rows * raw.table.num_columns,
-    )
-    for f, hit in zip(fields, found, strict=True):
+    for f, hit in found.items():
         c = cells[f]
         hit &= ~drop
         if hit.any():

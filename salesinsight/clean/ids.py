@@ -31,6 +31,7 @@ from salesinsight.io.raw import RawTable
 
 __all__ = [
     "Deduped",
+    "IdScreen",
     "Ids",
     "account_ids",
     "account_key",
@@ -38,6 +39,7 @@ __all__ = [
     "dedupe",
     "ids_for",
     "scientific",
+    "screen_ids",
 ]
 
 _SCIENTIFIC = r"^\s*[+-]?\d+(\.\d+)?[eE][+-]?\d+\s*$"
@@ -90,14 +92,19 @@ def account_key(name: str | None) -> str | None:
     return account_keys(pa.array([name], TEXT))[0].as_py()
 
 
-def scientific(values: pa.Array | pa.ChunkedArray, live: np.ndarray | None = None) -> np.ndarray:
+def scientific(
+    values: pa.Array | pa.ChunkedArray,
+    live: np.ndarray | None = None,
+    numeric: np.ndarray | None = None,
+) -> np.ndarray:
     """Where `values` hold an id that Excel rounded into scientific notation.
 
     An id is taken for one when it has the shape Excel writes (one digit, at most five decimals,
     ``E+`` and the exponent: ``6.00E+13``, ``1.23457E+17``), or when it merely reads as a number
     in scientific notation (``6E13``, ``006E0000000000``) and another of the `live` rows (all
     rows by default) holds the same value: rounded ids collide, while a distinct record id that
-    happens to read like a number is kept.
+    happens to read like a number is kept. `numeric` is where `values` read as numbers in
+    scientific notation, if that is known already.
 
     Examples
     --------
@@ -106,7 +113,7 @@ def scientific(values: pa.Array | pa.ChunkedArray, live: np.ndarray | None = Non
     >>> scientific(pa.array(["006E0000000000", "006E0000000000", "1.23457E+17"])).tolist()
     [True, True, True]
     """
-    numeric = np.asarray(pc.fill_null(pc.match_substring_regex(values, _SCIENTIFIC), False))
+    numeric = _numeric(values) if numeric is None else numeric
     # Excel's shape is one of the numbers in scientific notation: only those are asked.
     excel = np.zeros(len(numeric), dtype=bool)
     if numeric.any():
@@ -123,6 +130,36 @@ def scientific(values: pa.Array | pa.ChunkedArray, live: np.ndarray | None = Non
     out = excel.copy()
     out[rows[collide]] = True
     return out
+
+
+def _numeric(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Where `values` read as a number in scientific notation."""
+    return np.asarray(pc.fill_null(pc.match_substring_regex(values, _SCIENTIFIC), False))
+
+
+@dataclass(frozen=True)
+class IdScreen:
+    """What :func:`dedupe` learns of a column of vendor ids before it knows the rows dropped:
+    which ids read as numbers in scientific notation, and the :func:`repeat_codes` of the ids
+    (see :func:`screen_ids`)."""
+
+    numeric: np.ndarray
+    codes: np.ndarray
+
+
+def screen_ids(vendor_ids: pa.Array | pa.ChunkedArray | None) -> IdScreen | None:
+    """The :class:`IdScreen` of `vendor_ids` (``None`` without them), to hand to
+    :func:`dedupe`: worked out beside other work, it is the bulk of dedupe's.
+
+    Examples
+    --------
+    >>> screen = screen_ids(pa.array(["a", "6.0E+11", "a", None]))
+    >>> screen.numeric.tolist(), screen.codes.tolist()
+    ([False, True, False, False], [0, -1, 0, -1])
+    """
+    if vendor_ids is None:
+        return None
+    return IdScreen(_numeric(vendor_ids), repeat_codes(vendor_ids))
 
 
 def account_ids(
@@ -183,19 +220,27 @@ def dedupe(
     prefix: str,
     noun: str,
     derived: np.ndarray | None = None,
+    screen: IdScreen | None = None,
 ) -> Deduped:
     """Ids for every row, and the exact duplicates and repeated ids among rows not yet dropped.
 
     Rows without a vendor id take ``derived`` (when given) or ``prefix`` + the row hash.
+    `screen` is :func:`screen_ids` of `vendor_ids`, where it was worked out already.
     """
     # Vendor ids stay in their blocks: combining them would copy the column.
-    base, replaced = _without_scientific(vendor_ids, drop, raw, noun)
+    base, replaced = _without_scientific(
+        vendor_ids, drop, raw, noun, screen.numeric if screen is not None else None
+    )
     if derived is not None:
         extra = pa.array(derived, TEXT)
         base = extra if base is None else pc.coalesce(base, extra)
     unset = np.ones(raw.table.num_rows, dtype=bool) if base is None else np.asarray(base.is_null())
     # One coding of the repeated ids serves both the rows to hash and the repeated ids.
-    codes = repeat_codes(base) if base is not None else None
+    codes = None
+    if screen is not None and base is vendor_ids:
+        codes = screen.codes
+    elif base is not None:
+        codes = repeat_codes(base)
     need_hash = _rows_to_hash(unset, codes, drop)
     hashes = _hashes_where(raw.table, need_hash)
     exact, duplicates = _exact_duplicates(raw, hashes, need_hash & ~drop)
@@ -213,11 +258,15 @@ def dedupe(
 
 
 def _without_scientific(
-    vendor_ids: pa.ChunkedArray | None, drop: np.ndarray, raw: RawTable, noun: str
+    vendor_ids: pa.ChunkedArray | None,
+    drop: np.ndarray,
+    raw: RawTable,
+    noun: str,
+    numeric: np.ndarray | None = None,
 ) -> tuple[pa.ChunkedArray | None, pd.DataFrame]:
     """Vendor ids with those in scientific notation (among rows not dropped) made missing, and
-    the ledger rows saying so."""
-    if vendor_ids is None or not (sci := scientific(vendor_ids, ~drop) & ~drop).any():
+    the ledger rows saying so (`numeric`: where the ids read as numbers, if known)."""
+    if vendor_ids is None or not (sci := scientific(vendor_ids, ~drop, numeric) & ~drop).any():
         return vendor_ids, empty_ledger()
     ledger = ledger_where(
         raw,
