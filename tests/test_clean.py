@@ -204,6 +204,14 @@ class TestDuplicates:
         assert export.deals["deal_name"].tolist() == ["Contest entry"]
         assert export.summary()["dropped_test_record"].iloc[0] == 2
 
+    def test_test_records_in_any_case(self, tmp_path):
+        names = ["TeSt deal", "te\u017ft", "Do Not Use", "Contest", "Testing", "Latest"]
+        rows = "".join(f"{n},Acme,Closed Won,5,1/2/24\n" for n in names)
+        export = export_of(
+            tmp_path, "Opportunity Name,Account Name,Stage,Amount,Created Date\n" + rows
+        )
+        assert export.deals["deal_name"].tolist() == ["Contest", "Testing", "Latest"]
+
 
 class TestCategoryTypos:
     def test_rare_misspelling_of_a_common_value_is_repaired(self, tmp_path):

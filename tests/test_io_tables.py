@@ -9,6 +9,7 @@ from salesinsight.io.arrow import (
     non_ascii_rows,
     repeat_codes,
     repeat_text,
+    rows_holding,
     translate_bytes,
 )
 
@@ -95,6 +96,51 @@ class TestNonAsciiRows:
         ]
         blocks = pa.chunked_array([["a", "b"], ["Zürich", None, "c"]], pa.large_string())
         assert non_ascii_rows(blocks).tolist() == [2]
+
+
+class TestRowsHolding:
+    @pytest.mark.parametrize("seed", range(5))
+    def test_every_cell_holding_a_needle_is_found(self, seed):
+        rng = np.random.default_rng(seed)
+        alphabet = list("abtTesStE ") + ["é", "ſ"]
+        texts = [
+            None if rng.random() < 0.1 else "".join(rng.choice(alphabet, rng.integers(0, 9)))
+            for _ in range(2000)
+        ]
+        kept = texts[5:]
+        needles = ["test", "aé", "ſt"]
+        truth = [i for i, t in enumerate(kept) if t is not None and any(n in t for n in needles)]
+        assert truth
+        # Large text in blocks, the first of them sliced (as a parsed column is), or text with
+        # 32-bit offsets in one piece.
+        blocks = pa.chunked_array(
+            [
+                pa.array(texts[:700], pa.large_string()).slice(5),
+                pa.array(texts[700:], pa.large_string()),
+            ]
+        )
+        for values, cuts in ((blocks, [695]), (pa.array(texts, pa.string()).slice(5), [])):
+            rows = rows_holding(values, needles)
+            assert set(truth) <= set(rows)
+            # Exactly the cells where a needle begins in the bytes of their block, crossing
+            # into the cells after it or not.
+            begins = set()
+            for lo, hi in zip([0, *cuts], [*cuts, len(kept)], strict=True):
+                cells = [(t or "").encode() for t in kept[lo:hi]]
+                ends = np.cumsum([len(c) for c in cells])
+                joined = b"".join(cells)
+                for n in needles:
+                    at = joined.find(n.encode())
+                    while at >= 0:
+                        begins.add(lo + int(np.searchsorted(ends, at, side="right")))
+                        at = joined.find(n.encode(), at + 1)
+            assert sorted(rows) == sorted(begins)
+
+    def test_too_many_hits_leave_the_search_to_the_caller(self):
+        values = pa.array(["a"] * 20_000)
+        assert rows_holding(values, ["a"]) is None
+        assert rows_holding(values, ["b"]).tolist() == []
+        assert rows_holding(pa.chunked_array([], pa.string()), ["a"]).tolist() == []
 
 
 class TestTranslateBytes:

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesinsight.exceptions import DataQualityWarning
-from salesinsight.io.arrow import TEXT, keep_rows, take_rows
+from salesinsight.io.arrow import TEXT, keep_rows, rows_holding, take_rows
 from salesinsight.io.text import fix_cells, fix_text
 
 __all__ = ["RawTable", "build_raw_table"]
@@ -277,8 +277,11 @@ def _repeated_header(table: pa.Table, headers: list[str]) -> np.ndarray:
     # Only rows whose first named cell is missing or that column's header can qualify.
     first, header = pairs[0]
     # (A cell holding the header is screened for first: trimming every cell would copy them.)
-    holds = np.asarray(pc.fill_null(pc.match_substring(first, header), True))
-    rows = np.flatnonzero(holds)
+    rows = rows_holding(first, [header])
+    if rows is None:
+        rows = np.flatnonzero(np.asarray(pc.fill_null(pc.match_substring(first, header), True)))
+    elif first.null_count:
+        rows = np.union1d(rows, np.flatnonzero(np.asarray(pc.is_null(first))))
     if len(rows):
         cells = pc.utf8_trim_whitespace(take_rows(first, rows))
         rows = rows[np.asarray(pc.fill_null(pc.equal(cells, header), True))]
