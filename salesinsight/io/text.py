@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from salesinsight.io.arrow import TEXT, map_columns, non_ascii_rows, replace_cells
+from salesinsight.io.arrow import TEXT, map_columns, non_ascii_rows, replace_cells, take_rows
 from salesinsight.io.regex import local_reach
 
 __all__ = ["fix_cells", "fix_text", "looks_bad", "looks_bad_many"]
@@ -157,7 +157,10 @@ def fix_cells(table: pa.Table, encoding: str | None = None) -> tuple[pa.Table, l
     columns: list[pa.ChunkedArray] = []
     fixes: list[tuple] = []
     changed = False
-    done = map_columns(lambda c: _fix_column(c, encoding), table.columns, table.num_rows)
+    # The largest columns first, so that the threads finish about together.
+    order = sorted(range(table.num_columns), key=lambda j: -table.column(j).nbytes)
+    fixed = map_columns(lambda j: _fix_column(table.column(j), encoding), order, table.num_rows)
+    done = [fixed[order.index(j)] for j in range(table.num_columns)]
     for name, column, (fixed, found) in zip(table.column_names, table.columns, done, strict=True):
         changed |= fixed is not column
         columns.append(fixed)
@@ -170,35 +173,34 @@ def fix_cells(table: pa.Table, encoding: str | None = None) -> tuple[pa.Table, l
 def _fix_column(
     column: pa.ChunkedArray, encoding: str | None
 ) -> tuple[pa.ChunkedArray, list[tuple]]:
-    """One column, block by block (a block's cells are taken and replaced without copying the
-    others); each distinct cell is decoded and repaired once."""
-    done: dict[object, tuple[str, str, str | None]] = {}
-    chunks, found, start, changed = [], [], 0, False
-    for chunk in column.chunks:
-        rows = non_ascii_rows(chunk)
-        if len(rows):
-            cells = chunk.take(pa.array(rows))
-            if encoding is not None:
-                cells = cells.cast(pa.large_binary())
-            distinct = pc.unique(cells)
-            values = distinct.to_pylist()
-            done.update(_fix_values(values, encoding, done))
-            results = [done[v] for v in values]
-            repaired = np.array([r[2] is not None for r in results], dtype=bool)
-            if encoding is not None or repaired.any():
-                where = pc.index_in(cells, value_set=distinct)
-                texts = pa.array([r[1] for r in results], TEXT)
-                chunk = replace_cells(chunk, rows, pc.take(texts, where))
-                changed = True
-                at = np.asarray(where)
-                hit = repaired[at]
-                for i, k in zip(rows[hit], at[hit], strict=True):
-                    before, after, reason = results[k]
-                    found.append((start + int(i), before, after, reason))
-        chunks.append(chunk)
-        start += len(chunk)
-    if not changed:
-        return column, found
+    """One column: its non-ASCII cells taken from every block at once, each distinct one decoded
+    and repaired once, and put back block by block (the others are not copied)."""
+    rows = non_ascii_rows(column)
+    if not len(rows):
+        return column, []
+    cells = take_rows(column, rows)
+    if encoding is not None:
+        cells = cells.cast(pa.large_binary())
+    distinct = pc.unique(cells)
+    values = distinct.to_pylist()
+    done = _fix_values(values, encoding, {})
+    results = [done[v] for v in values]
+    repaired = np.array([r[2] is not None for r in results], dtype=bool)
+    if encoding is None and not repaired.any():
+        return column, []
+    at = np.asarray(pc.index_in(cells, value_set=distinct))
+    new = pa.array([r[1] for r in results], TEXT).take(pa.array(at))
+    hit = repaired[at]
+    bounds = np.cumsum([0, *(len(c) for c in column.chunks)])
+    cuts = np.searchsorted(rows, bounds)
+    # Undecoded blocks change wherever they hold a non-ASCII cell; text ones where repaired.
+    chunks = [
+        replace_cells(chunk, rows[a:b] - bounds[k], new.slice(a, b - a))
+        if b > a and (encoding is not None or hit[a:b].any())
+        else chunk
+        for k, (chunk, a, b) in enumerate(zip(column.chunks, cuts[:-1], cuts[1:], strict=True))
+    ]
+    found = [(int(i), *results[k]) for i, k in zip(rows[hit], at[hit], strict=True)]
     return pa.chunked_array(chunks, TEXT), found
 
 
