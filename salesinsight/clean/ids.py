@@ -60,8 +60,10 @@ def account_keys(names: pa.Array | pa.ChunkedArray) -> pa.Array:
     text = pc.utf8_lower(pc.utf8_normalize(uniques, "NFKD"))
     text = translate_bytes(text, _PUNCTUATION_AS_SPACE)
     key = translate_bytes(pc.replace_substring_regex(text, _LEGAL, " "), _ALPHANUMERIC)
-    whole = translate_bytes(text, _ALPHANUMERIC)
-    key = pc.if_else(pc.equal(key, ""), whole, key)
+    # A name that is all legal suffix ("AG") keeps its letters.
+    bare = pc.equal(key, "")
+    if pc.any(bare).as_py():
+        key = pc.if_else(bare, translate_bytes(text, _ALPHANUMERIC), key)
     key = pc.if_else(pc.equal(key, ""), pa.scalar(None, key.type), key).cast(TEXT)
     return pc.take(key, pa.array(positions, mask=positions < 0))
 
