@@ -203,14 +203,11 @@ def _removed_rows(
     """Test records, deals marked deleted and duplicates (rules 2 to 4), with their deal ids."""
     cells = field_columns(raw.table, headers)
     # Test records are looked for in the names while the deal ids are screened for repeats.
-    fields = [f for f in ("deal_name", "account") if f in cells]
-    jobs = [lambda f=f: _says_test(cells[f]) for f in fields]
-    *found, screen = map_columns(
-        lambda job: job(),
-        [*jobs, lambda: screen_ids(cells.get("deal_id"))],
+    (tests, test_rows), screen = beside(
+        lambda: _test_records(raw, cells, headers),
+        lambda: screen_ids(cells.get("deal_id")),
         raw.table.num_rows * raw.table.num_columns,
     )
-    tests, test_rows = _test_records(raw, cells, headers, dict(zip(fields, found, strict=True)))
     explicit = _explicit_status(cells.get("status"), statuses, raw.table.num_rows)
     deleted = (explicit == "deleted") & ~tests
     deleted_rows = empty_ledger()
@@ -241,13 +238,15 @@ def _says_test(names: pa.ChunkedArray) -> np.ndarray:
 
 
 def _test_records(
-    raw: RawTable, cells: _Cells, headers: Mapping[str, str], found: Mapping[str, np.ndarray]
+    raw: RawTable, cells: _Cells, headers: Mapping[str, str]
 ) -> tuple[np.ndarray, pd.DataFrame]:
-    """Rows whose deal or account name says TEST or DO NOT USE (`found`: where each of those
-    fields says so), and their ledger rows."""
+    """Rows whose deal or account name says TEST or DO NOT USE, and their ledger rows."""
     drop = np.zeros(raw.table.num_rows, dtype=bool)
     frames = []
-    for f, hit in found.items():
+    fields = [f for f in ("deal_name", "account") if f in cells]
+    # (Both fields in this thread, but for the largest tables: the ids are screened beside.)
+    found = map_columns(lambda f: _says_test(cells[f]), fields, raw.table.num_rows)
+    for f, hit in zip(fields, found, strict=True):
         c = cells[f]
         hit &= ~drop
         if hit.any():

@@ -4,8 +4,8 @@ pyarrow allocates with mimalloc by default. mimalloc commits its memory in large
 and where Linux backs such memory with transparent huge pages (the ``madvise`` setting most
 distributions ship) the first large read of a process can wait on the system to fault those
 pages in: in a fresh process, a 300k-deal export took 0.9 to 1.2 s to read (up to 0.6 s of it
-system time) with mimalloc, and 0.89 to 0.90 s with jemalloc, which also peaked lower. So the
-reader switches Arrow's default pool to jemalloc while it runs and back afterwards; what it
+system time) with mimalloc, and 0.89 to 0.90 s with jemalloc (0.77 to 0.78 s since other
+work was moved beside the parse). So the reader switches Arrow's default pool to jemalloc while it runs and back afterwards; what it
 allocated stays valid (each buffer keeps its pool). Without jemalloc (pyarrow's Windows wheels) nothing changes.
 """
 
@@ -64,9 +64,11 @@ def _jemalloc() -> pa.MemoryPool | None:
         pool = pa.jemalloc_memory_pool()
     except NotImplementedError:  # pragma: no cover - a pyarrow built without jemalloc
         return None
-    # Freed pages go back to the system within 10 ms. With jemalloc's default of a second, a
-    # read of 100k deals and 1M activities peaked 18 % above mimalloc; returned at once (0),
-    # every large buffer freed and made again was faulted in anew, and a 300k-deal export
-    # took 40 % more page faults and 0.07-0.09 s longer to read than it does now.
+    # Freed pages go back to the system within 10 ms (the setting holds for the arenas made
+    # after it, so it is made before the pool's first allocation). Returned at once (0), every
+    # large buffer freed and made again was faulted in anew: a 300k-deal export took 173k page
+    # faults against 124k, and 0.07-0.09 s longer. With jemalloc's default of a second, a read
+    # of 100k deals and 1M activities peaked at 800-850 MB; at 10 ms, 650-710 MB (at once,
+    # 540-600 MB).
     pa.jemalloc_set_decay_ms(10)
     return pool
