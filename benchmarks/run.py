@@ -26,9 +26,10 @@ process, so that each peak-memory figure (``ru_maxrss``) belongs to one stage:
   ``deals-only-N``; many exports come without activities): ``read_export`` of that one file,
   timed in the same process right after pandas' bare ``read_csv(dtype=str)`` of it (the
   comparison it is held to: the quickest ``read_export`` against pandas' quickest run, as
-  pandas' first large read in a process waits on page faults by chance), and the whole ``salesinsight report`` command on it, notebooks
-  included (its CPU time is that of the command and every kernel; its peak memory is that of the
-  largest process, the command or a kernel, with the command's own peak in the note).
+  pandas' first large read in a process waits on page faults by chance), and the whole
+  ``salesinsight report`` command on it, notebooks included (its CPU time is that of the
+  command and every kernel; its peak memory is that of the largest process, the command or a
+  kernel, with the command's own peak in the note).
 
 Wall time is affected by whatever else runs on the machine; CPU time (user + system, all threads)
 less so; with ``--repeat N`` each stage runs N times and the quickest run is reported (the floor
@@ -472,15 +473,7 @@ def measure_size(
         # The quickest run: the one least disturbed by whatever else the machine was doing.
         results[stage] = figures = min(done, key=lambda r: r["wall_s"]) if done else runs[-1]
         if stage == "deals-only export" and done:
-            # Held to pandas' quickest run, not to pandas' run in the same process: pandas'
-            # first large read in a process waits on page faults by chance.
-            steady = min(done, key=lambda r: r["pandas_s"])
-            results[stage] = figures = {
-                **figures,
-                "pandas_s": steady["pandas_s"],
-                "pandas_cpu_s": steady["pandas_cpu_s"],
-                "runs": len(done),
-            }
+            results[stage] = figures = with_steady_pandas(figures, done)
         shown = figures.get("error") or (
             f"{figures['wall_s']:.2f} s, CPU {figures['cpu_s']:.2f} s, "
             f"peak {figures['peak_bytes'] / 2**20:,.0f} MB"
@@ -518,6 +511,27 @@ def measure_size(
                 row["speedup"] = naive["wall_s"] / figures["wall_s"]
         rows.append(row)
     return rows
+
+
+def with_steady_pandas(figures: dict[str, Any], runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The quickest deals-only read's `figures` held to pandas' quickest of the `runs`, not to
+    pandas' run in the same process: pandas' first large read in a process waits on page
+    faults by chance.
+
+    Examples
+    --------
+    >>> runs = [{"wall_s": 0.8, "pandas_s": 1.1, "pandas_cpu_s": 1.0},
+    ...         {"wall_s": 0.9, "pandas_s": 0.8, "pandas_cpu_s": 0.8}]
+    >>> with_steady_pandas(runs[0], runs)
+    {'wall_s': 0.8, 'pandas_s': 0.8, 'pandas_cpu_s': 0.8, 'runs': 2}
+    """
+    steady = min(runs, key=lambda r: r["pandas_s"])
+    return {
+        **figures,
+        "pandas_s": steady["pandas_s"],
+        "pandas_cpu_s": steady["pandas_cpu_s"],
+        "runs": len(runs),
+    }
 
 
 def _deals_only_note(stage: str, figures: dict[str, Any], world: dict[str, Any]) -> str:

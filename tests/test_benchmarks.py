@@ -93,3 +93,11 @@ class TestRepeats:
         assert bench.enough_runs([quick] * 7, 3, quick_repeat=7)
         assert bench.enough_runs([quick, slow, quick], 3, quick_repeat=7)
         assert bench.enough_runs([{"error": "failed: x"}], 1, quick_repeat=7)
+
+    def test_deals_only_read_is_held_to_pandas_quickest_run(self, bench):
+        runs = [
+            {"wall_s": 0.8, "pandas_s": 1.1, "pandas_cpu_s": 1.0},
+            {"wall_s": 0.9, "pandas_s": 0.8, "pandas_cpu_s": 0.7},
+        ]
+        held = bench.with_steady_pandas(runs[0], runs)
+        assert held == {"wall_s": 0.8, "pandas_s": 0.8, "pandas_cpu_s": 0.7, "runs": 2}

@@ -350,7 +350,7 @@ def _simple_money(text: pa.Array | pa.ChunkedArray, null: np.ndarray) -> MoneyCo
     after_minus = pc.fill_null(pc.starts_with(text, "-$"), False)
     dollar = np.asarray(pc.fill_null(pc.starts_with(text, "$"), False))
     if pc.any(after_minus).as_py():
-        dollar |= np.asarray(after_minus)
+        dollar = dollar | np.asarray(after_minus)
         bare = pc.replace_substring(text, "$", "")
     else:
         bare = pc.ascii_ltrim(text, "$")

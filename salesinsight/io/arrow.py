@@ -231,7 +231,7 @@ _MOST_HITS = 1 << 14
 
 
 def _offsets_and_bytes(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """A text array's offsets and the bytes they point into (views, no copy)."""
+    """A text array's offsets (64-bit) and a view of the bytes they point into."""
     buffers = chunk.buffers()
     width = 8 if pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type) else 4
     offsets = np.frombuffer(
@@ -246,16 +246,9 @@ def _any_high_byte(values: pa.Array | pa.ChunkedArray) -> bool:
     """Whether the text of `values` holds a byte outside ASCII (one pass over the bytes, no
     array per cell)."""
     for chunk in _chunks(values):
-        buffers = chunk.buffers()
-        if len(buffers) < 3 or buffers[2] is None or not len(chunk):
+        if not len(chunk):
             continue
-        width = (
-            8 if pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type) else 4
-        )
-        offsets = np.frombuffer(
-            buffers[1], f"<i{width}", count=len(chunk) + 1, offset=chunk.offset * width
-        )
-        text = np.frombuffer(buffers[2], np.uint8)[offsets[0] : offsets[-1]]
+        _, text = _offsets_and_bytes(chunk)
         if len(text) and text.max() >= 0x80:
             return True
     return False

@@ -235,7 +235,8 @@ def _read_delimited(
 ) -> tuple | None:
     """The cells of a delimited text file, as the arguments of :func:`build_raw_table`; `cells`
     names the single-byte encoding of `data` (``None``: UTF-8). With `settle`, `data` is in a
-    code page taken for cp1252: ``None`` if it is not (:func:`~salesinsight.io.encodings.code_page`)."""
+    code page taken for cp1252, and the result is ``None`` if the code page is another one
+    (:func:`~salesinsight.io.encodings.code_page`)."""
     if "\n" not in text_head and "\r" in text_head:
         data = data[:].replace(b"\r", b"\n")
         text_head = text_head.replace("\r", "\n")
@@ -266,7 +267,7 @@ def _read_delimited(
     else:
         # A large body is parsed while its quotes are counted (and set aside if they are odd)
         # and its code page is settled.
-        parsed, (quotes, other) = beside(
+        parsed, (quotes, not_cp1252) = beside(
             lambda: _arrow_body(body, len(headers), delimiter),
             lambda: (
                 _count_byte(body, ord('"')),
@@ -274,7 +275,7 @@ def _read_delimited(
             ),
             n_rows=len(body),
         )
-        if other:
+        if not_cp1252:
             return None
         table = parsed if quotes % 2 == 0 else None
         del parsed
