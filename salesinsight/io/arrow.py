@@ -156,9 +156,7 @@ def translate_bytes(values: pa.Array, table: np.ndarray) -> pa.Array:
     values = values.cast(TEXT)
     if values.offset:
         values = pa.concat_arrays([values])  # the buffers start at the first cell
-    validity, offsets, data = values.buffers()
-    start = np.frombuffer(offsets, np.int64, count=len(values) + 1)
-    raw = np.frombuffer(data if data is not None else b"", np.uint8)[start[0] : start[-1]]
+    start, raw = _offsets_and_bytes(values)
     table = np.asarray(table)
     dropped = table < 0
     # bytes.translate maps and drops in one pass without temporaries; each new offset is the old
@@ -173,7 +171,7 @@ def translate_bytes(values: pa.Array, table: np.ndarray) -> pa.Array:
     gone = np.flatnonzero(np.frombuffer(text.translate(dropped.astype(np.uint8).tobytes()), bool))
     ends = offsets_now - np.searchsorted(gone, offsets_now)
     return pa.LargeStringArray.from_buffers(
-        len(values), pa.py_buffer(ends), pa.py_buffer(out), validity, values.null_count
+        len(values), pa.py_buffer(ends), pa.py_buffer(out), values.buffers()[0], values.null_count
     )
 
 
@@ -246,7 +244,7 @@ def _any_high_byte(values: pa.Array | pa.ChunkedArray) -> bool:
     """Whether the text of `values` holds a byte outside ASCII (one pass over the bytes, no
     array per cell)."""
     for chunk in _chunks(values):
-        if not len(chunk):
+        if len(chunk.buffers()) < 3 or not len(chunk):
             continue
         _, text = _offsets_and_bytes(chunk)
         if len(text) and text.max() >= 0x80:

@@ -152,10 +152,10 @@ def _read_data(
     head_end = check_first_line(data, name) + _HEAD_BYTES
     text_head = data[:head_end].decode(text_encoding, errors="replace").lstrip("\ufeff")
     check_text(text_head, name)
-    if settle and (head.startswith(b"<") or text_head.lstrip()[:1] == "<"):
-        settle, enc = False, code_page(data)
-        cells = single_byte_codec(enc)
     if head.startswith(b"<") or text_head.lstrip()[:1] == "<":
+        if settle:
+            enc = code_page(data)
+            cells = single_byte_codec(enc)
         data = data[:]
         if cells is not None:
             data = data.decode(cells).encode("utf-8")

@@ -5,8 +5,9 @@ and where Linux backs such memory with transparent huge pages (the ``madvise`` s
 distributions ship) the first large read of a process can wait on the system to fault those
 pages in: in a fresh process, a 300k-deal export took 0.9 to 1.2 s to read (up to 0.6 s of it
 system time) with mimalloc, and 0.89 to 0.90 s with jemalloc (0.77 to 0.78 s since other
-work was moved beside the parse). So the reader switches Arrow's default pool to jemalloc while it runs and back afterwards; what it
-allocated stays valid (each buffer keeps its pool). Without jemalloc (pyarrow's Windows wheels) nothing changes.
+work was moved beside the parse). So the reader switches Arrow's default pool to jemalloc while
+it runs and back afterwards; what it allocated stays valid (each buffer keeps its pool). Without
+jemalloc (pyarrow's Windows wheels) nothing changes.
 """
 
 from __future__ import annotations

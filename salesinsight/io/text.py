@@ -159,8 +159,9 @@ def fix_cells(table: pa.Table, encoding: str | None = None) -> tuple[pa.Table, l
     changed = False
     # The largest columns first, so that the threads finish about together.
     order = sorted(range(table.num_columns), key=lambda j: -table.column(j).nbytes)
-    fixed = map_columns(lambda j: _fix_column(table.column(j), encoding), order, table.num_rows)
-    done = [fixed[order.index(j)] for j in range(table.num_columns)]
+    by_size = map_columns(lambda j: _fix_column(table.column(j), encoding), order, table.num_rows)
+    by_position = dict(zip(order, by_size, strict=True))
+    done = [by_position[j] for j in range(table.num_columns)]
     for name, column, (fixed, found) in zip(table.column_names, table.columns, done, strict=True):
         changed |= fixed is not column
         columns.append(fixed)
@@ -183,8 +184,7 @@ def _fix_column(
         cells = cells.cast(pa.large_binary())
     distinct = pc.unique(cells)
     values = distinct.to_pylist()
-    done = _fix_values(values, encoding, {})
-    results = [done[v] for v in values]
+    results = _fix_values(values, encoding)
     repaired = np.array([r[2] is not None for r in results], dtype=bool)
     if encoding is None and not repaired.any():
         return column, []
@@ -204,20 +204,15 @@ def _fix_column(
     return pa.chunked_array(chunks, TEXT), found
 
 
-def _fix_values(
-    values: list, encoding: str | None, done: dict
-) -> dict[object, tuple[str, str, str | None]]:
-    """``{cell: (text, repaired text, reason)}`` for the cells not `done` yet."""
-    new = [v for v in values if v not in done]
-    texts = _decoded(new, encoding)
+def _fix_values(values: list, encoding: str | None) -> list[tuple[str, str, str | None]]:
+    """``(text, repaired text, reason)`` of each of the distinct cells `values`."""
+    texts = _decoded(values, encoding)
     marked = any(_BOM in t for t in texts)
     bad = looks_bad_many([t.replace(_BOM, "") for t in texts] if marked else texts)
-    out: dict[object, tuple[str, str, str | None]] = {
-        v: (t, t, None) for v, t in zip(new, texts, strict=True)
-    }
+    out: list[tuple[str, str, str | None]] = [(t, t, None) for t in texts]
     # Only texts that look bad or hold a byte-order mark can change.
-    for k in np.flatnonzero(bad) if not marked else range(len(new)):
-        out[new[k]] = (texts[k], *_repaired(texts[k], bool(bad[k])))
+    for k in np.flatnonzero(bad) if not marked else range(len(texts)):
+        out[k] = (texts[k], *_repaired(texts[k], bool(bad[k])))
     return out
 
 
